@@ -1,0 +1,167 @@
+// Client: starts, signals, cancels, terminates, inspects and awaits workflows through
+// a Frontend (the embedded Engine, or keeld over gRPC). Engine errors surface as
+// keel::ClientError (with the StatusCode); a workflow that ended without a result
+// surfaces from GetResult as keel::WorkflowFailedError. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/errors.h"
+#include "engine/frontend.h"
+#include "engine/history.h"
+#include "engine/payload.h"
+
+namespace keel {
+
+enum class IdReusePolicy {
+  kAllowDuplicate = 1,             // a closed workflow id may be started again (default)
+  kAllowDuplicateFailedOnly = 2,   // only if the last run failed, was cancelled, terminated or timed out
+  kRejectDuplicate = 3,            // never again
+};
+
+struct StartWorkflowOptions {
+  std::string id;  // required; unique among running workflows
+  std::string task_queue = "default";
+  IdReusePolicy id_reuse_policy = IdReusePolicy::kAllowDuplicate;
+  // Makes a retried start return the first start's run. Default: a new UUID per call.
+  std::string request_id;
+  Duration execution_timeout{};  // all runs together (0 = none)
+  Duration run_timeout{};        // one run (0 = none)
+  Duration task_timeout{};       // one workflow task (0 = the engine's default, 10 s)
+};
+
+enum class WorkflowStatus {
+  kUnspecified = 0,
+  kRunning = 1,
+  kCompleted = 2,
+  kFailed = 3,
+  kCanceled = 4,
+  kTerminated = 5,
+  kContinuedAsNew = 6,
+  kTimedOut = 7,
+};
+std::string_view WorkflowStatusName(WorkflowStatus s);
+
+struct WorkflowRun {
+  std::string workflow_id;
+  std::string run_id;
+  bool started = true;  // false when a retried start returned the earlier run
+};
+
+struct WorkflowSummary {
+  std::string workflow_id;
+  std::string run_id;
+  std::string workflow_type;
+  std::string task_queue;
+  WorkflowStatus status = WorkflowStatus::kUnspecified;
+  Time start_time;
+  std::optional<Time> close_time;
+  int64_t history_length = 0;
+};
+
+struct PendingActivity {
+  std::string activity_id;
+  std::string activity_type;
+  std::string state;  // "scheduled", "started", "backing off", "cancel requested"
+  int attempt = 1;
+  std::string last_failure;  // empty when none
+  std::optional<Time> next_attempt_time;
+};
+
+struct PendingWorkflowTask {
+  std::string state;  // "scheduled", "started", "backing off"
+  int attempt = 1;
+  std::string last_failure;  // e.g. a non-determinism report; empty when none
+  std::optional<Time> next_attempt_time;
+  std::string note;
+};
+
+struct WorkflowDescription : WorkflowSummary {
+  bool cancel_requested = false;
+  std::vector<PendingActivity> pending_activities;
+  std::vector<std::pair<std::string, Time>> pending_timers;  // timer id, fire time
+  std::optional<PendingWorkflowTask> workflow_task;
+};
+
+struct ListOptions {
+  std::string workflow_type;  // empty = any
+  std::string workflow_id;    // empty = any
+  std::optional<WorkflowStatus> status;
+  std::optional<Time> started_after;   // inclusive
+  std::optional<Time> started_before;  // exclusive
+  int limit = 100;                     // most results returned (newest first)
+};
+
+struct ClientOptions {
+  std::string namespace_name = "default";
+  std::string identity = "keel-client";
+};
+
+class Client {
+ public:
+  explicit Client(Frontend& frontend, ClientOptions options = {});
+
+  template <typename... Args>
+  WorkflowRun StartWorkflow(const std::string& workflow_type, const StartWorkflowOptions& options,
+                            const Args&... args) {
+    return StartWorkflowPayloads(workflow_type, options, ToPayloads(args...));
+  }
+  WorkflowRun StartWorkflowPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
+                                    const Payloads& input);
+
+  // Signals the current run of `workflow_id` (or `run_id` when given with SignalRun).
+  template <typename... Args>
+  void SignalWorkflow(const std::string& workflow_id, const std::string& signal, const Args&... args) {
+    SignalPayloads(workflow_id, "", signal, ToPayloads(args...));
+  }
+  void SignalPayloads(const std::string& workflow_id, const std::string& run_id, const std::string& signal,
+                      const Payloads& input, const std::string& request_id = "");
+
+  // Signals the running workflow, or starts it (with `args`) and then signals it.
+  template <typename... Args>
+  WorkflowRun SignalWithStart(const std::string& workflow_type, const StartWorkflowOptions& options,
+                              const std::string& signal, const Payloads& signal_input, const Args&... args) {
+    return SignalWithStartPayloads(workflow_type, options, signal, signal_input, ToPayloads(args...));
+  }
+  WorkflowRun SignalWithStartPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
+                                      const std::string& signal, const Payloads& signal_input,
+                                      const Payloads& input);
+
+  void CancelWorkflow(const std::string& workflow_id, const std::string& reason = "",
+                      const std::string& run_id = "");
+  void TerminateWorkflow(const std::string& workflow_id, const std::string& reason = "",
+                         const std::string& run_id = "");
+  WorkflowDescription DescribeWorkflow(const std::string& workflow_id, const std::string& run_id = "");
+  std::vector<WorkflowSummary> ListWorkflows(const ListOptions& options = {});
+  // The whole history (export it with History::ToJson / WriteJsonFile).
+  History GetHistory(const std::string& workflow_id, const std::string& run_id = "");
+
+  // Waits for the workflow to close and returns its result; throws WorkflowFailedError
+  // when it failed, was cancelled, terminated or timed out.
+  template <typename R = void>
+  R GetResult(const std::string& workflow_id, const std::string& run_id = "") {
+    Payloads p = GetResultPayloads(workflow_id, run_id);
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      if (p.empty()) throw PayloadError("workflow '" + workflow_id + "' returned no value");
+      return FromPayload<R>(p.front());
+    }
+  }
+  Payloads GetResultPayloads(const std::string& workflow_id, const std::string& run_id = "");
+
+  Frontend& frontend() { return frontend_; }
+
+ private:
+  v1::StartWorkflowExecutionRequest StartRequest(const std::string& workflow_type,
+                                                 const StartWorkflowOptions& options,
+                                                 const Payloads& input) const;
+
+  Frontend& frontend_;
+  ClientOptions options_;
+};
+
+}  // namespace keel

@@ -1,0 +1,282 @@
+// Activity tasks: handing attempts to workers, heartbeats, outcomes and retries. An
+// attempt's start is not written when it is handed out (that would cost a commit per
+// attempt): ActivityTaskStarted is written with the attempt's final outcome. Failed
+// attempts that will be retried leave no event; describe shows them.
+#include "engine/core/engine_impl.h"
+#include "engine/core/retry.h"
+#include "engine/core/validation.h"
+#include "engine/history/convert.h"
+#include "engine/log.h"
+
+namespace keel::core {
+
+
+void EngineImpl::ReleaseActivityLease(RunState& run, int64_t scheduled_event_id) {
+  if (run.activity_leases.erase(scheduled_event_id) == 0) return;
+  timers_->ClearDeadline(DeadlineKind::kActivityLease, run.exec_id, scheduled_event_id);
+  timers_->ClearDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, scheduled_event_id);
+}
+
+void EngineImpl::RecordActivityClosed(RunState& run, Mutation& m, int64_t id) {
+  m.RemoveTask(store::TaskKind::kActivity, id);
+  m.RemoveTimer(store::TimerKind::kActivityRetry, id);
+  m.RemoveTimer(store::TimerKind::kActivityScheduleToStart, id);
+  m.RemoveTimer(store::TimerKind::kActivityScheduleToClose, id);
+  m.state().mutable_activities()->erase(id);
+}
+
+namespace {
+
+// Writes the attempt's ActivityTaskStarted (if it started) and returns the outcome event
+// for the caller to fill. started_event_id is -1 while both are buffered (fixed on flush).
+v1::HistoryEvent* AppendOutcome(const RunState& run, Mutation& m, int64_t id, int64_t* started_id) {
+  const v1::ActivityState& a = m.state().activities().at(id);
+  *started_id = 0;
+  auto lease = run.activity_leases.find(id);
+  if (lease != run.activity_leases.end()) {
+    auto* e = m.AddForWorkflow();
+    auto* s = e->mutable_activity_task_started();
+    s->set_scheduled_event_id(id);
+    s->set_identity(lease->second.identity);
+    s->set_attempt(a.attempt());
+    if (a.has_last_failure()) *s->mutable_last_failure() = a.last_failure();
+    *e->mutable_event_time() = ToProtoTime(lease->second.started_time);
+    *started_id = e->event_id() == 0 ? -1 : e->event_id();
+  }
+  return m.AddForWorkflow();
+}
+
+}  // namespace
+
+void EngineImpl::ActivityAttemptFailed(RunState& run, Mutation& m, int64_t id,
+                                       const v1::Failure& failure, const std::string& identity) {
+  v1::ActivityState& a = m.state().mutable_activities()->at(id);
+  int64_t started_id = 0;
+  if (a.cancel_requested()) {
+    auto* e = AppendOutcome(run, m, id, &started_id)->mutable_activity_task_canceled();
+    e->set_scheduled_event_id(id);
+    e->set_started_event_id(started_id);
+    e->set_latest_cancel_requested_event_id(a.cancel_requested_event_id());
+    e->set_identity(identity);
+    RecordActivityClosed(run, m, id);
+    return;
+  }
+  std::optional<Time> deadline;
+  Duration s2c = FromProtoDuration(a.schedule_to_close_timeout());
+  if (s2c > Duration::zero()) deadline = FromProtoTime(a.scheduled_time()) + s2c;
+  RetryDecision d = DecideRetry(a.retry_policy(), a.attempt(), failure, m.now(), deadline);
+  if (d.retry) {
+    a.set_attempt(a.attempt() + 1);
+    *a.mutable_last_failure() = failure;
+    a.set_last_worker_identity(identity);
+    m.RemoveTask(store::TaskKind::kActivity, id);
+    m.RemoveTimer(store::TimerKind::kActivityScheduleToStart, id);
+    if (d.delay > Duration::zero()) {
+      a.set_backing_off(true);
+      *a.mutable_retry_time() = ToProtoTime(m.now() + d.delay);
+      m.AddTimer(store::TimerKind::kActivityRetry, id, m.now() + d.delay);
+    } else {
+      *a.mutable_current_attempt_scheduled_time() = ToProtoTime(m.now());
+      ScheduleActivityAttempt(m, a);
+    }
+    return;
+  }
+  v1::HistoryEvent* e = AppendOutcome(run, m, id, &started_id);
+  if (failure.has_timeout_failure_info()) {
+    auto* t = e->mutable_activity_task_timed_out();
+    *t->mutable_failure() = failure;
+    t->set_scheduled_event_id(id);
+    t->set_started_event_id(started_id);
+    t->set_retry_state(d.state);
+  } else {
+    auto* f = e->mutable_activity_task_failed();
+    *f->mutable_failure() = failure;
+    f->set_scheduled_event_id(id);
+    f->set_started_event_id(started_id);
+    f->set_identity(identity);
+    f->set_retry_state(d.state);
+  }
+  RecordActivityClosed(run, m, id);
+}
+
+Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
+    const v1::PollActivityTaskQueueRequest& request) {
+  KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
+  const std::string ns = Namespace(request.namespace_());
+  const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
+  const Time deadline = clock_.Now() + options_.poll_timeout;
+  while (true) {
+    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kActivity, request.identity(), deadline);
+    if (!ref) return v1::PollActivityTaskQueueResponse();
+    std::unique_lock<std::mutex> lock;
+    auto locked = LockRun(ref->exec_id, lock);
+    if (!locked.ok()) continue;
+    RunState& run = **locked;
+    auto it = run.state.activities().find(ref->ref);
+    if (!run.Running() || it == run.state.activities().end() || it->second.backing_off() ||
+        run.activity_leases.count(ref->ref)) {
+      continue;  // stale
+    }
+    const v1::ActivityState& a = it->second;
+    auto scheduled = ReadEvents(run.exec_id, ref->ref, ref->ref);
+    if (!scheduled.ok() || scheduled->empty() || !scheduled->front().has_activity_task_scheduled()) {
+      matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
+      return scheduled.ok() ? DataLoss("the ActivityTaskScheduled event of a pending activity is missing")
+                            : scheduled.status();
+    }
+    const Time now = clock_.Now();
+    ActivityLease lease;
+    lease.lease_id = NewLeaseId();
+    lease.started_time = now;
+    lease.deadline = now + FromProtoDuration(a.start_to_close_timeout());
+    Duration hb = FromProtoDuration(a.heartbeat_timeout());
+    if (hb > Duration::zero()) lease.heartbeat_deadline = now + hb;
+    lease.identity = request.identity();
+
+    v1::TaskToken token;
+    token.set_kind(v1::TaskToken::KIND_ACTIVITY);
+    token.set_namespace_(ns);
+    token.set_workflow_id(run.state.workflow_id());
+    token.set_run_id(run.state.run_id());
+    token.set_scheduled_event_id(ref->ref);
+    token.set_attempt(a.attempt());
+    token.set_lease_id(lease.lease_id);
+
+    v1::PollActivityTaskQueueResponse resp;
+    resp.set_task_token(NewToken(token));
+    resp.set_workflow_namespace(ns);
+    resp.set_workflow_type(run.state.workflow_type());
+    resp.mutable_workflow_execution()->set_workflow_id(run.state.workflow_id());
+    resp.mutable_workflow_execution()->set_run_id(run.state.run_id());
+    resp.set_activity_type(a.activity_type());
+    resp.set_activity_id(a.activity_id());
+    *resp.mutable_input() = scheduled->front().activity_task_scheduled().input();
+    *resp.mutable_heartbeat_details() = a.heartbeat_details();
+    *resp.mutable_scheduled_time() = a.scheduled_time();
+    *resp.mutable_current_attempt_scheduled_time() = a.current_attempt_scheduled_time();
+    *resp.mutable_started_time() = ToProtoTime(now);
+    resp.set_attempt(a.attempt());
+    *resp.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
+    *resp.mutable_start_to_close_timeout() = a.start_to_close_timeout();
+    *resp.mutable_heartbeat_timeout() = a.heartbeat_timeout();
+    *resp.mutable_retry_policy() = a.retry_policy();
+    resp.set_scheduled_event_id(ref->ref);
+
+    timers_->SetDeadline(DeadlineKind::kActivityLease, run.exec_id, ref->ref, lease.deadline);
+    if (lease.heartbeat_deadline) {
+      timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, ref->ref, *lease.heartbeat_deadline);
+    }
+    run.activity_leases[ref->ref] = std::move(lease);
+    return resp;
+  }
+}
+
+Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token_bytes,
+                                                        v1::TaskToken& token,
+                                                        std::unique_lock<std::mutex>& lock) {
+  KEEL_ASSIGN_OR_RETURN(token, ParseToken(token_bytes, v1::TaskToken::KIND_ACTIVITY));
+  v1::WorkflowExecution ex;
+  ex.set_workflow_id(token.workflow_id());
+  ex.set_run_id(token.run_id());
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(token.namespace_(), ex, lock));
+  auto lease = run->activity_leases.find(token.scheduled_event_id());
+  if (!run->Running() || !run->state.activities().count(token.scheduled_event_id()) ||
+      lease == run->activity_leases.end() || lease->second.lease_id != token.lease_id()) {
+    lock.unlock();
+    return NotFound("activity task not found: it already completed, timed out or was cancelled, "
+                    "or this attempt's lease expired");
+  }
+  return run;
+}
+
+Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHeartbeat(
+    const v1::RecordActivityTaskHeartbeatRequest& request) {
+  KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "heartbeat details"));
+  v1::TaskToken token;
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  const int64_t id = token.scheduled_event_id();
+  const Time now = clock_.Now();
+  ActivityLease& lease = run->activity_leases.at(id);
+  const v1::ActivityState& a = run->state.activities().at(id);
+  Duration hb = FromProtoDuration(a.heartbeat_timeout());
+  if (hb > Duration::zero()) {
+    lease.heartbeat_deadline = now + hb;
+    timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run->exec_id, id, *lease.heartbeat_deadline);
+  }
+  if (request.has_details()) {
+    // Persisted so the next attempt sees them, also after a restart.
+    Mutation m(*run, now);
+    auto& st = m.state().mutable_activities()->at(id);
+    *st.mutable_heartbeat_details() = request.details();
+    *st.mutable_last_heartbeat_time() = ToProtoTime(now);
+    KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  }
+  v1::RecordActivityTaskHeartbeatResponse resp;
+  resp.set_cancel_requested(run->state.activities().at(id).cancel_requested());
+  return resp;
+}
+
+Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTaskCompleted(
+    const v1::RespondActivityTaskCompletedRequest& request) {
+  KEEL_RETURN_IF_ERROR(CheckPayloads(request.result(), "activity result"));
+  v1::TaskToken token;
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  const int64_t id = token.scheduled_event_id();
+  Mutation m(*run, clock_.Now());
+  int64_t started_id = 0;
+  auto* e = AppendOutcome(*run, m, id, &started_id)->mutable_activity_task_completed();
+  *e->mutable_result() = request.result();
+  e->set_scheduled_event_id(id);
+  e->set_started_event_id(started_id);
+  e->set_identity(request.identity());
+  RecordActivityClosed(*run, m, id);
+  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  ReleaseActivityLease(*run, id);
+  return v1::RespondActivityTaskCompletedResponse();
+}
+
+Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFailed(
+    const v1::RespondActivityTaskFailedRequest& request) {
+  KEEL_RETURN_IF_ERROR(CheckPayloads(request.last_heartbeat_details(), "heartbeat details"));
+  v1::TaskToken token;
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  const int64_t id = token.scheduled_event_id();
+  Mutation m(*run, clock_.Now());
+  if (request.has_last_heartbeat_details()) {
+    *m.state().mutable_activities()->at(id).mutable_heartbeat_details() = request.last_heartbeat_details();
+  }
+  ActivityAttemptFailed(*run, m, id, request.failure(), request.identity());
+  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  ReleaseActivityLease(*run, id);
+  return v1::RespondActivityTaskFailedResponse();
+}
+
+Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskCanceled(
+    const v1::RespondActivityTaskCanceledRequest& request) {
+  KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "cancel details"));
+  v1::TaskToken token;
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  const int64_t id = token.scheduled_event_id();
+  Mutation m(*run, clock_.Now());
+  const v1::ActivityState& a = m.state().activities().at(id);
+  int64_t started_id = 0;
+  int64_t cancel_event = a.cancel_requested_event_id();
+  auto* e = AppendOutcome(*run, m, id, &started_id)->mutable_activity_task_canceled();
+  *e->mutable_details() = request.details();
+  e->set_scheduled_event_id(id);
+  e->set_started_event_id(started_id);
+  e->set_latest_cancel_requested_event_id(cancel_event);
+  e->set_identity(request.identity());
+  RecordActivityClosed(*run, m, id);
+  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  ReleaseActivityLease(*run, id);
+  return v1::RespondActivityTaskCanceledResponse();
+}
+
+}  // namespace keel::core

@@ -1,0 +1,239 @@
+// Applying the commands of a completed workflow task, in order. Each command writes the
+// event that records it and the tasks/timers it needs. A command that cannot be applied
+// (unknown timer, duplicate activity id, bad timeouts) makes the whole completion fail
+// with BAD_COMMAND: nothing of it is written.
+#include <algorithm>
+
+#include "engine/core/engine_impl.h"
+#include "engine/core/retry.h"
+#include "engine/core/validation.h"
+#include "engine/history/convert.h"
+#include "engine/history/event_util.h"
+
+namespace keel::core {
+
+namespace {
+
+Status CheckDuration(const google::protobuf::Duration& d, const char* what) {
+  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument(std::string(what) + " must not be negative");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void EngineImpl::ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a) {
+  m.AddTask(store::TaskKind::kActivity, a.scheduled_event_id(), a.task_queue());
+  Duration s2s = FromProtoDuration(a.schedule_to_start_timeout());
+  if (s2s > Duration::zero()) {
+    m.AddTimer(store::TimerKind::kActivityScheduleToStart, a.scheduled_event_id(), m.now() + s2s);
+  }
+}
+
+Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
+                                 const google::protobuf::RepeatedPtrField<v1::Command>& commands,
+                                 int64_t completed_event_id, bool& closed) {
+  closed = false;
+  const Time now = m.now();
+  for (const v1::Command& c : commands) {
+    if (closed) {
+      return InvalidArgument("command " + std::string(CommandTypeName(c)) +
+                             " follows the command that ended the workflow");
+    }
+    switch (c.attributes_case()) {
+      case v1::Command::kScheduleActivityTask: {
+        const auto& cmd = c.schedule_activity_task();
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.activity_type(), "activity_type"));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.activity_id(), "activity_id"));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "activity task_queue", false));
+        KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "activity input"));
+        for (const auto* d : {&cmd.schedule_to_close_timeout(), &cmd.schedule_to_start_timeout(),
+                              &cmd.start_to_close_timeout(), &cmd.heartbeat_timeout()}) {
+          KEEL_RETURN_IF_ERROR(CheckDuration(*d, "activity timeouts"));
+        }
+        for (const auto& [id, existing] : m.state().activities()) {
+          if (existing.activity_id() == cmd.activity_id()) {
+            return InvalidArgument("activity id '" + cmd.activity_id() + "' is already in use by a pending activity");
+          }
+        }
+        Duration s2c = FromProtoDuration(cmd.schedule_to_close_timeout());
+        Duration s2c_or_start = FromProtoDuration(cmd.start_to_close_timeout());
+        if (s2c_or_start <= Duration::zero()) s2c_or_start = s2c;
+        if (s2c_or_start <= Duration::zero()) {
+          return InvalidArgument("activity '" + cmd.activity_type() +
+                                 "' needs a start-to-close or a schedule-to-close timeout");
+        }
+        auto* e = m.Append();
+        auto* a = e->mutable_activity_task_scheduled();
+        a->set_activity_id(cmd.activity_id());
+        a->set_activity_type(cmd.activity_type());
+        a->set_task_queue(cmd.task_queue().empty() ? m.state().task_queue() : cmd.task_queue());
+        *a->mutable_input() = cmd.input();
+        *a->mutable_schedule_to_close_timeout() = cmd.schedule_to_close_timeout();
+        *a->mutable_schedule_to_start_timeout() = cmd.schedule_to_start_timeout();
+        *a->mutable_start_to_close_timeout() = ToProtoDuration(s2c_or_start);
+        *a->mutable_heartbeat_timeout() = cmd.heartbeat_timeout();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        *a->mutable_retry_policy() = WithRetryDefaults(cmd.retry_policy());
+
+        v1::ActivityState st;
+        st.set_scheduled_event_id(e->event_id());
+        st.set_activity_id(a->activity_id());
+        st.set_activity_type(a->activity_type());
+        st.set_task_queue(a->task_queue());
+        *st.mutable_scheduled_time() = ToProtoTime(now);
+        *st.mutable_current_attempt_scheduled_time() = ToProtoTime(now);
+        st.set_attempt(1);
+        *st.mutable_schedule_to_close_timeout() = a->schedule_to_close_timeout();
+        *st.mutable_schedule_to_start_timeout() = a->schedule_to_start_timeout();
+        *st.mutable_start_to_close_timeout() = a->start_to_close_timeout();
+        *st.mutable_heartbeat_timeout() = a->heartbeat_timeout();
+        *st.mutable_retry_policy() = a->retry_policy();
+        ScheduleActivityAttempt(m, st);
+        if (s2c > Duration::zero()) {
+          m.AddTimer(store::TimerKind::kActivityScheduleToClose, e->event_id(), now + s2c);
+        }
+        (*m.state().mutable_activities())[e->event_id()] = std::move(st);
+        break;
+      }
+      case v1::Command::kRequestCancelActivityTask: {
+        int64_t id = c.request_cancel_activity_task().scheduled_event_id();
+        auto it = m.state().mutable_activities()->find(id);
+        if (it == m.state().mutable_activities()->end()) {
+          // Its outcome may have arrived while this task ran (buffered, not yet seen by the
+          // code): record the request; the outcome follows it.
+          const auto& buffered = m.state().buffered_events();
+          bool outcome_buffered = std::any_of(buffered.begin(), buffered.end(), [id](const v1::HistoryEvent& b) {
+            return (b.has_activity_task_completed() && b.activity_task_completed().scheduled_event_id() == id) ||
+                   (b.has_activity_task_failed() && b.activity_task_failed().scheduled_event_id() == id) ||
+                   (b.has_activity_task_timed_out() && b.activity_task_timed_out().scheduled_event_id() == id) ||
+                   (b.has_activity_task_canceled() && b.activity_task_canceled().scheduled_event_id() == id);
+          });
+          if (!outcome_buffered) {
+            return InvalidArgument("RequestCancelActivityTask names no pending activity (scheduled event " +
+                                   std::to_string(id) + ")");
+          }
+          auto* e = m.Append()->mutable_activity_task_cancel_requested();
+          e->set_scheduled_event_id(id);
+          e->set_workflow_task_completed_event_id(completed_event_id);
+          break;
+        }
+        auto* e = m.Append();
+        e->mutable_activity_task_cancel_requested()->set_scheduled_event_id(id);
+        e->mutable_activity_task_cancel_requested()->set_workflow_task_completed_event_id(completed_event_id);
+        if (run.activity_leases.count(id)) {
+          // Running: the worker learns of it through its next heartbeat.
+          it->second.set_cancel_requested(true);
+          it->second.set_cancel_requested_event_id(e->event_id());
+        } else {
+          auto* cx = m.Append()->mutable_activity_task_canceled();
+          cx->set_scheduled_event_id(id);
+          cx->set_latest_cancel_requested_event_id(e->event_id());
+          RecordActivityClosed(run, m, id);
+        }
+        break;
+      }
+      case v1::Command::kStartTimer: {
+        const auto& cmd = c.start_timer();
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.timer_id(), "timer_id"));
+        KEEL_RETURN_IF_ERROR(CheckDuration(cmd.start_to_fire_timeout(), "timer duration"));
+        if (m.state().timers().count(cmd.timer_id())) {
+          return InvalidArgument("timer id '" + cmd.timer_id() + "' is already in use by a pending timer");
+        }
+        auto* e = m.Append();
+        auto* a = e->mutable_timer_started();
+        a->set_timer_id(cmd.timer_id());
+        *a->mutable_start_to_fire_timeout() = cmd.start_to_fire_timeout();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        Time fire = now + FromProtoDuration(cmd.start_to_fire_timeout());
+        v1::TimerState t;
+        t.set_timer_id(cmd.timer_id());
+        t.set_started_event_id(e->event_id());
+        *t.mutable_fire_time() = ToProtoTime(fire);
+        (*m.state().mutable_timers())[cmd.timer_id()] = t;
+        m.AddTimer(store::TimerKind::kUserTimer, e->event_id(), fire);
+        break;
+      }
+      case v1::Command::kCancelTimer: {
+        const std::string& id = c.cancel_timer().timer_id();
+        int64_t started_event_id = 0;
+        auto* timers = m.state().mutable_timers();
+        auto it = timers->find(id);
+        if (it != timers->end()) {
+          started_event_id = it->second.started_event_id();
+          m.RemoveTimer(store::TimerKind::kUserTimer, started_event_id);
+          timers->erase(it);
+        } else {
+          // It fired while this task ran: drop the buffered TimerFired, the code never saw it.
+          auto* buffered = m.state().mutable_buffered_events();
+          auto fired = std::find_if(buffered->begin(), buffered->end(), [&](const v1::HistoryEvent& e) {
+            return e.has_timer_fired() && e.timer_fired().timer_id() == id;
+          });
+          if (fired == buffered->end()) {
+            return InvalidArgument("CancelTimer names no pending timer ('" + id + "')");
+          }
+          started_event_id = fired->timer_fired().started_event_id();
+          buffered->erase(fired);
+        }
+        auto* a = m.Append()->mutable_timer_canceled();
+        a->set_timer_id(id);
+        a->set_started_event_id(started_event_id);
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        break;
+      }
+      case v1::Command::kRecordMarker: {
+        const auto& cmd = c.record_marker();
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.marker_name(), "marker_name"));
+        for (const auto& [k, v] : cmd.details()) KEEL_RETURN_IF_ERROR(CheckPayloads(v, "marker details"));
+        auto* a = m.Append()->mutable_marker_recorded();
+        a->set_marker_name(cmd.marker_name());
+        *a->mutable_details() = cmd.details();
+        if (cmd.has_failure()) *a->mutable_failure() = cmd.failure();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        break;
+      }
+      case v1::Command::kUpsertWorkflowSearchAttributes: {
+        const auto& cmd = c.upsert_workflow_search_attributes();
+        auto* a = m.Append()->mutable_upsert_workflow_search_attributes();
+        *a->mutable_search_attributes() = cmd.search_attributes();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        for (const auto& [k, v] : cmd.search_attributes()) {
+          KEEL_RETURN_IF_ERROR(ValidateName(k, "search attribute name"));
+          (*m.state().mutable_search_attributes())[k] = v;
+        }
+        break;
+      }
+      case v1::Command::kCompleteWorkflowExecution: {
+        KEEL_RETURN_IF_ERROR(CheckPayloads(c.complete_workflow_execution().result(), "workflow result"));
+        auto* a = m.Append()->mutable_workflow_execution_completed();
+        *a->mutable_result() = c.complete_workflow_execution().result();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        m.Close(v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+        closed = true;
+        break;
+      }
+      case v1::Command::kFailWorkflowExecution: {
+        auto* a = m.Append()->mutable_workflow_execution_failed();
+        *a->mutable_failure() = c.fail_workflow_execution().failure();
+        a->set_retry_state(v1::RETRY_STATE_RETRY_POLICY_NOT_SET);
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        m.Close(v1::WORKFLOW_EXECUTION_STATUS_FAILED);
+        closed = true;
+        break;
+      }
+      case v1::Command::kCancelWorkflowExecution: {
+        auto* a = m.Append()->mutable_workflow_execution_canceled();
+        *a->mutable_details() = c.cancel_workflow_execution().details();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        m.Close(v1::WORKFLOW_EXECUTION_STATUS_CANCELED);
+        closed = true;
+        break;
+      }
+      default:
+        return Status(StatusCode::kUnimplemented,
+                      "command " + std::string(CommandTypeName(c)) + " is not supported by this engine yet");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace keel::core

@@ -1,0 +1,270 @@
+#include "engine/core/engine_impl.h"
+
+#include "engine/history/convert.h"
+#include "engine/log.h"
+#include "engine/store/sqlite_store.h"
+
+namespace keel {
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
+  store::SqliteStoreOptions so;
+  so.path = options.db_path;
+  so.group_commit = options.group_commit;
+  switch (options.durability) {
+    case Durability::kFull: so.synchronous = store::Synchronous::kFull; break;
+    case Durability::kNormal: so.synchronous = store::Synchronous::kNormal; break;
+    case Durability::kOff: so.synchronous = store::Synchronous::kOff; break;
+  }
+  auto st = store::SqliteStore::Open(so);
+  if (!st.ok()) return st.status();
+  return Open(std::move(options), std::move(st).value());
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options,
+                                             std::unique_ptr<store::Store> store) {
+  auto engine = std::make_unique<core::EngineImpl>(std::move(options), std::move(store));
+  KEEL_RETURN_IF_ERROR(engine->Recover());
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+namespace core {
+
+EngineImpl::EngineImpl(EngineOptions options, std::unique_ptr<store::Store> store)
+    : options_(std::move(options)),
+      clock_(options_.clock ? *options_.clock : Clock::System()),
+      random_(options_.random ? *options_.random : Random::System()),
+      store_(std::move(store)),
+      matcher_(clock_) {
+  TimerService::Options to;
+  to.fire_threads = std::max(1, options_.timer_threads);
+  timers_ = std::make_unique<TimerService>(
+      clock_, *store_, [this](const TimerEntryKey& key, Time when) { OnTimer(key, when); }, to);
+}
+
+EngineImpl::~EngineImpl() {
+  closing_ = true;
+  matcher_.Shutdown();
+  {
+    std::lock_guard<std::mutex> g(watch_mu_);
+  }
+  watch_cv_.notify_all();
+  timers_->Stop();
+}
+
+Status EngineImpl::Recover() {
+  lease_epoch_ = random_.Next() & 0xffffffff00000000ULL;
+  KEEL_ASSIGN_OR_RETURN(int64_t max_exec, store_->MaxExecId());
+  next_exec_id_ = max_exec + 1;
+  KEEL_ASSIGN_OR_RETURN(int64_t max_seq, store_->MaxTaskSeq());
+  next_task_seq_ = max_seq + 1;
+  KEEL_ASSIGN_OR_RETURN(auto tasks, store_->LoadTasks());
+  for (const auto& t : tasks) {
+    matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
+  }
+  if (!tasks.empty()) Log().info("engine: resumed {} pending tasks", tasks.size());
+  return timers_->Start();
+}
+
+// ---- run cache ----
+
+Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, std::unique_lock<std::mutex>& lock) {
+  RunPtr run;
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    auto& slot = runs_[exec_id];
+    if (!slot) {
+      slot = std::make_shared<RunState>();
+      slot->exec_id = exec_id;
+    }
+    run = slot;
+  }
+  lock = std::unique_lock<std::mutex>(run->mu);
+  if (run->loaded) return run;
+  auto row = store_->GetExecution(exec_id);
+  if (!row.ok() || !row->has_value()) {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    auto it = runs_.find(exec_id);
+    if (it != runs_.end() && it->second == run) runs_.erase(it);
+    lock.unlock();
+    if (!row.ok()) return row.status();
+    return NotFound("no run with internal id " + std::to_string(exec_id));
+  }
+  if (!run->state.ParseFromString((*row)->state)) {
+    lock.unlock();
+    return DataLoss("the stored state of run " + (*row)->run_id + " cannot be parsed");
+  }
+  run->loaded = true;
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    run_ids_[run->state.run_id()] = exec_id;
+  }
+  MaybeEvict();
+  return run;
+}
+
+Result<EngineImpl::RunPtr> EngineImpl::LockExecution(const std::string& namespace_name,
+                                                     const v1::WorkflowExecution& ex,
+                                                     std::unique_lock<std::mutex>& lock) {
+  std::string ns = Namespace(namespace_name);
+  int64_t exec_id = 0;
+  if (!ex.run_id().empty()) {
+    {
+      std::lock_guard<std::mutex> g(cache_mu_);
+      auto it = run_ids_.find(ex.run_id());
+      if (it != run_ids_.end()) exec_id = it->second;
+    }
+    if (exec_id == 0) {
+      KEEL_ASSIGN_OR_RETURN(auto row, store_->GetExecutionByRunId(ex.run_id()));
+      if (!row) return NotFound("no workflow run '" + ex.run_id() + "'");
+      exec_id = row->exec_id;
+    }
+  } else {
+    if (ex.workflow_id().empty()) return InvalidArgument("workflow_id is required");
+    KEEL_ASSIGN_OR_RETURN(auto row, store_->GetCurrentExecution(ns, ex.workflow_id()));
+    if (!row) return NotFound("no workflow with id '" + ex.workflow_id() + "'");
+    exec_id = row->exec_id;
+  }
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockRun(exec_id, lock));
+  if (run->state.namespace_() != ns ||
+      (!ex.workflow_id().empty() && run->state.workflow_id() != ex.workflow_id())) {
+    lock.unlock();
+    return NotFound("no workflow run '" + ex.run_id() + "' with id '" + ex.workflow_id() + "'");
+  }
+  return run;
+}
+
+void EngineImpl::MaybeEvict() {
+  std::lock_guard<std::mutex> g(cache_mu_);
+  if (runs_.size() <= options_.max_cached_runs) return;
+  // Evict down to 90% of the cap, skipping runs in use or holding leases (those exist
+  // only in memory).
+  size_t target = options_.max_cached_runs - options_.max_cached_runs / 10;
+  for (auto it = runs_.begin(); it != runs_.end() && runs_.size() > target;) {
+    RunState& r = *it->second;
+    if (it->second.use_count() == 1 && r.mu.try_lock()) {
+      bool idle = r.loaded && !r.workflow_task_lease && r.activity_leases.empty();
+      std::string run_id = r.state.run_id();
+      r.mu.unlock();
+      if (idle) {
+        run_ids_.erase(run_id);
+        it = runs_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+// ---- commits ----
+
+Status EngineImpl::Commit(RunState& run, Mutation& m) {
+  int64_t before = run.state.next_event_id();
+  Status st = store_->Commit(m.Build(next_task_seq_));
+  if (!st.ok()) {
+    Log().error("engine: commit for run {} failed: {}", run.state.run_id(), st.ToString());
+    return st;
+  }
+  run.state = m.TakeState();
+  run.loaded = true;
+  for (const auto& t : m.added_tasks()) {
+    matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
+  }
+  timers_->OnCommitted(m.added_timers(), m.removed_timers());
+  int64_t after = run.state.next_event_id();
+  if (before <= options_.history_warn_events && after > options_.history_warn_events) {
+    Log().warn(
+        "workflow {} (run {}) has more than {} history events; long-running workflows should "
+        "continue-as-new to keep replay fast",
+        run.state.workflow_id(), run.state.run_id(), options_.history_warn_events);
+  }
+  NotifyChanged(run.exec_id);
+  return Status::Ok();
+}
+
+uint64_t EngineImpl::Watch(int64_t exec_id) {
+  std::lock_guard<std::mutex> g(watch_mu_);
+  auto& w = watches_[exec_id];
+  ++w.watchers;
+  return w.version;
+}
+
+bool EngineImpl::WaitChanged(int64_t exec_id, uint64_t& version, Time deadline) {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  bool changed = clock_.WaitUntil(lock, watch_cv_, deadline, [&] {
+    return closing_.load() || watches_[exec_id].version != version;
+  });
+  version = watches_[exec_id].version;
+  return changed && !closing_.load();
+}
+
+void EngineImpl::Unwatch(int64_t exec_id) {
+  std::lock_guard<std::mutex> g(watch_mu_);
+  auto it = watches_.find(exec_id);
+  if (it != watches_.end() && --it->second.watchers <= 0) watches_.erase(it);
+}
+
+void EngineImpl::NotifyChanged(int64_t exec_id) {
+  {
+    std::lock_guard<std::mutex> g(watch_mu_);
+    auto it = watches_.find(exec_id);
+    if (it == watches_.end()) return;
+    ++it->second.version;
+  }
+  watch_cv_.notify_all();
+}
+
+// ---- tokens and helpers ----
+
+std::string EngineImpl::NewToken(const v1::TaskToken& token) const {
+  std::string out;
+  token.SerializeToString(&out);
+  return out;
+}
+
+Result<v1::TaskToken> EngineImpl::ParseToken(const std::string& bytes,
+                                             v1::TaskToken::Kind kind) const {
+  v1::TaskToken t;
+  if (bytes.empty() || !t.ParseFromString(bytes) || t.kind() != kind || t.run_id().empty()) {
+    return InvalidArgument(kind == v1::TaskToken::KIND_WORKFLOW ? "malformed workflow task token"
+                                                                : "malformed activity task token");
+  }
+  return t;
+}
+
+Status EngineImpl::CheckPayloads(const v1::Payloads& p, const char* what) const {
+  size_t size = p.ByteSizeLong();
+  if (size > options_.max_payload_bytes) {
+    return InvalidArgument(std::string(what) + " is " + std::to_string(size) +
+                           " bytes, over the limit of " +
+                           std::to_string(options_.max_payload_bytes) + " bytes");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<v1::HistoryEvent>> EngineImpl::ReadEvents(int64_t exec_id, int64_t from,
+                                                             int64_t to) {
+  KEEL_ASSIGN_OR_RETURN(auto batches, store_->ReadHistory(exec_id, from, to));
+  std::vector<v1::HistoryEvent> out;
+  v1::HistoryBatch batch;
+  for (const auto& b : batches) {
+    if (!batch.ParseFromString(b.events)) {
+      return DataLoss("a stored history batch of run " + std::to_string(exec_id) +
+                      " cannot be parsed");
+    }
+    for (auto& e : *batch.mutable_events()) {
+      if (e.event_id() < from || (to > 0 && e.event_id() > to)) continue;
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+Result<v1::ShutdownWorkerResponse> EngineImpl::ShutdownWorker(
+    const v1::ShutdownWorkerRequest& request) {
+  if (request.identity().empty()) return InvalidArgument("identity is required");
+  matcher_.CancelPolls(request.identity());
+  return v1::ShutdownWorkerResponse();
+}
+
+}  // namespace core
+}  // namespace keel

@@ -1,0 +1,173 @@
+// EngineImpl: the implementation behind keel::Engine. Split by concern:
+//   engine_impl.cc          open/recovery, the run cache, commits, tokens, waiting
+//   start_workflow.cc       start and signal-with-start
+//   client_requests.cc      signal, cancel, terminate, describe, list, history, result
+//   workflow_tasks.cc       poll/complete/fail workflow tasks
+//   commands.cc             applying the commands of a completed workflow task
+//   activity_tasks.cc       poll/heartbeat/complete/fail/cancel activity tasks, retries
+//   timers.cc               what each durable timer and volatile deadline does when due
+// Locking: cache_mu_ guards the run maps; each RunState has its own mutex; a run lock is
+// never taken while holding another run's lock or cache_mu_ (except to try_lock for eviction).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "engine/core/mutation.h"
+#include "engine/core/run_state.h"
+#include "engine/core/task_matcher.h"
+#include "engine/core/timer_service.h"
+#include "engine/engine.h"
+#include "engine/store/store.h"
+
+namespace keel::core {
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(EngineOptions options, std::unique_ptr<store::Store> store);
+  ~EngineImpl() override;
+
+  Status Recover();
+
+  Clock& clock() override { return clock_; }
+  std::optional<Time> NextTimerTime() override { return timers_->NextFireTime(); }
+  bool TimersIdle() override { return timers_->Idle(); }
+
+  // ---- Frontend: clients ----
+  Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const v1::StartWorkflowExecutionRequest& request) override;
+  Result<v1::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
+      const v1::SignalWorkflowExecutionRequest& request) override;
+  Result<v1::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(
+      const v1::SignalWithStartWorkflowExecutionRequest& request) override;
+  Result<v1::RequestCancelWorkflowExecutionResponse> RequestCancelWorkflowExecution(
+      const v1::RequestCancelWorkflowExecutionRequest& request) override;
+  Result<v1::TerminateWorkflowExecutionResponse> TerminateWorkflowExecution(
+      const v1::TerminateWorkflowExecutionRequest& request) override;
+  Result<v1::DescribeWorkflowExecutionResponse> DescribeWorkflowExecution(
+      const v1::DescribeWorkflowExecutionRequest& request) override;
+  Result<v1::ListWorkflowExecutionsResponse> ListWorkflowExecutions(
+      const v1::ListWorkflowExecutionsRequest& request) override;
+  Result<v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const v1::GetWorkflowExecutionHistoryRequest& request) override;
+  Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
+      const v1::GetWorkflowExecutionResultRequest& request) override;
+
+  // ---- Frontend: workers ----
+  Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
+      const v1::PollWorkflowTaskQueueRequest& request) override;
+  Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
+      const v1::RespondWorkflowTaskCompletedRequest& request) override;
+  Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
+      const v1::RespondWorkflowTaskFailedRequest& request) override;
+  Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
+      const v1::PollActivityTaskQueueRequest& request) override;
+  Result<v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
+      const v1::RecordActivityTaskHeartbeatRequest& request) override;
+  Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
+      const v1::RespondActivityTaskCompletedRequest& request) override;
+  Result<v1::RespondActivityTaskFailedResponse> RespondActivityTaskFailed(
+      const v1::RespondActivityTaskFailedRequest& request) override;
+  Result<v1::RespondActivityTaskCanceledResponse> RespondActivityTaskCanceled(
+      const v1::RespondActivityTaskCanceledRequest& request) override;
+  Result<v1::ShutdownWorkerResponse> ShutdownWorker(const v1::ShutdownWorkerRequest& request) override;
+
+ private:
+  using RunPtr = std::shared_ptr<RunState>;
+
+  // ---- run cache (engine_impl.cc) ----
+  // The run, loaded and locked; NotFound when it does not exist.
+  Result<RunPtr> LockRun(int64_t exec_id, std::unique_lock<std::mutex>& lock);
+  // Resolves a WorkflowExecution (run id, or the newest run of the workflow id).
+  Result<RunPtr> LockExecution(const std::string& namespace_name, const v1::WorkflowExecution& ex,
+                               std::unique_lock<std::mutex>& lock);
+  void MaybeEvict();
+
+  // ---- commits (engine_impl.cc) ----
+  // Commits `m` and, when durable, installs its state into `run` and tells the matcher,
+  // the timer service and any waiters. `run` must be locked by the caller.
+  Status Commit(RunState& run, Mutation& m);
+  // Long polls: Watch() before reading the run, then WaitChanged() until a commit to the
+  // run bumps its version past `version` (true; `version` is updated), or the deadline
+  // passes or the engine closes (false).
+  uint64_t Watch(int64_t exec_id);
+  bool WaitChanged(int64_t exec_id, uint64_t& version, Time deadline);
+  void Unwatch(int64_t exec_id);
+  void NotifyChanged(int64_t exec_id);
+
+  // ---- tokens ----
+  std::string NewToken(const v1::TaskToken& token) const;
+  Result<v1::TaskToken> ParseToken(const std::string& bytes, v1::TaskToken::Kind kind) const;
+  uint64_t NewLeaseId() { return lease_epoch_ ^ next_lease_.fetch_add(1); }
+
+  // ---- shared helpers ----
+  std::string Namespace(const std::string& ns) const { return ns.empty() ? "default" : ns; }
+  Status CheckPayloads(const v1::Payloads& p, const char* what) const;
+  Result<std::vector<v1::HistoryEvent>> ReadEvents(int64_t exec_id, int64_t from, int64_t to);
+
+  // ---- start_workflow.cc ----
+  struct StartOutcome {
+    std::string run_id;
+    bool started = false;
+  };
+  Result<StartOutcome> StartLocked(const v1::StartWorkflowExecutionRequest& request,
+                                   const v1::SignalWithStartWorkflowExecutionRequest* with_signal);
+  std::mutex& WorkflowIdLock(const std::string& ns, const std::string& workflow_id);
+
+  // ---- workflow_tasks.cc / commands.cc ----
+  // Ends the in-flight or pending workflow task attempt with a failure and schedules a retry.
+  void FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFailedCause cause,
+                        const v1::Failure& failure, bool write_events);
+  Status ApplyCommands(RunState& run, Mutation& m,
+                       const google::protobuf::RepeatedPtrField<v1::Command>& commands,
+                       int64_t completed_event_id, bool& closed);
+  void ReleaseWorkflowTaskLease(RunState& run);
+
+  // ---- activity_tasks.cc ----
+  void ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a);
+  // An attempt failed or timed out: retry or record the final outcome.
+  void ActivityAttemptFailed(RunState& run, Mutation& m, int64_t scheduled_event_id,
+                             const v1::Failure& failure, const std::string& identity);
+  void RecordActivityClosed(RunState& run, Mutation& m, int64_t scheduled_event_id);
+  void ReleaseActivityLease(RunState& run, int64_t scheduled_event_id);
+  Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
+                                  std::unique_lock<std::mutex>& lock);
+
+  // ---- timers.cc ----
+  void OnTimer(const TimerEntryKey& key, Time fire_time);
+  void OnDurableTimer(RunState& run, Mutation& m, store::TimerKind kind, int64_t ref);
+  void OnDeadline(RunState& run, DeadlineKind kind, int64_t ref);
+
+  EngineOptions options_;
+  Clock& clock_;
+  Random& random_;
+  std::unique_ptr<store::Store> store_;
+  TaskMatcher matcher_;
+  std::unique_ptr<TimerService> timers_;
+
+  std::mutex cache_mu_;
+  std::unordered_map<int64_t, RunPtr> runs_;
+  std::unordered_map<std::string, int64_t> run_ids_;  // of cached runs
+  std::atomic<int64_t> next_exec_id_{1};
+  std::atomic<int64_t> next_task_seq_{1};
+  uint64_t lease_epoch_ = 0;
+  std::atomic<uint64_t> next_lease_{1};
+  std::array<std::mutex, 64> workflow_id_locks_;
+
+  // Long polls on a run's history or result wait here; a commit of a watched run bumps
+  // its version.
+  struct WatchState {
+    int watchers = 0;
+    uint64_t version = 0;
+  };
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  std::unordered_map<int64_t, WatchState> watches_;
+  std::atomic<bool> closing_{false};
+};
+
+}  // namespace keel::core

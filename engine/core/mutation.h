@@ -1,0 +1,75 @@
+// Mutation: everything one state transition does to one run, collected before anything
+// is written: the next mutable state (a copy, so a failed commit leaves the run as it
+// was), the events to append, the tasks and timers to add and remove. Build() turns it
+// into the store::Transition that commits it atomically. Not thread-safe; used under
+// the run's lock.
+#pragma once
+
+#include <atomic>
+#include <vector>
+
+#include "engine/core/run_state.h"
+#include "engine/store/store.h"
+#include "keel/v1/history.pb.h"
+
+namespace keel::core {
+
+class Mutation {
+ public:
+  // A transition of an existing run (copies its state).
+  Mutation(const RunState& run, Time now);
+  // The first transition of a new run.
+  Mutation(int64_t exec_id, v1::ExecutionState initial, Time now);
+
+  v1::ExecutionState& state() { return next_; }
+  const v1::ExecutionState& state() const { return next_; }
+  Time now() const { return now_; }
+  int64_t exec_id() const { return exec_id_; }
+  bool is_new_run() const { return new_run_; }
+
+  // Appends an event to the history with the next event id and time now().
+  v1::HistoryEvent* Append();
+  // An event the workflow code must see: appended, or buffered while a workflow task is
+  // in flight (it is appended when that task ends); then a workflow task is scheduled if
+  // none is pending.
+  v1::HistoryEvent* AddForWorkflow();
+  // Appends the buffered events in arrival order; returns how many there were.
+  int FlushBuffered();
+  // Schedules a workflow task (event + task row) unless one is pending or the run ended.
+  void ScheduleWorkflowTask();
+
+  void AddTask(store::TaskKind kind, int64_t ref, const std::string& task_queue);
+  void RemoveTask(store::TaskKind kind, int64_t ref);
+  void AddTimer(store::TimerKind kind, int64_t ref, Time fire_time);
+  void RemoveTimer(store::TimerKind kind, int64_t ref);
+
+  // Ends the run with `status`: close time, and every task and timer it had removed.
+  void Close(v1::WorkflowExecutionStatus status);
+
+  bool has_events() const { return batch_.events_size() > 0; }
+  const v1::HistoryBatch& events() const { return batch_; }
+
+  // The transition to commit. `next_task_seq` numbers the added tasks.
+  store::Transition Build(std::atomic<int64_t>& next_task_seq);
+
+  // What to tell the task matcher and the timer service once the commit succeeded.
+  const std::vector<store::TaskRow>& added_tasks() const { return add_tasks_; }
+  const std::vector<store::TimerRow>& added_timers() const { return add_timers_; }
+  const std::vector<store::TimerKey>& removed_timers() const { return remove_timers_; }
+  // The state to install in the RunState once the commit succeeded.
+  v1::ExecutionState TakeState() { return std::move(next_); }
+
+ private:
+  bool workflow_task_in_flight_ = false;
+  int64_t exec_id_;
+  bool new_run_;
+  Time now_;
+  v1::ExecutionState next_;
+  v1::HistoryBatch batch_;
+  std::vector<store::TaskRow> add_tasks_;
+  std::vector<store::TaskKey> remove_tasks_;
+  std::vector<store::TimerRow> add_timers_;
+  std::vector<store::TimerKey> remove_timers_;
+};
+
+}  // namespace keel::core

@@ -1,0 +1,48 @@
+// RunState: the engine's in-memory view of one run: its persisted mutable state plus the
+// volatile leases of tasks handed to workers (never persisted: after a restart every
+// task is simply handed out again). Guarded by its own mutex; the engine holds at most
+// one RunState lock at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "engine/clock.h"
+#include "keel/v1/execution_state.pb.h"
+
+namespace keel::core {
+
+struct WorkflowTaskLease {
+  uint64_t lease_id = 0;
+  Time started_time;
+  int64_t started_event_id = 0;    // the WorkflowTaskStarted id shown to the worker
+  int64_t scheduled_event_id = 0;  // the WorkflowTaskScheduled id (synthesized when transient)
+  std::string identity;
+  std::string request_id;
+};
+
+struct ActivityLease {
+  uint64_t lease_id = 0;
+  Time started_time;
+  Time deadline;                 // start-to-close
+  std::optional<Time> heartbeat_deadline;
+  std::string identity;
+};
+
+struct RunState {
+  std::mutex mu;
+  int64_t exec_id = 0;
+  bool loaded = false;
+  v1::ExecutionState state;
+  std::optional<WorkflowTaskLease> workflow_task_lease;
+  std::map<int64_t, ActivityLease> activity_leases;  // by scheduled event id
+  std::string last_workflow_task_note;               // why the task is stuck, for describe
+
+  bool Running() const { return state.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
+  bool WorkflowTaskInFlight() const { return workflow_task_lease.has_value(); }
+};
+
+}  // namespace keel::core

@@ -1,0 +1,265 @@
+// Workflow tasks: handing a run's new events to a worker, and taking back its commands.
+// A task's WorkflowTaskStarted is not written when the task is handed out (that would
+// cost a commit per task); it is written together with the outcome. Events that arrive
+// meanwhile are buffered and appended after the task's own events.
+#include <algorithm>
+
+#include "engine/core/engine_impl.h"
+#include "engine/core/retry.h"
+#include "engine/core/validation.h"
+#include "engine/history/convert.h"
+#include "engine/history/event_util.h"
+#include "engine/log.h"
+
+namespace keel::core {
+
+namespace {
+
+constexpr auto kMaxWorkflowTaskBackoff = std::chrono::minutes(10);
+
+bool IsCloseCommand(const v1::Command& c) {
+  return c.has_complete_workflow_execution() || c.has_fail_workflow_execution() ||
+         c.has_cancel_workflow_execution() || c.has_continue_as_new_workflow_execution();
+}
+
+}  // namespace
+
+void EngineImpl::ReleaseWorkflowTaskLease(RunState& run) {
+  if (!run.workflow_task_lease) return;
+  run.workflow_task_lease.reset();
+  timers_->ClearDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0);
+}
+
+Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
+    const v1::PollWorkflowTaskQueueRequest& request) {
+  KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
+  const std::string ns = Namespace(request.namespace_());
+  const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
+  const Time deadline = clock_.Now() + options_.poll_timeout;
+  while (true) {
+    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline);
+    if (!ref) return v1::PollWorkflowTaskQueueResponse();
+    std::unique_lock<std::mutex> lock;
+    auto locked = LockRun(ref->exec_id, lock);
+    if (!locked.ok()) continue;  // the run is gone
+    RunState& run = **locked;
+    v1::ExecutionState& s = run.state;
+    if (!run.Running() || !s.has_workflow_task() || s.workflow_task().backing_off() ||
+        run.workflow_task_lease) {
+      continue;  // stale: this task was completed, or is running elsewhere
+    }
+    const Time now = clock_.Now();
+    if (s.buffered_events_size() > 0) {
+      // Left over from an attempt that ended without completing (lease expiry, restart).
+      Mutation m(run, now);
+      m.FlushBuffered();
+      Status st = Commit(run, m);
+      if (!st.ok()) {
+        matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
+        return st;
+      }
+    }
+    const auto& wt = s.workflow_task();
+    const bool transient = wt.scheduled_event_id() == 0;
+    WorkflowTaskLease lease;
+    lease.lease_id = NewLeaseId();
+    lease.started_time = std::max(now, FromProtoTime(s.start_time()));
+    lease.scheduled_event_id = transient ? s.next_event_id() : wt.scheduled_event_id();
+    lease.started_event_id = transient ? s.next_event_id() + 1 : s.next_event_id();
+    lease.identity = request.identity();
+
+    v1::PollWorkflowTaskQueueResponse resp;
+    auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
+    if (!events.ok()) {
+      matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
+      return events.status();
+    }
+    for (auto& e : *events) *resp.add_events() = std::move(e);
+    if (transient) {
+      auto* e = resp.add_events();
+      e->set_event_id(lease.scheduled_event_id);
+      *e->mutable_event_time() = wt.scheduled_time();
+      auto* a = e->mutable_workflow_task_scheduled();
+      a->set_task_queue(s.task_queue());
+      *a->mutable_start_to_close_timeout() = s.workflow_task_timeout();
+      a->set_attempt(wt.attempt());
+    }
+    auto* started = resp.add_events();
+    started->set_event_id(lease.started_event_id);
+    *started->mutable_event_time() = ToProtoTime(lease.started_time);
+    started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
+    started->mutable_workflow_task_started()->set_identity(lease.identity);
+
+    v1::TaskToken token;
+    token.set_kind(v1::TaskToken::KIND_WORKFLOW);
+    token.set_namespace_(ns);
+    token.set_workflow_id(s.workflow_id());
+    token.set_run_id(s.run_id());
+    token.set_attempt(wt.attempt());
+    token.set_lease_id(lease.lease_id);
+    resp.set_task_token(NewToken(token));
+    resp.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
+    resp.mutable_workflow_execution()->set_run_id(s.run_id());
+    resp.set_workflow_type(s.workflow_type());
+    resp.set_previous_started_event_id(s.previous_started_event_id());
+    resp.set_started_event_id(lease.started_event_id);
+    resp.set_attempt(wt.attempt());
+    resp.set_history_size_bytes(s.history_size_bytes());
+
+    run.workflow_task_lease = lease;
+    run.last_workflow_task_note.clear();
+    timers_->SetDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0,
+                         lease.started_time + FromProtoDuration(s.workflow_task_timeout()));
+    return resp;
+  }
+}
+
+namespace {
+
+// Appends the in-flight task's WorkflowTaskScheduled (when transient) and WorkflowTaskStarted.
+int64_t AppendStartedEvents(Mutation& m, const WorkflowTaskLease& lease) {
+  const auto& wt = m.state().workflow_task();
+  if (wt.scheduled_event_id() == 0) {
+    auto* e = m.Append();
+    *e->mutable_event_time() = wt.scheduled_time();
+    auto* a = e->mutable_workflow_task_scheduled();
+    a->set_task_queue(m.state().task_queue());
+    *a->mutable_start_to_close_timeout() = m.state().workflow_task_timeout();
+    a->set_attempt(wt.attempt());
+  }
+  auto* e = m.Append();
+  *e->mutable_event_time() = ToProtoTime(lease.started_time);
+  auto* a = e->mutable_workflow_task_started();
+  a->set_scheduled_event_id(lease.scheduled_event_id);
+  a->set_identity(lease.identity);
+  a->set_request_id(lease.request_id);
+  return e->event_id();
+}
+
+}  // namespace
+
+void EngineImpl::FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFailedCause cause,
+                                  const v1::Failure& failure, bool write_events) {
+  auto* wt = m.state().mutable_workflow_task();
+  if (write_events && run.workflow_task_lease) {
+    int64_t started_id = AppendStartedEvents(m, *run.workflow_task_lease);
+    auto* a = m.Append()->mutable_workflow_task_failed();
+    a->set_scheduled_event_id(run.workflow_task_lease->scheduled_event_id);
+    a->set_started_event_id(started_id);
+    a->set_cause(cause);
+    *a->mutable_failure() = failure;
+    a->set_identity(run.workflow_task_lease->identity);
+  }
+  m.FlushBuffered();
+  int failed_attempt = wt->attempt();
+  v1::RetryPolicy policy;
+  Duration backoff = std::min<Duration>(RetryBackoff(WithRetryDefaults(policy), failed_attempt),
+                                        kMaxWorkflowTaskBackoff);
+  wt->set_attempt(failed_attempt + 1);
+  wt->set_scheduled_event_id(0);  // retries are transient until one completes
+  wt->set_backing_off(true);
+  *wt->mutable_retry_time() = ToProtoTime(m.now() + backoff);
+  *wt->mutable_last_failure() = failure;
+  wt->set_last_failure_cause(cause);
+  m.RemoveTask(store::TaskKind::kWorkflow, 0);
+  m.AddTimer(store::TimerKind::kWorkflowTaskRetry, 0, m.now() + backoff);
+}
+
+Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTaskCompleted(
+    const v1::RespondWorkflowTaskCompletedRequest& request) {
+  KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
+  v1::WorkflowExecution ex;
+  ex.set_workflow_id(token.workflow_id());
+  ex.set_run_id(token.run_id());
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run_ptr, LockExecution(token.namespace_(), ex, lock));
+  RunState& run = *run_ptr;
+  if (!run.Running() || !run.workflow_task_lease || run.workflow_task_lease->lease_id != token.lease_id()) {
+    return NotFound("workflow task not found: its lease expired, or the run ended or moved on");
+  }
+  const WorkflowTaskLease lease = *run.workflow_task_lease;
+  const Time now = clock_.Now();
+
+  bool closes = std::any_of(request.commands().begin(), request.commands().end(), IsCloseCommand);
+  if (closes && run.state.buffered_events_size() > 0) {
+    // New events (a signal, say) arrived while the code decided to finish: run the task
+    // again so the code sees them. Nothing of this attempt is kept.
+    Mutation m(run, now);
+    int64_t started_id = AppendStartedEvents(m, lease);
+    auto* a = m.Append()->mutable_workflow_task_failed();
+    a->set_scheduled_event_id(lease.scheduled_event_id);
+    a->set_started_event_id(started_id);
+    a->set_cause(v1::WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND);
+    a->mutable_failure()->set_message("new events arrived while the workflow task ran");
+    a->set_identity(lease.identity);
+    m.FlushBuffered();
+    m.state().clear_workflow_task();
+    m.RemoveTask(store::TaskKind::kWorkflow, 0);
+    m.ScheduleWorkflowTask();
+    KEEL_RETURN_IF_ERROR(Commit(run, m));
+    ReleaseWorkflowTaskLease(run);
+    return FailedPrecondition("new events arrived while the workflow task ran; it will run again");
+  }
+
+  Mutation m(run, now);
+  int64_t started_id = AppendStartedEvents(m, lease);
+  auto* done = m.Append();
+  auto* a = done->mutable_workflow_task_completed();
+  a->set_scheduled_event_id(lease.scheduled_event_id);
+  a->set_started_event_id(started_id);
+  a->set_identity(request.identity());
+  a->set_binary_checksum(request.binary_checksum());
+  m.state().set_previous_started_event_id(started_id);
+  m.state().clear_workflow_task();
+  m.RemoveTask(store::TaskKind::kWorkflow, 0);
+  bool closed = false;
+  Status bad = ApplyCommands(run, m, request.commands(), done->event_id(), closed);
+  if (!bad.ok()) {
+    // The commands cannot be applied; fail the task (nothing of it is kept) so that a
+    // fixed build can try again.
+    Mutation fm(run, now);
+    v1::Failure f;
+    f.set_message(bad.message());
+    f.set_source("keel-engine");
+    FailWorkflowTask(run, fm, v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f,
+                     run.state.workflow_task().attempt() == 1 &&
+                         run.state.workflow_task().scheduled_event_id() != 0);
+    KEEL_RETURN_IF_ERROR(Commit(run, fm));
+    ReleaseWorkflowTaskLease(run);
+    Log().warn("workflow {} (run {}): workflow task failed: {}", run.state.workflow_id(),
+               run.state.run_id(), bad.message());
+    return bad;
+  }
+  if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
+  KEEL_RETURN_IF_ERROR(Commit(run, m));
+  ReleaseWorkflowTaskLease(run);
+  return v1::RespondWorkflowTaskCompletedResponse();
+}
+
+Result<v1::RespondWorkflowTaskFailedResponse> EngineImpl::RespondWorkflowTaskFailed(
+    const v1::RespondWorkflowTaskFailedRequest& request) {
+  KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
+  v1::WorkflowExecution ex;
+  ex.set_workflow_id(token.workflow_id());
+  ex.set_run_id(token.run_id());
+  std::unique_lock<std::mutex> lock;
+  KEEL_ASSIGN_OR_RETURN(RunPtr run_ptr, LockExecution(token.namespace_(), ex, lock));
+  RunState& run = *run_ptr;
+  if (!run.Running() || !run.workflow_task_lease || run.workflow_task_lease->lease_id != token.lease_id()) {
+    return NotFound("workflow task not found: its lease expired, or the run ended or moved on");
+  }
+  const auto& wt = run.state.workflow_task();
+  Mutation m(run, clock_.Now());
+  FailWorkflowTask(run, m, request.cause(), request.failure(),
+                   wt.attempt() == 1 && wt.scheduled_event_id() != 0);
+  KEEL_RETURN_IF_ERROR(Commit(run, m));
+  ReleaseWorkflowTaskLease(run);
+  Log().warn("workflow {} (run {}): workflow task attempt {} failed ({}): {}", run.state.workflow_id(),
+             run.state.run_id(), run.state.workflow_task().attempt() - 1,
+             v1::WorkflowTaskFailedCause_Name(request.cause()), request.failure().message());
+  return v1::RespondWorkflowTaskFailedResponse();
+}
+
+}  // namespace keel::core

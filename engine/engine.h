@@ -1,0 +1,69 @@
+// Engine: Keel's durable core, embedded in the process. Owns the SQLite store, the task
+// queues and the timers; applies every state transition (a start, a signal, a workflow
+// task completion, an activity result, a timer firing) as one store transaction that is
+// durable before the call returns. Implements Frontend, so a Client and a Worker in the
+// same process use it directly. Thread-safe. Closing it (destruction) ends all polls.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/clock.h"
+#include "engine/frontend.h"
+#include "engine/random.h"
+#include "engine/status.h"
+
+namespace keel {
+
+namespace store {
+class Store;
+}
+
+enum class Durability {
+  kFull,    // SQLite synchronous=FULL: a completed transition survives power loss (default)
+  kNormal,  // synchronous=NORMAL: survives a process crash, may lose the last commits on power loss
+  kOff,     // no fsync at all (benchmarks of the engine's own overhead only)
+};
+
+struct EngineOptions {
+  // The SQLite database file; created (with its directory) when missing.
+  std::string db_path = "keel-data/keel.db";
+  Durability durability = Durability::kFull;
+  // Commit many concurrent transitions in one SQLite transaction (one fsync).
+  bool group_commit = true;
+  // Time source for timers, timeouts and event times. Default: Clock::System().
+  Clock* clock = nullptr;
+  // Source of run ids and lease ids. Default: Random::System().
+  Random* random = nullptr;
+  // How long a poll (or a waiting result/history request) waits before returning empty.
+  Duration poll_timeout = std::chrono::seconds(60);
+  // Workflow task start-to-close timeout when a start request does not set one.
+  Duration default_workflow_task_timeout = std::chrono::seconds(10);
+  // Largest payload (input, result, signal, details) accepted, in bytes.
+  size_t max_payload_bytes = 2 * 1024 * 1024;
+  // A warning is logged when a run's history grows past this many events.
+  int history_warn_events = 10000;
+  // Runs kept in memory between transitions (others are read from the store).
+  size_t max_cached_runs = 10000;
+  // Threads that apply due timers (more lets many timers firing together commit together).
+  int timer_threads = 4;
+};
+
+class Engine : public Frontend {
+ public:
+  // Opens (creating or migrating) the database and resumes every pending task and timer.
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options);
+  // Same, on a given store (tests, other backends).
+  static Result<std::unique_ptr<Engine>> Open(EngineOptions options,
+                                              std::unique_ptr<store::Store> store);
+
+  virtual Clock& clock() = 0;
+  // The earliest pending timer or deadline, if any (for time skipping).
+  virtual std::optional<Time> NextTimerTime() = 0;
+  // True when no timer is firing and no task waits in a queue that has pollers.
+  virtual bool TimersIdle() = 0;
+};
+
+}  // namespace keel

@@ -1,0 +1,145 @@
+// RunDriver: runs one workflow run's code against its history. It feeds events to the
+// code in the batches the original run saw (everything up to each WorkflowTaskStarted),
+// runs the code until it blocks (see scheduler.h for the order), and matches the
+// commands the code produces, in order, against the command events recorded after each
+// WorkflowTaskCompleted. Live, the commands of the last (unrecorded) task are returned
+// to the engine; replaying, a mismatch is a NonDeterminismError naming the event.
+//
+// Used by the Worker (one driver per cached run) and by the Replayer. Single-threaded.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/repeated_ptr_field.h>
+
+#include "engine/registry.h"
+#include "engine/runtime/scheduler.h"
+#include "engine/status.h"
+#include "engine/workflow.h"
+#include "keel/v1/command.pb.h"
+#include "keel/v1/history.pb.h"
+
+namespace keel::internal {
+
+class CommandMachine;
+class ActivityMachine;
+class TimerMachine;
+class SignalWaitMachine;
+
+class RunDriver {
+ public:
+  using Events = google::protobuf::RepeatedPtrField<v1::HistoryEvent>;
+
+  RunDriver(const Registry& registry, WorkflowInfo info);
+  ~RunDriver();
+  RunDriver(const RunDriver&) = delete;
+  RunDriver& operator=(const RunDriver&) = delete;
+
+  // Applies `events`, which continue the ones applied so far (the first must be
+  // last_event_id() + 1). When they end with a WorkflowTaskStarted, runs that task live
+  // and returns its commands. Errors: kNondeterminism (replay mismatch), kInvalidArgument
+  // (unknown workflow type, undecodable input), kInternal (workflow code threw something
+  // other than a keel::Error). After an error the driver is unusable.
+  Status Advance(const Events& events, std::vector<v1::Command>* commands);
+
+  int64_t last_event_id() const { return last_event_id_; }
+  // The WorkflowTaskStarted of the last task this driver ran.
+  int64_t last_started_event_id() const { return last_started_event_id_; }
+  bool finished() const { return finished_; }
+  bool broken() const { return broken_; }
+  // Replayer mode: even a final, unrecorded task counts as replaying (no logging).
+  void set_replay_only(bool v) { replay_only_ = v; }
+  // Set when Advance failed because the workflow type is not registered.
+  bool unknown_workflow_type() const { return unknown_type_; }
+  // The event a NonDeterminismError named (0 when none).
+  int64_t divergence_event_id() const { return divergence_event_id_; }
+
+  // ---- for WorkflowContext and the machines ----
+  WorkflowContext& context() { return context_; }
+  const WorkflowInfo& info() const { return info_; }
+  Scheduler& scheduler() { return scheduler_; }
+  Time now() const { return now_; }
+  bool replaying() const { return replaying_; }
+  bool cancel_requested() const { return cancel_requested_; }
+  uint64_t NextRandom();
+
+  void AddCommand(v1::Command command, std::shared_ptr<CommandMachine> owner);
+  // Removes `owner`'s command of the current task (cancelled before it was sent).
+  void DropCommand(const CommandMachine* owner);
+  void RegisterActivity(int64_t scheduled_event_id, std::shared_ptr<ActivityMachine> m);
+
+  void StartActivity(const std::string& type, const ActivityOptions& options, Payloads input,
+                     std::shared_ptr<PayloadSink> sink);
+  std::shared_ptr<FutureState<void>> StartTimer(Duration d);
+  void WaitSignal(const std::string& name, std::shared_ptr<PayloadSink> sink);
+  void OnSignal(const std::string& name, std::function<void(const Payloads&)> handler);
+  void RemoveSignalWaiter(const std::string& name, const SignalWaitMachine* m);
+  std::shared_ptr<FutureState<bool>> WaitUntil(std::function<bool()> condition,
+                                               std::optional<Duration> timeout);
+  Payloads SideEffect(const std::function<Payloads()>& fn);
+
+ private:
+  struct PendingCommand {
+    v1::Command command;
+    std::shared_ptr<CommandMachine> owner;
+  };
+  struct Condition {
+    std::function<bool()> check;
+    std::shared_ptr<FutureState<bool>> result;
+    std::shared_ptr<FutureState<void>> timer;
+  };
+
+  void ApplyEvent(const v1::HistoryEvent& e);
+  void MatchCommandEvent(const v1::HistoryEvent& e);
+  void Activate(const Events& events, int index, bool replaying);
+  void CollectRecordedMarkers(const Events& events, int from);
+  bool CheckConditions();
+  void FinishIfDone();
+  void CancelEverything();
+  void DeliverSignal(const std::string& name, const Payloads& input);
+
+  const Registry& registry_;
+  WorkflowInfo info_;
+  WorkflowContext context_;
+  Scheduler scheduler_;
+  Task<Payloads> root_;
+  Payloads input_;
+  bool root_started_ = false;
+
+  int64_t last_event_id_ = 0;
+  int64_t last_started_event_id_ = 0;
+  Time now_;
+  bool replaying_ = false;
+  bool finished_ = false;
+  bool broken_ = false;
+  bool unknown_type_ = false;
+  int64_t divergence_event_id_ = 0;
+  bool cancel_requested_ = false;
+  uint64_t random_state_ = 0;
+
+  int64_t activity_seq_ = 0;
+  int64_t timer_seq_ = 0;
+  int64_t side_effect_seq_ = 0;
+
+  std::deque<PendingCommand> commands_;  // produced, not yet matched with their events
+  // How many of commands_ (from the front) belong to a finished task and must be matched
+  // by the command events that follow its WorkflowTaskCompleted.
+  size_t awaiting_match_ = 0;
+  bool replay_only_ = false;
+  std::map<int64_t, std::shared_ptr<ActivityMachine>> activities_;  // by scheduled event id
+  std::map<std::string, std::shared_ptr<TimerMachine>> timers_;     // by timer id
+  std::map<std::string, std::shared_ptr<TimerMachine>> cancelled_timers_;  // cancel not yet recorded
+  std::map<std::string, std::deque<Payloads>> signal_buffer_;
+  std::map<std::string, std::deque<std::shared_ptr<SignalWaitMachine>>> signal_waiters_;
+  std::map<std::string, std::function<void(const Payloads&)>> signal_handlers_;
+  std::vector<Condition> conditions_;
+  std::map<int64_t, Payloads> recorded_side_effects_;  // of the task being replayed
+  std::vector<std::weak_ptr<FutureStateBase>> pending_;  // abandoned when the driver goes
+};
+
+}  // namespace keel::internal

@@ -1,0 +1,304 @@
+#include "engine/worker.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "engine/history/convert.h"
+#include "engine/log.h"
+#include "engine/random.h"
+#include "engine/runtime/failure_convert.h"
+#include "engine/worker/run_cache.h"
+
+namespace keel {
+
+namespace {
+
+std::string DefaultIdentity() {
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  return std::to_string(getpid()) + "@" + host;
+}
+
+std::string UniqueSuffix() {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%06llx",
+                static_cast<unsigned long long>(Random::System().Next() & 0xffffff));
+  return buf;
+}
+
+v1::WorkflowTaskFailedCause CauseOf(const Status& st, const internal::RunDriver& driver) {
+  if (st.code() == StatusCode::kNondeterminism) return v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
+  if (driver.unknown_workflow_type()) return v1::WORKFLOW_TASK_FAILED_CAUSE_UNKNOWN_WORKFLOW_TYPE;
+  return v1::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
+}
+
+}  // namespace
+
+Worker::Worker(Frontend& frontend, const Registry& registry, WorkerOptions options)
+    : frontend_(frontend),
+      registry_(registry),
+      options_(std::move(options)),
+      clock_(options_.clock ? *options_.clock : Clock::System()),
+      identity_((options_.identity.empty() ? DefaultIdentity() : options_.identity) + "#" + UniqueSuffix()),
+      cache_(std::make_unique<RunCache>(options_.max_cached_workflows)) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+  if (started_) return;
+  bool workflows = !registry_.WorkflowTypes().empty();
+  bool activities = !registry_.ActivityTypes().empty();
+  if (!workflows && !activities) {
+    throw std::invalid_argument("Worker: the registry has no workflows and no activities");
+  }
+  started_ = true;
+  if (workflows) {
+    for (int i = 0; i < std::max(1, options_.workflow_task_pollers); ++i) {
+      threads_.emplace_back([this] { WorkflowLoop(); });
+    }
+  }
+  if (activities) {
+    for (int i = 0; i < std::max(1, options_.max_concurrent_activities); ++i) {
+      threads_.emplace_back([this] { ActivityLoop(); });
+    }
+  }
+}
+
+void Worker::Stop() {
+  if (!started_ || stopping_.exchange(true)) {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> g(stop_mu_);
+  }
+  stop_cv_.notify_all();
+  v1::ShutdownWorkerRequest req;
+  req.set_namespace_(options_.namespace_name);
+  req.set_identity(identity_);
+  (void)frontend_.ShutdownWorker(req);
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Worker::Stats Worker::stats() const {
+  Stats s;
+  s.workflow_tasks = workflow_tasks_;
+  s.workflow_task_failures = workflow_task_failures_;
+  s.cache_hits = cache_hits_;
+  s.replays = replays_;
+  s.activities = activities_;
+  s.activity_failures = activity_failures_;
+  return s;
+}
+
+bool Worker::Backoff(int& failures) {
+  ++failures;
+  Duration wait = std::chrono::milliseconds(100) * (1 << std::min(failures, 8));
+  wait = std::min<Duration>(wait, std::chrono::seconds(10));
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  clock_.WaitUntil(lock, stop_cv_, clock_.Now() + wait, [&] { return stopping_.load(); });
+  return !stopping_;
+}
+
+// ---- workflow tasks ----
+
+void Worker::WorkflowLoop() {
+  v1::PollWorkflowTaskQueueRequest req;
+  req.set_namespace_(options_.namespace_name);
+  req.set_task_queue(options_.task_queue);
+  req.set_identity(identity_);
+  int failures = 0;
+  while (!stopping_) {
+    auto task = frontend_.PollWorkflowTaskQueue(req);
+    if (!task.ok()) {
+      if (stopping_) break;
+      Log().warn("worker {}: polling workflow tasks failed: {}", identity_, task.status().ToString());
+      if (!Backoff(failures)) break;
+      continue;
+    }
+    failures = 0;
+    if (task->task_token().empty()) continue;
+    ProcessWorkflowTask(*task);
+  }
+}
+
+void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) {
+  ++workflow_tasks_;
+  const std::string& run_id = task.workflow_execution().run_id();
+  auto driver = cache_->Take(run_id);
+  const internal::RunDriver::Events* events = &task.events();
+  internal::RunDriver::Events full;
+  if (driver && !driver->broken() && driver->last_started_event_id() == task.previous_started_event_id() &&
+      driver->last_event_id() == task.previous_started_event_id()) {
+    ++cache_hits_;
+  } else {
+    ++replays_;
+    WorkflowInfo info;
+    info.namespace_name = options_.namespace_name;
+    info.workflow_id = task.workflow_execution().workflow_id();
+    info.run_id = run_id;
+    info.workflow_type = task.workflow_type();
+    driver = std::make_unique<internal::RunDriver>(registry_, info);
+    int64_t first = task.events_size() > 0 ? task.events(0).event_id() : task.started_event_id();
+    if (first > 1) {
+      // Everything before this task's new events, read from the engine.
+      v1::GetWorkflowExecutionHistoryRequest hreq;
+      hreq.set_namespace_(options_.namespace_name);
+      *hreq.mutable_workflow_execution() = task.workflow_execution();
+      hreq.set_first_event_id(1);
+      hreq.set_last_event_id(first - 1);
+      while (true) {
+        auto page = frontend_.GetWorkflowExecutionHistory(hreq);
+        if (!page.ok()) {
+          Log().warn("worker {}: reading the history of run {} failed: {}", identity_, run_id,
+                     page.status().ToString());
+          return;  // the task times out and is handed out again
+        }
+        for (auto& e : *page->mutable_history()->mutable_events()) *full.Add() = std::move(e);
+        if (page->next_page_token().empty()) break;
+        hreq.set_next_page_token(page->next_page_token());
+      }
+    }
+    for (const auto& e : task.events()) *full.Add() = e;
+    events = &full;
+  }
+
+  std::vector<v1::Command> commands;
+  Status st = driver->Advance(*events, &commands);
+  if (!st.ok()) {
+    ++workflow_task_failures_;
+    Log().warn("worker {}: workflow task of {} (run {}) failed: {}", identity_,
+               task.workflow_execution().workflow_id(), run_id, st.ToString());
+    v1::RespondWorkflowTaskFailedRequest req;
+    req.set_task_token(task.task_token());
+    req.set_cause(CauseOf(st, *driver));
+    req.mutable_failure()->set_message(st.message());
+    req.mutable_failure()->set_source("keel-cpp");
+    req.mutable_failure()->mutable_application_failure_info()->set_type(std::string(StatusCodeName(st.code())));
+    req.set_identity(identity_);
+    auto resp = frontend_.RespondWorkflowTaskFailed(req);
+    if (!resp.ok()) {
+      Log().warn("worker {}: reporting the failed workflow task failed: {}", identity_, resp.status().ToString());
+    }
+    return;
+  }
+  v1::RespondWorkflowTaskCompletedRequest req;
+  req.set_task_token(task.task_token());
+  for (auto& c : commands) *req.add_commands() = std::move(c);
+  req.set_identity(identity_);
+  auto resp = frontend_.RespondWorkflowTaskCompleted(req);
+  if (!resp.ok()) {
+    // The engine did not take this task's outcome (its lease expired, new events came):
+    // the task runs again, so this driver's state is no longer the run's.
+    Log().debug("worker {}: workflow task of run {} not accepted: {}", identity_, run_id, resp.status().ToString());
+    return;
+  }
+  if (!driver->finished()) cache_->Put(run_id, std::move(driver));
+}
+
+// ---- activities ----
+
+void Worker::ActivityLoop() {
+  v1::PollActivityTaskQueueRequest req;
+  req.set_namespace_(options_.namespace_name);
+  req.set_task_queue(options_.task_queue);
+  req.set_identity(identity_);
+  int failures = 0;
+  while (!stopping_) {
+    auto task = frontend_.PollActivityTaskQueue(req);
+    if (!task.ok()) {
+      if (stopping_) break;
+      Log().warn("worker {}: polling activity tasks failed: {}", identity_, task.status().ToString());
+      if (!Backoff(failures)) break;
+      continue;
+    }
+    failures = 0;
+    if (task->task_token().empty()) continue;
+    RunActivity(*task);
+  }
+}
+
+void Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
+  ++activities_;
+  ActivityInfo info;
+  info.namespace_name = task.workflow_namespace();
+  info.workflow_id = task.workflow_execution().workflow_id();
+  info.run_id = task.workflow_execution().run_id();
+  info.workflow_type = task.workflow_type();
+  info.activity_id = task.activity_id();
+  info.activity_type = task.activity_type();
+  info.task_queue = options_.task_queue;
+  info.attempt = task.attempt();
+  info.scheduled_time = FromProtoTime(task.scheduled_time());
+  info.started_time = FromProtoTime(task.started_time());
+  info.start_to_close_timeout = FromProtoDuration(task.start_to_close_timeout());
+  info.heartbeat_timeout = FromProtoDuration(task.heartbeat_timeout());
+  info.idempotency_key = info.namespace_name + "/" + info.workflow_id + "/" + info.run_id + "/" + info.activity_id;
+
+  const std::string& token = task.task_token();
+  auto heartbeat = [this, &token](const Payloads& details) {
+    v1::RecordActivityTaskHeartbeatRequest req;
+    req.set_task_token(token);
+    if (!details.empty()) *req.mutable_details() = ToProto(details);
+    req.set_identity(identity_);
+    auto resp = frontend_.RecordActivityTaskHeartbeat(req);
+    if (!resp.ok()) {
+      // This attempt is no longer current (timed out, cancelled, run ended): stop it.
+      return resp.status().code() == StatusCode::kNotFound;
+    }
+    return resp->cancel_requested();
+  };
+  ActivityContext ctx(info, FromProto(task.heartbeat_details()), heartbeat);
+
+  Status outcome;
+  const internal::ActivityFn* fn = registry_.FindActivity(task.activity_type());
+  try {
+    if (!fn) {
+      std::string known;
+      for (const auto& t : registry_.ActivityTypes()) known += (known.empty() ? "" : ", ") + t;
+      throw ApplicationError("ActivityTypeNotRegistered", "activity type '" + task.activity_type() +
+                                                              "' is not registered on worker " + identity_ +
+                                                              " (registered: " + known + ")");
+    }
+    Payloads result = (*fn)(ctx, FromProto(task.input()));
+    v1::RespondActivityTaskCompletedRequest req;
+    req.set_task_token(token);
+    *req.mutable_result() = ToProto(result);
+    req.set_identity(identity_);
+    outcome = frontend_.RespondActivityTaskCompleted(req).status();
+  } catch (const CanceledError& e) {
+    if (ctx.IsCancelled()) {
+      v1::RespondActivityTaskCanceledRequest req;
+      req.set_task_token(token);
+      *req.mutable_details() = ToProto(e.Details());
+      req.set_identity(identity_);
+      outcome = frontend_.RespondActivityTaskCanceled(req).status();
+    } else {
+      ++activity_failures_;
+      v1::RespondActivityTaskFailedRequest req;
+      req.set_task_token(token);
+      *req.mutable_failure() = internal::ErrorToFailure(e);
+      req.set_identity(identity_);
+      outcome = frontend_.RespondActivityTaskFailed(req).status();
+    }
+  } catch (...) {
+    ++activity_failures_;
+    v1::RespondActivityTaskFailedRequest req;
+    req.set_task_token(token);
+    *req.mutable_failure() = internal::ExceptionToFailure(std::current_exception());
+    if (!ctx.LastDetails().empty()) *req.mutable_last_heartbeat_details() = ToProto(ctx.LastDetails());
+    req.set_identity(identity_);
+    outcome = frontend_.RespondActivityTaskFailed(req).status();
+  }
+  if (!outcome.ok()) {
+    Log().debug("worker {}: activity {} result not accepted: {}", identity_, task.activity_type(),
+                outcome.ToString());
+  }
+}
+
+}  // namespace keel
