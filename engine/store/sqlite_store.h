@@ -1,0 +1,111 @@
+// SqliteStore: the Store on one SQLite file in WAL mode. Commits run on a dedicated writer
+// thread that groups waiting transitions into one SQLite transaction (group commit);
+// reads use a pool of read-only connections. Thread-safe. An open store holds an
+// exclusive lock on "<path>.lock", so one process at a time uses a database.
+// See engine/store/README.md for the tables, their invariants and the durability settings.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/status.h"
+#include "engine/store/store.h"
+
+namespace keel::store {
+
+namespace sqlite {
+class Db;
+class LockFile;
+class ReaderPool;
+}  // namespace sqlite
+
+// PRAGMA synchronous on the writer connection.
+enum class Synchronous {
+  kOff,     // no fsync: fastest; a crash of the OS or power may lose or corrupt data
+  kNormal,  // WAL is synced at checkpoints only: power loss may lose recent commits
+  kFull,    // WAL is synced on every commit: a committed transition survives power loss
+};
+
+struct SqliteStoreOptions {
+  std::string path;  // the database file; its directory is created if missing
+  Synchronous synchronous = Synchronous::kFull;
+  // Commit every waiting transition (up to max_group) in one SQLite transaction, so one
+  // fsync covers many. false: one SQLite transaction per transition.
+  bool group_commit = true;
+  int max_group = 256;       // most transitions per SQLite transaction
+  int read_connections = 4;  // most reader connections, opened on first use
+  std::string vfs;           // empty = SQLite's default (tests pass FaultInjection's)
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if missing) and migrates the database; see README.md for the errors.
+  static Result<std::unique_ptr<SqliteStore>> Open(SqliteStoreOptions options);
+
+  // Commits everything already queued, stops the writer and releases the lock.
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  Status Commit(Transition t) override;
+
+  Result<std::optional<ExecutionRow>> GetExecution(int64_t exec_id) override;
+  Result<std::optional<ExecutionRow>> GetExecutionByRunId(const std::string& run_id) override;
+  Result<std::optional<ExecutionRow>> GetCurrentExecution(const std::string& namespace_name,
+                                                          const std::string& workflow_id) override;
+  // InvalidArgument if filter.limit <= 0.
+  Result<std::vector<ExecutionRow>> ListExecutions(const ListFilter& filter) override;
+  Result<std::vector<HistoryBatchRow>> ReadHistory(int64_t exec_id, int64_t from_event_id,
+                                                   int64_t to_event_id) override;
+  Result<std::vector<TaskRow>> LoadTasks() override;
+  Result<std::vector<TimerRow>> LoadTimers(int64_t after_us, int64_t until_us) override;
+  Result<std::optional<int64_t>> NextTimerAfter(int64_t after_us) override;
+  Result<int64_t> MaxExecId() override;
+  Result<int64_t> MaxTaskSeq() override;
+
+  const std::string& path() const { return options_.path; }
+  // The schema version this build migrates databases to (the newest migration).
+  static int LatestSchemaVersion();
+
+ private:
+  // One Commit call waiting for the writer; lives on the caller's stack.
+  struct PendingCommit {
+    explicit PendingCommit(Transition* t) : transition(t) {}
+    Transition* transition;
+    Status status;
+    bool done = false;  // guarded by SqliteStore::mu_
+    std::condition_variable cv;
+  };
+
+  SqliteStore(SqliteStoreOptions options, std::unique_ptr<sqlite::LockFile> lock,
+              std::unique_ptr<sqlite::Db> writer);
+
+  // sqlite_store_open.cc
+  static Status Migrate(sqlite::Db& db);
+  static Status ConfigureWriter(sqlite::Db& db, Synchronous synchronous);
+
+  // sqlite_store_writer.cc
+  void WriterLoop();
+  void CommitGroup(const std::vector<PendingCommit*>& group);
+  Status Apply(const Transition& t);
+
+  const SqliteStoreOptions options_;
+  std::unique_ptr<sqlite::LockFile> lock_;
+  std::unique_ptr<sqlite::Db> writer_db_;  // used only by writer_thread_ once it starts
+  std::unique_ptr<sqlite::ReaderPool> readers_;
+
+  std::mutex mu_;
+  std::condition_variable work_;      // the writer waits here for queue_ or stopping_
+  std::deque<PendingCommit*> queue_;  // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
+  std::thread writer_thread_;
+};
+
+}  // namespace keel::store

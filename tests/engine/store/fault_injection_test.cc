@@ -1,0 +1,139 @@
+// A commit whose write or fsync fails must report the error and leave nothing behind:
+// after reopening, none of the failed transition's rows exist, every earlier commit does,
+// and the store keeps working. The faults come from the FaultInjection VFS.
+#include "engine/store/sqlite/fault_injection.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "engine/store/sqlite_store.h"
+#include "tests/support/temp_dir.h"
+
+namespace keel::store {
+namespace {
+
+constexpr char kNamespace[] = "default";
+
+Transition StartRun(int64_t exec_id) {
+  Transition t;
+  ExecutionRow row;
+  row.exec_id = exec_id;
+  row.run_id = "run-" + std::to_string(exec_id);
+  row.namespace_name = kNamespace;
+  row.workflow_id = "wf-" + std::to_string(exec_id);
+  row.workflow_type = "Order";
+  row.task_queue = "queue";
+  row.status = 1;
+  row.start_time_us = 1000;
+  row.history_length = 3;
+  row.state = std::string(2000, 's');  // more than one page per commit
+  t.executions.push_back(row);
+  t.history.push_back({exec_id, 1, 3, std::string(3000, 'e')});
+  t.add_tasks.push_back({{exec_id, TaskKind::kWorkflow, 0}, kNamespace, "queue", exec_id});
+  t.add_timers.push_back({{exec_id, TimerKind::kWorkflowRunTimeout, 0}, 5000 + exec_id});
+  return t;
+}
+
+enum class Fault { kWrite, kSync };
+
+struct FaultCase {
+  Fault fault;
+  int64_t nth;  // which write or sync of the commit fails
+};
+
+class FaultInjectionTest : public ::testing::TestWithParam<FaultCase> {
+ protected:
+  void SetUp() override { FaultInjection::Disarm(); }
+  void TearDown() override { FaultInjection::Disarm(); }
+
+  std::unique_ptr<SqliteStore> OpenStore(const std::string& vfs) {
+    SqliteStoreOptions options;
+    options.path = dir_.File("keel.db");
+    options.vfs = vfs;
+    auto store = SqliteStore::Open(options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  static void Arm(const FaultCase& c) {
+    if (c.fault == Fault::kWrite) {
+      FaultInjection::ArmWriteFailure(c.nth);
+    } else {
+      FaultInjection::ArmSyncFailure(c.nth);
+    }
+  }
+
+  keel::testing::TempDir dir_;
+};
+
+void ExpectRun(SqliteStore& store, int64_t exec_id, bool present) {
+  SCOPED_TRACE("exec_id " + std::to_string(exec_id));
+  auto row = store.GetExecution(exec_id);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->has_value(), present);
+  EXPECT_EQ(store.ReadHistory(exec_id, 1, 0)->size(), present ? 1u : 0u);
+  bool task_found = false;
+  Result<std::vector<TaskRow>> tasks = store.LoadTasks();
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  for (const TaskRow& task : *tasks) task_found |= task.key.exec_id == exec_id;
+  EXPECT_EQ(task_found, present);
+  EXPECT_EQ(store.LoadTimers(5000 + exec_id - 1, 5000 + exec_id)->size(), present ? 1u : 0u);
+}
+
+TEST_P(FaultInjectionTest, FailedCommitWritesNothingAndReportsAnError) {
+  const std::string vfs = FaultInjection::Register();
+  {
+    auto store = OpenStore(vfs);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Commit(StartRun(1)).ok());
+
+    int64_t failures_before = FaultInjection::injected_failures();
+    Arm(GetParam());
+    Status status = store->Commit(StartRun(2));
+    FaultInjection::Disarm();
+    EXPECT_FALSE(status.ok());
+    EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+    EXPECT_NE(status.message().find("I/O error"), std::string::npos) << status.ToString();
+    EXPECT_EQ(FaultInjection::injected_failures(), failures_before + 1)
+        << "the armed fault did not fire during the commit";
+    ExpectRun(*store, 2, /*present=*/false);
+
+    // The store recovers: the next commit succeeds.
+    ASSERT_TRUE(store->Commit(StartRun(3)).ok());
+  }
+  auto store = OpenStore("");  // the default VFS: nothing armed
+  ASSERT_NE(store, nullptr);
+  ExpectRun(*store, 1, /*present=*/true);
+  ExpectRun(*store, 2, /*present=*/false);
+  ExpectRun(*store, 3, /*present=*/true);
+  EXPECT_EQ(*store->MaxExecId(), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Faults, FaultInjectionTest,
+                         ::testing::Values(FaultCase{Fault::kWrite, 1}, FaultCase{Fault::kWrite, 2},
+                                           FaultCase{Fault::kWrite, 4}, FaultCase{Fault::kSync, 1}),
+                         [](const ::testing::TestParamInfo<FaultCase>& info) {
+                           return std::string(info.param.fault == Fault::kWrite ? "Write"
+                                                                                : "Sync") +
+                                  std::to_string(info.param.nth);
+                         });
+
+TEST(FaultInjectionVfsTest, CountsWritesAndSyncsOfCommits) {
+  keel::testing::TempDir dir;
+  const std::string vfs = FaultInjection::Register();
+  SqliteStoreOptions options;
+  options.path = dir.File("keel.db");
+  options.vfs = vfs;
+  auto store = SqliteStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  int64_t writes = FaultInjection::writes();
+  int64_t syncs = FaultInjection::syncs();
+  ASSERT_TRUE((*store)->Commit(StartRun(1)).ok());
+  EXPECT_GT(FaultInjection::writes(), writes);
+  EXPECT_GT(FaultInjection::syncs(), syncs);  // synchronous=FULL syncs every commit
+}
+
+}  // namespace
+}  // namespace keel::store
