@@ -91,10 +91,20 @@ std::string Preview(const v1::Payloads& p) {
   return s;
 }
 
+// "0.004s", "1.019s", "12m30s", "5h02m", "30d00h": short, and exact enough to read.
 std::string Seconds(Duration d) {
+  double s = std::chrono::duration_cast<std::chrono::duration<double>>(d).count();
+  long long whole = static_cast<long long>(s);
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%gs",
-                std::chrono::duration_cast<std::chrono::duration<double>>(d).count());
+  if (s < 60) {
+    std::snprintf(buf, sizeof(buf), "%.3fs", s);
+  } else if (s < 3600) {
+    std::snprintf(buf, sizeof(buf), "%lldm%02llds", whole / 60, whole % 60);
+  } else if (s < 86400) {
+    std::snprintf(buf, sizeof(buf), "%lldh%02lldm", whole / 3600, whole % 3600 / 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%lldd%02lldh", whole / 86400, whole % 86400 / 3600);
+  }
   return buf;
 }
 
