@@ -1,0 +1,142 @@
+#include "tests/engine/runtime/driver_harness.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/history/convert.h"
+#include "engine/history/event_util.h"
+#include "engine/runtime/run_driver.h"
+
+namespace keel::runtime_test {
+
+WorkflowInfo InfoOf(const History& h) {
+  WorkflowInfo info;
+  info.namespace_name = "default";
+  info.workflow_id = h.WorkflowId();
+  info.run_id = h.RunId();
+  info.workflow_type = h.WorkflowType();
+  return info;
+}
+
+namespace {
+
+DriveResult Feed(const Registry& registry, const History& h, const std::vector<int>& batch_ends) {
+  internal::RunDriver driver(registry, InfoOf(h));
+  DriveResult out;
+  std::vector<v1::Command> commands;
+  int begin = 0;
+  for (int end : batch_ends) {
+    internal::RunDriver::Events batch;
+    for (int i = begin; i < end; ++i) *batch.Add() = h.event(i);
+    begin = end;
+    commands.clear();
+    out.status = driver.Advance(batch, &commands);
+    out.divergence_event_id = driver.divergence_event_id();
+    if (!out.status.ok()) break;
+  }
+  if (out.status.ok() && h.size() > 0 && h.event(h.size() - 1).has_workflow_task_started()) {
+    out.commands = Describe(commands);
+  }
+  return out;
+}
+
+}  // namespace
+
+DriveResult DriveAll(const Registry& registry, const History& h) {
+  return Feed(registry, h, {h.size()});
+}
+
+DriveResult DriveInBatches(const Registry& registry, const History& h) {
+  std::vector<int> ends;
+  for (int i = 0; i < h.size(); ++i) {
+    if (!h.event(i).has_workflow_task_started()) continue;
+    const bool failed = i + 1 < h.size() && (h.event(i + 1).has_workflow_task_failed() ||
+                                             h.event(i + 1).has_workflow_task_timed_out());
+    if (!failed) ends.push_back(i + 1);
+  }
+  if (ends.empty() || ends.back() != h.size()) ends.push_back(h.size());
+  return Feed(registry, h, ends);
+}
+
+std::string ResultJson(const v1::Command& c) {
+  const auto& r = c.complete_workflow_execution().result();
+  return r.payloads_size() == 0 ? "" : r.payloads(0).data();
+}
+
+std::string Describe(const v1::Command& c) {
+  std::string s(CommandTypeName(c));
+  switch (c.attributes_case()) {
+    case v1::Command::kScheduleActivityTask:
+      return s + " " + c.schedule_activity_task().activity_type() + "#" +
+             c.schedule_activity_task().activity_id();
+    case v1::Command::kRequestCancelActivityTask:
+      return s + " @" + std::to_string(c.request_cancel_activity_task().scheduled_event_id());
+    case v1::Command::kStartTimer:
+      return s + " " + c.start_timer().timer_id();
+    case v1::Command::kCancelTimer:
+      return s + " " + c.cancel_timer().timer_id();
+    case v1::Command::kRecordMarker: {
+      const auto& d = c.record_marker().details();
+      std::string id =
+          d.count("id") && d.at("id").payloads_size() > 0 ? d.at("id").payloads(0).data() : "?";
+      std::string data = d.count("data") && d.at("data").payloads_size() > 0
+                             ? d.at("data").payloads(0).data()
+                             : "?";
+      return s + " " + c.record_marker().marker_name() + "#" + id + "=" + data;
+    }
+    case v1::Command::kCompleteWorkflowExecution:
+      return s + " " + ResultJson(c);
+    case v1::Command::kFailWorkflowExecution: {
+      const auto& f = c.fail_workflow_execution().failure();
+      return s + " " + f.application_failure_info().type() + ": " + f.message();
+    }
+    default:
+      return s;
+  }
+}
+
+std::vector<std::string> Describe(const std::vector<v1::Command>& commands) {
+  std::vector<std::string> out;
+  for (const auto& c : commands) out.push_back(Describe(c));
+  return out;
+}
+
+void MakeActivityTimedOut(History& h, int64_t event_id) {
+  v1::HistoryEvent* e = h.mutable_proto().mutable_events(static_cast<int>(event_id - 1));
+  const v1::ActivityTaskFailedEventAttributes failed = e->activity_task_failed();
+  auto* t = e->mutable_activity_task_timed_out();
+  t->set_scheduled_event_id(failed.scheduled_event_id());
+  t->set_started_event_id(failed.started_event_id());
+  t->set_retry_state(v1::RETRY_STATE_TIMEOUT);
+  t->mutable_failure()->set_message("activity timed out (start-to-close)");
+  t->mutable_failure()->mutable_timeout_failure_info()->set_timeout_type(
+      v1::TIMEOUT_TYPE_START_TO_CLOSE);
+}
+
+ActivityOptions Opts() {
+  ActivityOptions o;
+  o.start_to_close = std::chrono::seconds(30);
+  return o;
+}
+
+Payloads Str(const std::string& s) { return {ToPayload(s)}; }
+
+std::string Done(const std::string& s) { return "CompleteWorkflowExecution \"" + s + "\""; }
+
+std::string DoneJson(const std::string& json) { return "CompleteWorkflowExecution " + json; }
+
+History Live(keel::testing::HistoryBuilder& b) {
+  b.WorkflowTaskScheduled().WorkflowTaskStarted();
+  return b.Build();
+}
+
+void ExpectLiveCommands(const Registry& registry, const History& h,
+                        const std::vector<std::string>& want) {
+  for (bool batches : {false, true}) {
+    SCOPED_TRACE(batches ? "batch by batch" : "all events at once");
+    DriveResult got = batches ? DriveInBatches(registry, h) : DriveAll(registry, h);
+    ASSERT_TRUE(got.status.ok()) << got.status.ToString();
+    EXPECT_EQ(got.commands, want);
+  }
+}
+
+}  // namespace keel::runtime_test
