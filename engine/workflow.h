@@ -80,18 +80,19 @@ class WorkflowContext {
     return Future<T>(state);
   }
 
-  // Calls `handler` (on the workflow's scheduler) for every signal `name`, instead of
-  // buffering it for WaitSignal.
+  // Calls `handler` for every signal `name` (and those already buffered), instead of
+  // buffering it for WaitSignal. Handlers run as the signal's event is applied, in event
+  // order: they should only update workflow state, not start operations.
   template <typename T>
   void OnSignal(const std::string& name, std::function<void(T)> handler) {
-    OnSignalRaw(name, [handler = std::move(handler)](const Payloads& p) {
-      if constexpr (std::is_void_v<T>) {
-        handler();
-      } else {
-        if (p.empty()) throw PayloadError("signal has no input");
-        handler(FromPayload<T>(p.front()));
-      }
+    OnSignalRaw(name, [name, handler = std::move(handler)](const Payloads& p) {
+      if (p.empty()) throw PayloadError("signal '" + name + "' has no input");
+      handler(FromPayload<T>(p.front()));
     });
+  }
+  // For signals without input.
+  void OnSignal(const std::string& name, std::function<void()> handler) {
+    OnSignalRaw(name, [handler = std::move(handler)](const Payloads&) { handler(); });
   }
 
   // Resolves once `condition()` is true; re-checked after every change of state.

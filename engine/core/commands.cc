@@ -34,6 +34,7 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
                                  int64_t completed_event_id, bool& closed) {
   closed = false;
   const Time now = m.now();
+  std::vector<std::pair<int64_t, int64_t>> canceled_now;  // scheduled id, cancel request id
   for (const v1::Command& c : commands) {
     if (closed) {
       return InvalidArgument("command " + std::string(CommandTypeName(c)) +
@@ -125,10 +126,9 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
           it->second.set_cancel_requested(true);
           it->second.set_cancel_requested_event_id(e->event_id());
         } else {
-          auto* cx = m.Append()->mutable_activity_task_canceled();
-          cx->set_scheduled_event_id(id);
-          cx->set_latest_cancel_requested_event_id(e->event_id());
-          RecordActivityClosed(run, m, id);
+          // Not running: canceled at once, recorded after this task's command events
+          // (those must stay together for replay).
+          canceled_now.emplace_back(id, e->event_id());
         }
         break;
       }
@@ -231,6 +231,14 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
       default:
         return Status(StatusCode::kUnimplemented,
                       "command " + std::string(CommandTypeName(c)) + " is not supported by this engine yet");
+    }
+  }
+  if (!closed) {
+    for (auto [id, request_event] : canceled_now) {
+      auto* cx = m.Append()->mutable_activity_task_canceled();
+      cx->set_scheduled_event_id(id);
+      cx->set_latest_cancel_requested_event_id(request_event);
+      RecordActivityClosed(run, m, id);
     }
   }
   return Status::Ok();

@@ -34,7 +34,7 @@ v1::HistoryEvent* Mutation::AddForWorkflow() {
   } else {
     e = Append();
   }
-  ScheduleWorkflowTask();
+  needs_workflow_task_ = true;
   return e;
 }
 
@@ -126,6 +126,8 @@ void Mutation::Close(v1::WorkflowExecutionStatus status) {
 }
 
 store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
+  if (needs_workflow_task_) ScheduleWorkflowTask();
+  needs_workflow_task_ = false;
   store::Transition t;
   if (batch_.events_size() > 0) {
     store::HistoryBatchRow h;

@@ -30,8 +30,8 @@ class Mutation {
   // Appends an event to the history with the next event id and time now().
   v1::HistoryEvent* Append();
   // An event the workflow code must see: appended, or buffered while a workflow task is
-  // in flight (it is appended when that task ends); then a workflow task is scheduled if
-  // none is pending.
+  // in flight (it is appended when that task ends). A workflow task is scheduled after
+  // the transition's last event, if none is pending.
   v1::HistoryEvent* AddForWorkflow();
   // Appends the buffered events in arrival order; returns how many there were.
   int FlushBuffered();
@@ -61,6 +61,7 @@ class Mutation {
 
  private:
   bool workflow_task_in_flight_ = false;
+  bool needs_workflow_task_ = false;
   int64_t exec_id_;
   bool new_run_;
   Time now_;

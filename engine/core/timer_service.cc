@@ -117,6 +117,11 @@ bool TimerService::Idle() {
   return due_.empty() && firing_.empty();
 }
 
+size_t TimerService::InMemory() {
+  std::lock_guard<std::mutex> g(mu_);
+  return entries_.size();
+}
+
 void TimerService::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {

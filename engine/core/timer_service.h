@@ -67,6 +67,8 @@ class TimerService {
   std::optional<Time> NextFireTime();
   // True when no timer is being fired right now.
   bool Idle();
+  // How many timers and deadlines are held in memory (the rest wait in the store).
+  size_t InMemory();
 
  private:
   void Insert(const TimerEntryKey& key, Time when);  // requires mu_

@@ -22,6 +22,20 @@ bool IsCloseCommand(const v1::Command& c) {
          c.has_cancel_workflow_execution() || c.has_continue_as_new_workflow_execution();
 }
 
+// Whether events the code has not seen arrived while its task ran, other than firings of
+// timers this very completion cancels (those are dropped unseen).
+bool HasUnseenEvents(const v1::ExecutionState& s,
+                     const google::protobuf::RepeatedPtrField<v1::Command>& commands) {
+  for (const auto& e : s.buffered_events()) {
+    bool cancelled = e.has_timer_fired() &&
+                     std::any_of(commands.begin(), commands.end(), [&](const v1::Command& c) {
+                       return c.has_cancel_timer() && c.cancel_timer().timer_id() == e.timer_fired().timer_id();
+                     });
+    if (!cancelled) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void EngineImpl::ReleaseWorkflowTaskLease(RunState& run) {
@@ -183,7 +197,7 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   const Time now = clock_.Now();
 
   bool closes = std::any_of(request.commands().begin(), request.commands().end(), IsCloseCommand);
-  if (closes && run.state.buffered_events_size() > 0) {
+  if (closes && HasUnseenEvents(run.state, request.commands())) {
     // New events (a signal, say) arrived while the code decided to finish: run the task
     // again so the code sees them. Nothing of this attempt is kept.
     Mutation m(run, now);

@@ -78,7 +78,9 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
         MatchCommandEvent(e);
         continue;
       }
-      if (awaiting_match_ > 0) MatchCommandEvent(e);  // throws: leftover commands
+      // The engine records a task's command events together, right after its
+      // WorkflowTaskCompleted: any other event means commands are missing from history.
+      if (awaiting_match_ > 0) MatchCommandEvent(e);  // throws
       ApplyEvent(e);
     }
     if (awaiting_match_ > 0 && !events.empty()) {
@@ -99,6 +101,9 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
   } catch (const TaskError& e) {
     broken_ = true;
     return e.status;
+  } catch (const PayloadError& e) {
+    broken_ = true;
+    return InvalidArgument("workflow '" + info_.workflow_type + "': " + e.what());
   } catch (const std::exception& e) {
     broken_ = true;
     return Internal("workflow '" + info_.workflow_type + "' failed its task: " + ExceptionTypeName(e) + ": " +
@@ -160,16 +165,17 @@ void RunDriver::ApplyEvent(const v1::HistoryEvent& e) {
       return;
     }
     case E::kTimerFired: {
-      auto it = timers_.find(e.timer_fired().timer_id());
-      if (it == timers_.end()) it = cancelled_timers_.find(e.timer_fired().timer_id());
-      if (it == timers_.end()) {
+      const std::string& id = e.timer_fired().timer_id();
+      std::shared_ptr<TimerMachine> m;
+      if (auto it = timers_.find(id); it != timers_.end()) m = it->second;
+      if (auto it = cancelled_timers_.find(id); !m && it != cancelled_timers_.end()) m = it->second;
+      if (!m) {
         throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) +
                                                     " fires timer " + e.timer_fired().timer_id() +
                                                     ", which the code did not start");
       }
-      auto m = it->second;
-      timers_.erase(m->timer_id());
-      cancelled_timers_.erase(m->timer_id());
+      timers_.erase(id);
+      cancelled_timers_.erase(id);
       m->OnFired(e);
       return;
     }
@@ -213,6 +219,7 @@ void RunDriver::CollectRecordedMarkers(const Events& events, int from) {
 // ---- activations ----
 
 void RunDriver::Activate(const Events& events, int index, bool replaying) {
+  task_recorded_ = replaying;
   replaying_ = replaying || replay_only_;
   if (!root_started_) {
     const WorkflowFn* fn = registry_.FindWorkflow(info_.workflow_type);
@@ -260,14 +267,17 @@ void RunDriver::FinishIfDone() {
   try {
     Payloads result = root_.TakeResult();
     *c.mutable_complete_workflow_execution()->mutable_result() = ToProto(result);
-  } catch (const CanceledError& e) {
-    if (cancel_requested_) {
-      *c.mutable_cancel_workflow_execution()->mutable_details() = ToProto(e.Details());
+  } catch (const Error& e) {
+    // An uncaught cancellation (directly, or as the cause of e.g. an ActivityFailure)
+    // after a cancel request ends the run as canceled.
+    const Error* canceled = &e;
+    while (canceled && !dynamic_cast<const CanceledError*>(canceled)) canceled = canceled->Cause();
+    if (cancel_requested_ && canceled) {
+      *c.mutable_cancel_workflow_execution()->mutable_details() =
+          ToProto(static_cast<const CanceledError*>(canceled)->Details());
     } else {
       *c.mutable_fail_workflow_execution()->mutable_failure() = ErrorToFailure(e);
     }
-  } catch (const Error& e) {
-    *c.mutable_fail_workflow_execution()->mutable_failure() = ErrorToFailure(e);
   }
   // Anything else (a bug, a PayloadError, a NonDeterminismError) propagates: the
   // workflow task fails and is retried, so a fixed build can continue the run.
@@ -407,15 +417,17 @@ void RunDriver::OnSignal(const std::string& name, std::function<void(const Paylo
   while (!buffer.empty()) {
     Payloads input = std::move(buffer.front());
     buffer.pop_front();
-    scheduler_.Post([handler, input] { handler(input); });
+    handler(input);
   }
 }
 
 void RunDriver::DeliverSignal(const std::string& name, const Payloads& input) {
   auto h = signal_handlers_.find(name);
   if (h != signal_handlers_.end()) {
+    // Handlers run as their event is applied, so state changes happen in event order
+    // (a WaitUntil timeout later in the same batch sees them).
     auto handler = h->second;
-    scheduler_.Post([handler, input] { handler(input); });
+    handler(input);
     return;
   }
   auto& waiters = signal_waiters_[name];
@@ -444,10 +456,12 @@ std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> co
   if (timeout) {
     c.timer = StartTimer(*timeout);
     std::weak_ptr<FutureState<bool>> weak = result;
-    c.timer->OnReady([weak, timer = std::weak_ptr<FutureState<void>>(c.timer)] {
+    // When the timeout fires, the condition gets a last look: state changed by events
+    // before the TimerFired in the same batch counts.
+    c.timer->OnReady([weak, check = c.check, timer = std::weak_ptr<FutureState<void>>(c.timer)] {
       auto r = weak.lock();
       auto t = timer.lock();
-      if (r && t && !t->failed()) r->Resolve(false);
+      if (r && t && !t->failed()) r->Resolve(check());
     });
   }
   conditions_.push_back(std::move(c));
@@ -457,18 +471,15 @@ std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> co
 Payloads RunDriver::SideEffect(const std::function<Payloads()>& fn) {
   int64_t seq = ++side_effect_seq_;
   Payloads value;
-  if (replaying_ && !replay_only_) {
+  if (task_recorded_) {
     auto it = recorded_side_effects_.find(seq);
     if (it == recorded_side_effects_.end()) {
       throw NonDeterminismError(last_started_event_id_, "SideEffect #" + std::to_string(seq) +
                                                             " was not recorded in this workflow task");
     }
     value = it->second;
-  } else if (replaying_) {
-    auto it = recorded_side_effects_.find(seq);
-    value = it != recorded_side_effects_.end() ? it->second : fn();
   } else {
-    value = fn();
+    value = fn();  // a live task (or the unrecorded last task of a replayed history)
   }
   v1::Command c;
   auto* m = c.mutable_record_marker();

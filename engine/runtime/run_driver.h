@@ -115,6 +115,7 @@ class RunDriver {
   int64_t last_started_event_id_ = 0;
   Time now_;
   bool replaying_ = false;
+  bool task_recorded_ = false;  // the current task's commands are in the history
   bool finished_ = false;
   bool broken_ = false;
   bool unknown_type_ = false;

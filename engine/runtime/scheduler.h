@@ -4,8 +4,10 @@
 //  1. A workflow task first applies its new events in event-id order. An event that
 //     completes an operation makes the coroutines waiting on it ready, in the order they
 //     began waiting, and runs the combinator callbacks (WhenAny/WhenAll) registered on
-//     it, in registration order. No workflow code runs during this step.
-//  2. Ready coroutines (and posted signal handlers) then run one at a time, first in
+//     it, in registration order. A signal with an OnSignal handler runs the handler right
+//     there (handlers should only update state). No coroutine runs during this step.
+//     When a WaitUntil's timeout fires, its condition is checked once more first.
+//  2. Ready coroutines (and posted functions) then run one at a time, first in
 //     first out, each until it next suspends. Whatever becomes ready meanwhile joins the
 //     back of the queue.
 //  3. When the queue is empty, WaitUntil conditions are checked in the order they were

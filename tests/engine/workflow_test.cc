@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "engine/history/event_util.h"
 #include "engine/testing/test_environment.h"
 #include "engine/workflow.h"
 
@@ -88,6 +89,341 @@ TEST(WorkflowTest, TimerBeatsSignal) {
   env.WaitForEvent("w2", [](const v1::HistoryEvent& e) { return e.has_timer_started(); });
   env.AdvanceTime(1h);
   EXPECT_EQ(env.client().GetResult<std::string>("w2"), "timeout");
+}
+
+// ---- determinism and deploys ----
+
+Task<std::string> OriginalCode(WorkflowContext& ctx) {
+  co_await ctx.ExecuteActivity<std::string>("a", Quick());
+  co_await ctx.Sleep(1h);
+  co_return "done";
+}
+
+Task<std::string> ChangedCode(WorkflowContext& ctx) {
+  co_await ctx.ExecuteActivity<std::string>("b", Quick());  // was "a"
+  co_await ctx.Sleep(1h);
+  co_return "done";
+}
+
+bool Is(const v1::HistoryEvent& e, std::string_view name) { return EventTypeName(e) == name; }
+
+TEST(WorkflowTest, IncompatibleCodeChangeIsReportedAndTheOriginalCodeContinuesTheRun) {
+  Registry original;
+  original.RegisterWorkflow("job", OriginalCode);
+  original.RegisterActivity("a", [] { return std::string("a"); });
+  original.RegisterActivity("b", [] { return std::string("b"); });
+  Registry changed;
+  changed.RegisterWorkflow("job", ChangedCode);
+  changed.RegisterActivity("a", [] { return std::string("a"); });
+  changed.RegisterActivity("b", [] { return std::string("b"); });
+
+  TestEnvironment env(original);
+  env.client().StartWorkflow("job", {.id = "j1"});
+  env.WaitForEvent("j1", [](const auto& e) { return e.has_timer_started(); });
+
+  env.Deploy(changed);  // a new worker with an empty cache: it must replay
+  env.client().SignalWorkflow("j1", "poke");  // makes a workflow task
+  auto failed = env.WaitForEvent("j1", [](const auto& e) { return e.has_workflow_task_failed(); });
+  EXPECT_EQ(failed.workflow_task_failed().cause(), v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR);
+  const std::string& why = failed.workflow_task_failed().failure().message();
+  EXPECT_NE(why.find("history event 5 is ActivityTaskScheduled(type 'a', id '1')"), std::string::npos) << why;
+  EXPECT_NE(why.find("ScheduleActivityTask(type 'b', id '1')"), std::string::npos) << why;
+  auto d = env.client().DescribeWorkflow("j1");
+  EXPECT_EQ(d.status, WorkflowStatus::kRunning);
+  ASSERT_TRUE(d.workflow_task.has_value());
+  EXPECT_NE(d.workflow_task->last_failure.find("history event 5"), std::string::npos);
+
+  env.Deploy(original);   // roll back
+  env.AdvanceTime(1s);    // the task's retry backoff
+  env.WaitForEvent("j1", [](const auto& e) { return Is(e, "WorkflowTaskCompleted") && e.event_id() > 10; });
+  env.AdvanceTime(1h);
+  EXPECT_EQ(env.client().GetResult<std::string>("j1"), "done");
+}
+
+Task<std::string> Buggy(WorkflowContext& ctx) {
+  co_await ctx.Sleep(1s);
+  throw std::runtime_error("null pointer, sort of");
+}
+
+TEST(WorkflowTest, BugInWorkflowCodeFailsTheTaskNotTheWorkflow) {
+  Registry r;
+  r.RegisterWorkflow("buggy", Buggy);
+  TestEnvironment env(r);
+  env.client().StartWorkflow("buggy", {.id = "b1"});
+  env.WaitForEvent("b1", [](const auto& e) { return e.has_timer_started(); });
+  env.AdvanceTime(1s);
+  auto failed = env.WaitForEvent("b1", [](const auto& e) { return e.has_workflow_task_failed(); });
+  EXPECT_NE(failed.workflow_task_failed().failure().message().find("null pointer, sort of"), std::string::npos);
+  EXPECT_EQ(env.client().DescribeWorkflow("b1").status, WorkflowStatus::kRunning);
+}
+
+// ---- activities: failures, retries, heartbeats ----
+
+Task<std::string> Saga(WorkflowContext& ctx) {
+  co_await ctx.ExecuteActivity<void>("reserve", Quick());
+  std::optional<ActivityFailure> failed;  // C++ forbids co_await inside a catch block
+  try {
+    co_await ctx.ExecuteActivity<void>("charge", Quick());
+  } catch (const ActivityFailure& f) {
+    failed = f;
+  }
+  if (failed) {
+    co_await ctx.ExecuteActivity<void>("release", Quick());
+    co_return "compensated after " + failed->ErrorType();
+  }
+  co_return "charged";
+}
+
+TEST(WorkflowTest, NonRetryableActivityFailureIsCaughtAndCompensated) {
+  Registry r;
+  std::atomic<int> charges{0}, releases{0};
+  r.RegisterWorkflow("saga", Saga);
+  r.RegisterActivity("reserve", [] {});
+  r.RegisterActivity("charge", [&] {
+    ++charges;
+    throw ApplicationError("CardDeclined", "insufficient funds", {.non_retryable = true});
+  });
+  r.RegisterActivity("release", [&] { ++releases; });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("saga", {.id = "s1"});
+  EXPECT_EQ(env.client().GetResult<std::string>("s1"), "compensated after CardDeclined");
+  EXPECT_EQ(charges, 1);
+  EXPECT_EQ(releases, 1);
+}
+
+Task<std::string> FailingWorkflow(WorkflowContext& ctx) {
+  co_await ctx.ExecuteActivity<void>("charge", Quick());
+  co_return "unreachable";
+}
+
+TEST(WorkflowTest, UncaughtActivityFailureFailsTheWorkflowWithItsCause) {
+  Registry r;
+  r.RegisterWorkflow("w", FailingWorkflow);
+  r.RegisterActivity("charge", [] {
+    throw ApplicationError("CardDeclinedFraud", "flagged", {.non_retryable = true});
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("w", {.id = "f1"});
+  try {
+    env.client().GetResult<std::string>("f1");
+    FAIL() << "expected WorkflowFailedError";
+  } catch (const WorkflowFailedError& e) {
+    EXPECT_EQ(e.Status(), "failed");
+    auto* activity = dynamic_cast<const ActivityFailure*>(e.Cause());
+    ASSERT_NE(activity, nullptr) << e.what();
+    EXPECT_EQ(activity->ErrorType(), "CardDeclinedFraud");
+    EXPECT_EQ(activity->GetRetryState(), RetryState::kNonRetryableFailure);
+  }
+}
+
+// Waits until the activity failed and waits to retry as attempt `next_attempt`.
+void WaitUntilBackingOff(TestEnvironment& env, const std::string& id, int next_attempt) {
+  while (true) {
+    auto d = env.client().DescribeWorkflow(id);
+    if (!d.pending_activities.empty() && d.pending_activities[0].state == "backing off" &&
+        d.pending_activities[0].attempt == next_attempt) {
+      return;
+    }
+    std::this_thread::yield();
+  }
+}
+
+Task<int> Flaky(WorkflowContext& ctx) {
+  int attempt = co_await ctx.ExecuteActivity<int>("flaky", Quick());
+  co_return attempt;
+}
+
+TEST(WorkflowTest, RetriedActivityCarriesHeartbeatDetailsToTheNextAttempt) {
+  Registry r;
+  r.RegisterWorkflow("flaky", Flaky);
+  std::vector<std::optional<std::string>> seen;
+  r.RegisterActivity("flaky", [&](ActivityContext& ctx) {
+    seen.push_back(ctx.HeartbeatDetails<std::string>());
+    if (ctx.Attempt() < 3) {
+      ctx.Heartbeat(std::string("progress from attempt ") + std::to_string(ctx.Attempt()));
+      throw std::runtime_error("transient");
+    }
+    return ctx.Attempt();
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("flaky", {.id = "r1"});
+  WaitUntilBackingOff(env, "r1", 2);
+  auto d = env.client().DescribeWorkflow("r1");
+  EXPECT_EQ(d.pending_activities[0].attempt, 2);
+  EXPECT_NE(d.pending_activities[0].last_failure.find("transient"), std::string::npos);
+  env.AdvanceTime(1s);
+  WaitUntilBackingOff(env, "r1", 3);  // attempt 2 failed too; next backoff is 2 s
+  env.AdvanceTime(2s);
+  EXPECT_EQ(env.client().GetResult<int>("r1"), 3);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_FALSE(seen[0].has_value());
+  EXPECT_EQ(seen[1], "progress from attempt 1");
+  EXPECT_EQ(seen[2], "progress from attempt 2");
+}
+
+Task<std::vector<int>> FanOut(WorkflowContext& ctx, int n) {
+  std::vector<Future<int>> all;
+  for (int i = 0; i < n; ++i) all.push_back(ctx.ExecuteActivity<int>("square", Quick(), i));
+  co_return co_await WhenAll(all);
+}
+
+TEST(WorkflowTest, WhenAllRunsActivitiesConcurrentlyAndKeepsOrder) {
+  Registry r;
+  r.RegisterWorkflow("fan", FanOut);
+  r.RegisterActivity("square", [](int i) { return i * i; });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("fan", {.id = "fan1"}, 5);
+  EXPECT_EQ(env.client().GetResult<std::vector<int>>("fan1"), (std::vector<int>{0, 1, 4, 9, 16}));
+  int scheduled_in_first_task = 0;
+  auto h = env.client().GetHistory("fan1");
+  for (int i = 0; i < h.size() && !h.event(i).has_activity_task_started(); ++i) {
+    scheduled_in_first_task += h.event(i).has_activity_task_scheduled();
+  }
+  EXPECT_EQ(scheduled_in_first_task, 5);
+}
+
+Task<std::string> RaceActivityAgainstTimer(WorkflowContext& ctx) {
+  ActivityOptions o = Quick();
+  o.start_to_close = 1h;
+  o.heartbeat = 1h;
+  auto r = co_await WhenAny(ctx.ExecuteActivity<std::string>("slow", o), ctx.Sleep(1min));
+  co_await ctx.Sleep(1min);  // still running when the activity reports its cancellation
+  co_return r.index() == 0 ? "activity" : "timer";
+}
+
+TEST(WorkflowTest, LosingActivityIsCancelledAndSeesItThroughItsHeartbeat) {
+  Registry r;
+  r.RegisterWorkflow("race", RaceActivityAgainstTimer);
+  std::atomic<bool> activity_saw_cancel{false};
+  std::atomic<bool> started{false};
+  r.RegisterActivity("slow", [&](ActivityContext& ctx) -> std::string {
+    started = true;
+    while (!ctx.IsCancelled()) {
+      ctx.Heartbeat();
+      std::this_thread::yield();
+    }
+    activity_saw_cancel = true;
+    throw CanceledError();
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("race", {.id = "race1"});
+  env.WaitForEvent("race1", [](const auto& e) { return e.has_timer_started(); });
+  while (!started) std::this_thread::yield();
+  env.AdvanceTime(1min);
+  env.WaitForEvent("race1", [](const auto& e) { return e.has_activity_task_cancel_requested(); });
+  env.WaitForEvent("race1", [](const auto& e) { return e.has_activity_task_canceled(); });
+  EXPECT_TRUE(activity_saw_cancel);
+  env.WaitForEvent("race1", [](const auto& e) { return e.has_timer_started() && e.timer_started().timer_id() == "2"; });
+  env.AdvanceTime(1min);
+  EXPECT_EQ(env.client().GetResult<std::string>("race1"), "timer");
+}
+
+// ---- cancellation, deterministic values, conditions ----
+
+Task<std::string> Cancellable(WorkflowContext& ctx) {
+  co_await ctx.Sleep(24h);
+  co_return "slept";
+}
+
+TEST(WorkflowTest, CancelRequestEndsASleepingWorkflowAsCanceled) {
+  Registry r;
+  r.RegisterWorkflow("c", Cancellable);
+  TestEnvironment env(r);
+  env.client().StartWorkflow("c", {.id = "c1"});
+  env.WaitForEvent("c1", [](const auto& e) { return e.has_timer_started(); });
+  env.client().CancelWorkflow("c1", "no longer needed");
+  try {
+    env.client().GetResult<std::string>("c1");
+    FAIL() << "expected WorkflowFailedError";
+  } catch (const WorkflowFailedError& e) {
+    EXPECT_EQ(e.Status(), "canceled");
+  }
+  auto h = env.client().GetHistory("c1");
+  EXPECT_TRUE(h.event(h.size() - 1).has_workflow_execution_canceled());
+  bool timer_canceled = false;
+  for (const auto& e : h.proto().events()) timer_canceled |= e.has_timer_canceled();
+  EXPECT_TRUE(timer_canceled);
+}
+
+Task<std::string> Values(WorkflowContext& ctx) {
+  std::string id = ctx.Uuid();
+  uint64_t r = ctx.Random();
+  int effect = ctx.SideEffect([] {
+    static int calls = 0;
+    return ++calls;
+  });
+  Time before = ctx.Now();
+  co_await ctx.Sleep(1h);
+  co_return id + " " + std::to_string(r % 1000) + " " + std::to_string(effect) + " " +
+      std::to_string(std::chrono::duration_cast<std::chrono::minutes>(ctx.Now() - before).count());
+}
+
+TEST(WorkflowTest, DeterministicValuesSurviveReplayFromScratch) {
+  Registry r;
+  r.RegisterWorkflow("values", Values);
+  // No cache: every workflow task replays the run from its first event.
+  TestEnvironment env(r, {.worker = {.max_cached_workflows = 0}});
+  env.client().StartWorkflow("values", {.id = "v1"});
+  env.WaitForEvent("v1", [](const auto& e) { return e.has_timer_started(); });
+  env.AdvanceTime(1h);
+  std::string result = env.client().GetResult<std::string>("v1");
+  EXPECT_EQ(result.size(), 36u + 1 + result.substr(37).size());
+  EXPECT_EQ(result.substr(result.size() - 5), " 1 60") << result;  // one side effect call; 60 min
+  EXPECT_GE(env.worker().stats().replays, 2u);
+}
+
+Task<int> Counter(WorkflowContext& ctx) {
+  auto total = std::make_shared<int>(0);
+  ctx.OnSignal<int>("add", [total](int n) { *total += n; });
+  // A named future: g++ 12 double-frees a capturing lambda inside a co_await expression.
+  auto reached = ctx.WaitUntil([total] { return *total >= 10; }, 1h);
+  co_return co_await reached ? *total : -1;
+}
+
+TEST(WorkflowTest, WaitUntilSeesStateChangedBySignalHandlers) {
+  Registry r;
+  r.RegisterWorkflow("counter", Counter);
+  TestEnvironment env(r);
+  env.client().StartWorkflow("counter", {.id = "n1"});
+  env.client().SignalWorkflow("n1", "add", 4);
+  env.client().SignalWorkflow("n1", "add", 7);
+  EXPECT_EQ(env.client().GetResult<int>("n1"), 11);
+
+  env.client().StartWorkflow("counter", {.id = "n2"});
+  env.client().SignalWorkflow("n2", "add", 1);
+  env.WaitForEvent("n2", [](const auto& e) { return e.has_timer_started(); });
+  env.AdvanceTime(1h);
+  EXPECT_EQ(env.client().GetResult<int>("n2"), -1);
+}
+
+TEST(WorkflowTest, SignalWithStartStartsOnceAndDeliversEverySignal) {
+  Registry r;
+  r.RegisterWorkflow("counter", Counter);
+  TestEnvironment env(r);
+  auto first = env.client().SignalWithStart("counter", {.id = "sw"}, "add", ToPayloads(6));
+  auto second = env.client().SignalWithStart("counter", {.id = "sw"}, "add", ToPayloads(5));
+  EXPECT_TRUE(first.started);
+  EXPECT_FALSE(second.started);
+  EXPECT_EQ(first.run_id, second.run_id);
+  EXPECT_EQ(env.client().GetResult<int>("sw"), 11);
+}
+
+TEST(WorkflowTest, ClientErrorsCarryTheStatusCode) {
+  Registry r;
+  r.RegisterWorkflow("counter", Counter);
+  TestEnvironment env(r);
+  try {
+    env.client().SignalWorkflow("missing", "add", 1);
+    FAIL();
+  } catch (const ClientError& e) {
+    EXPECT_EQ(e.Code(), static_cast<int>(StatusCode::kNotFound));
+  }
+  try {
+    env.client().StartWorkflow("counter", {.id = ""});
+    FAIL();
+  } catch (const ClientError& e) {
+    EXPECT_EQ(e.Code(), static_cast<int>(StatusCode::kInvalidArgument));
+  }
 }
 
 }  // namespace

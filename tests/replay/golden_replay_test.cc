@@ -324,8 +324,8 @@ TEST(GoldenHistoriesTest, ChangedWorkflowCodeFailsReplayNamingTheEvent) {
 }
 
 // A workflow whose WhenAny cancels an activity that never started (its task queue has no
-// worker), then goes on. The engine writes ActivityTaskCancelRequested and
-// ActivityTaskCanceled together, before the next command's event.
+// worker), then goes on. The engine writes ActivityTaskCanceled after the task's other
+// command events, so that they stay together for replay.
 Task<std::string> CancelUnstarted(WorkflowContext& ctx) {
   ActivityOptions o{.start_to_close = 30s};
   o.task_queue = "no-worker-polls-this";
@@ -336,9 +336,6 @@ Task<std::string> CancelUnstarted(WorkflowContext& ctx) {
   co_return "done";
 }
 
-// BUG (runtime): the history the engine wrote does not replay (kNondeterminism at the
-// ActivityTaskCanceled event); see
-// RunDriverCancelTest.ReplaysAnActivityCanceledBetweenTheCommandEventsOfATask.
 TEST(RecordedHistoryReplayTest, CanceledUnstartedActivityReplays) {
   Registry r;
   r.RegisterWorkflow("cancel_unstarted", CancelUnstarted);

@@ -2,7 +2,7 @@
 // command to its outcome.
 //
 //  state           | input                                      | next            | effect
-//  Created         | Cancel()                                   | Done            | drop the command; future <- CanceledError
+//  Created         | Cancel()                                   | Done            | drop the command; future <- ActivityFailure(CanceledError)
 //  Created         | ActivityTaskScheduled (recorded)           | Scheduled       | remember the scheduled event id
 //  Scheduled       | ActivityTaskStarted                        | Started         |
 //  Scheduled       | Completed / Failed / TimedOut / Canceled   | Done            | future <- result / ActivityFailure

@@ -154,7 +154,6 @@ TEST(RunDriverCancelTest, CancelRequestBeforeTheFirstTaskCancelsAtTheFirstAwait)
 // uncaught it ends the run as canceled. Awaiting an activity, the code gets an
 // ActivityFailure caused by CanceledError; uncaught, that must still cancel the run, not
 // fail it.
-// BUG (runtime): this ends with FailWorkflowExecution instead; see the report.
 TEST(RunDriverCancelTest, CancelRequestWhileAwaitingAnActivityCancelsTheWorkflow) {
   // 1 Started | 2-4 WorkflowTask | 5 Scheduled work | 6 CancelRequested | 7-8 live
   HistoryBuilder b("await_activity");
@@ -249,22 +248,33 @@ TEST(RunDriverCancelTest, WhenAllOfActivitiesFailsWithTheFirstFailure) {
   ExpectCommands(Live(b), {"FailWorkflowExecution : activity 'y' failed"});
 }
 
-// The engine writes ActivityTaskCanceled right after ActivityTaskCancelRequested when the
-// activity had not started (engine/core/commands.cc, kRequestCancelActivityTask), i.e.
-// between the command events of one task. Replay must accept the history the engine wrote.
-// BUG (runtime): the driver treats that event as a missing command (kNondeterminism at
-// event 12); see the report.
-TEST(RunDriverCancelTest, ReplaysAnActivityCanceledBetweenTheCommandEventsOfATask) {
+// The engine writes an unstarted activity's ActivityTaskCanceled after the task's other
+// command events (engine/core/commands.cc), and not at all when the same task closes the
+// workflow. Both shapes replay.
+TEST(RunDriverCancelTest, ReplaysACanceledUnstartedActivityOfAClosingTask) {
   // 1 Started | 2-4 WorkflowTask | 5 Scheduled slow | 6 TimerStarted 1 | 7 Signaled go
-  // 8-10 WorkflowTask | 11 ActivityTaskCancelRequested | 12 ActivityTaskCanceled
-  // 13 TimerCanceled 1 | 14 WorkflowExecutionCompleted
+  // 8-10 WorkflowTask | 11 ActivityTaskCancelRequested | 12 TimerCanceled 1
+  // 13 WorkflowExecutionCompleted
+  HistoryBuilder b("signal_or_activity_or_timer");
+  b.Started().WorkflowTask().ActivityScheduled("slow").TimerStarted("1", 1h);
+  b.Signaled("go", Str("now"));
+  b.WorkflowTask().ActivityCancelRequested("1").TimerCanceled("1");
+  b.Completed(Str("signal now"));
+  ReplayResult r = ReplayHistory(b.Build(), Workflows());
+  EXPECT_TRUE(r.ok()) << r.status.ToString() << " (event " << r.event_id << ")";
+}
+
+TEST(RunDriverCancelTest, ActivityCanceledBetweenCommandEventsIsNondeterministic) {
+  // The shape the engine no longer writes: a non-command event among a task's command
+  // events means the history lacks commands the code produced.
   HistoryBuilder b("signal_or_activity_or_timer");
   b.Started().WorkflowTask().ActivityScheduled("slow").TimerStarted("1", 1h);
   b.Signaled("go", Str("now"));
   b.WorkflowTask().ActivityCancelRequested("1").ActivityCanceled("1").TimerCanceled("1");
   b.Completed(Str("signal now"));
   ReplayResult r = ReplayHistory(b.Build(), Workflows());
-  EXPECT_TRUE(r.ok()) << r.status.ToString() << " (event " << r.event_id << ")";
+  EXPECT_EQ(r.status.code(), StatusCode::kNondeterminism);
+  EXPECT_EQ(r.event_id, 12);
 }
 
 }  // namespace

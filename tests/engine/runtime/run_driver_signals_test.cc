@@ -148,15 +148,26 @@ TEST(RunDriverSignalsTest, WaitUntilThatHoldsInTheSameTaskDropsItsUnsentTimer) {
   ExpectCommands(Live(b), {Done("condition")});
 }
 
-TEST(RunDriverSignalsTest, WaitUntilTimerFiringInTheSameBatchAsTheSignalWins) {
-  // scheduler.h: events complete operations first (the timer resolves WaitUntil to
-  // false), handlers run afterwards. 5 TimerStarted 1 | 6 Signaled open | 7 TimerFired 1
+TEST(RunDriverSignalsTest, WaitUntilSignalBeforeItsTimeoutInTheSameBatchWins) {
+  // scheduler.h: handlers run as their event is applied, and a firing timeout checks the
+  // condition once more. 5 TimerStarted 1 | 6 Signaled open | 7 TimerFired 1
   HistoryBuilder b("wait_with_timeout");
   b.Started({ToPayload(false)})
       .WorkflowTask()
       .TimerStarted("1", 1h)
       .Signaled("open", {ToPayload(true)})
       .TimerFired("1");
+  ExpectCommands(Live(b), {Done("condition")});
+}
+
+TEST(RunDriverSignalsTest, WaitUntilTimeoutBeforeTheSignalInTheSameBatchWins) {
+  // 5 TimerStarted 1 | 6 TimerFired 1 | 7 Signaled open
+  HistoryBuilder b("wait_with_timeout");
+  b.Started({ToPayload(false)})
+      .WorkflowTask()
+      .TimerStarted("1", 1h)
+      .TimerFired("1")
+      .Signaled("open", {ToPayload(true)});
   ExpectCommands(Live(b), {Done("timeout")});
 }
 

@@ -185,12 +185,14 @@ TEST(RunDriverTest, TwoCompletionsInOneBatchAreBothVisibleWhenTheCodeResumes) {
   ExpectCommands(Live(apart), {Done("a=1 b pending b=2")});
 }
 
-TEST(RunDriverTest, CoroutinesAndHandlersResumeInEventOrder) {
+TEST(RunDriverTest, HandlersRunAsEventsApplyAndCoroutinesAfterwards) {
+  // scheduler.h: a signal handler runs as its event is applied (step 1); the coroutine
+  // waiting on the activity resumes after all events (step 2).
   // 1 Started | 2-4 WorkflowTask | 5 Scheduled work | 6 Completed work | 7 Signaled note
   HistoryBuilder b("resume_order");
   b.Started().WorkflowTask().ActivityScheduled("work").ActivityCompleted("1", Str("v"));
   b.Signaled("note", Str("n"));
-  ExpectCommands(Live(b), {Done("activity v; signal n; ")});
+  ExpectCommands(Live(b), {Done("signal n; activity v; ")});
   // 6 Signaled note | 7 Completed work
   HistoryBuilder c("resume_order");
   c.Started().WorkflowTask().ActivityScheduled("work").Signaled("note", Str("n"));
@@ -360,7 +362,6 @@ TEST(RunDriverTest, UnknownWorkflowTypeIsInvalidArgument) {
 
 // run_driver.h: Advance's errors are "kInvalidArgument (unknown workflow type,
 // undecodable input)".
-// BUG (runtime): undecodable input is reported as kInternal; see the report.
 TEST(RunDriverTest, UndecodableInputIsInvalidArgument) {
   HistoryBuilder wrong_type("takes_int");
   wrong_type.Started(Str("not a number"));

@@ -149,10 +149,8 @@ const std::vector<Row>& Rows() {
        StatusCode::kNondeterminism,
        5,
        "StartTimer(id '1')"},
-      // BUG (runtime): for a TimerFired whose timer is neither running nor being cancelled,
-      // run_driver.cc:165 compares the cancelled_timers_ iterator with timers_.end() and
-      // dereferences cancelled_timers_.end() (undefined behaviour) instead of raising "fires
-      // timer 1, which the code did not start". Same for the next row.
+      // A TimerFired for a timer that is neither running nor being cancelled: "fires timer
+      // 1, which the code did not start". Same for the next row.
       {"DoneFired",
        "any other pair: Done | TimerFired (fired twice)",
        [] { return Probe().Task().Started().Fired().Task().Fired().Live(); },

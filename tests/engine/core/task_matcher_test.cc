@@ -1,0 +1,78 @@
+// TaskMatcher: FIFO hand-off to pollers, waking a waiting poller, poll deadlines on the
+// injected clock, and cancellation of a worker's polls.
+#include "engine/core/task_matcher.h"
+
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+
+namespace keel::core {
+namespace {
+
+using namespace std::chrono_literals;
+constexpr auto kWf = store::TaskKind::kWorkflow;
+
+TEST(TaskMatcherTest, HandsOutTasksInOrder) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  m.Add("ns", "q", kWf, {1, 0});
+  m.Add("ns", "q", kWf, {2, 0});
+  EXPECT_EQ(m.Backlog("ns", "q", kWf), 2u);
+  EXPECT_EQ(m.Poll("ns", "q", kWf, "w", clock.Now() + 1s)->exec_id, 1);
+  EXPECT_EQ(m.Poll("ns", "q", kWf, "w", clock.Now() + 1s)->exec_id, 2);
+}
+
+TEST(TaskMatcherTest, QueuesAreSeparateByNamespaceQueueAndKind) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  m.Add("ns", "q", kWf, {1, 0});
+  EXPECT_EQ(m.Backlog("ns", "other", kWf), 0u);
+  EXPECT_EQ(m.Backlog("other", "q", kWf), 0u);
+  EXPECT_EQ(m.Backlog("ns", "q", store::TaskKind::kActivity), 0u);
+}
+
+TEST(TaskMatcherTest, WaitingPollerGetsANewTask) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w", clock.Now() + 1h); });
+  m.Add("ns", "q", kWf, {7, 3});
+  auto t = poll.get();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->exec_id, 7);
+  EXPECT_EQ(t->ref, 3);
+}
+
+TEST(TaskMatcherTest, PollEndsEmptyAtItsDeadline) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w", clock.Now() + 60s); });
+  // Advance only once the poller waits, or it would compute its deadline afterwards.
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  clock.Advance(60s);
+  EXPECT_FALSE(poll.get().has_value());
+}
+
+TEST(TaskMatcherTest, CancelPollsEndsThisWorkersPollsNowAndLater) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w1", clock.Now() + 1h); });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  m.CancelPolls("w1");
+  EXPECT_FALSE(poll.get().has_value());
+  m.Add("ns", "q", kWf, {1, 0});
+  EXPECT_FALSE(m.Poll("ns", "q", kWf, "w1", clock.Now() + 1h).has_value());
+  EXPECT_TRUE(m.Poll("ns", "q", kWf, "w2", clock.Now() + 1h).has_value());  // others unaffected
+}
+
+TEST(TaskMatcherTest, ShutdownEndsEveryPoll) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w", clock.Now() + 1h); });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  m.Shutdown();
+  EXPECT_FALSE(poll.get().has_value());
+}
+
+}  // namespace
+}  // namespace keel::core
