@@ -1,0 +1,20 @@
+# Runs `hello run --db` twice on one database; the second run must resume the same run
+# and no activity may run again.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+foreach(round 1 2)
+  execute_process(COMMAND ${HELLO} run --db ${WORK}/keel.db --name "grace hopper"
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "round ${round}: hello exited ${rc}\n${out}\n${err}")
+  endif()
+  if(NOT out MATCHES "result: Hi, Grace Hopper!")
+    message(FATAL_ERROR "round ${round}: unexpected result\n${out}")
+  endif()
+endforeach()
+if(NOT out MATCHES "resuming workflow hello-demo")
+  message(FATAL_ERROR "the second run did not resume the first run's workflow\n${out}")
+endif()
+if(NOT out MATCHES "activity executions: capitalize x1 compose x1 pick_greeting x1")
+  message(FATAL_ERROR "an activity ran more than once\n${out}")
+endif()
