@@ -109,6 +109,7 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
   const Time deadline = clock_.Now() + options_.poll_timeout;
   while (true) {
     auto ref = matcher_.Poll(ns, queue, store::TaskKind::kActivity, request.identity(), deadline);
+    if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollActivityTaskQueueResponse();
     std::unique_lock<std::mutex> lock;
     auto locked = LockRun(ref->exec_id, lock);

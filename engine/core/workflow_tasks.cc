@@ -54,6 +54,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
   const Time deadline = clock_.Now() + options_.poll_timeout;
   while (true) {
     auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline);
+    if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollWorkflowTaskQueueResponse();
     std::unique_lock<std::mutex> lock;
     auto locked = LockRun(ref->exec_id, lock);

@@ -300,6 +300,17 @@ void RunDriver::DropCommand(const CommandMachine* owner) {
   }
 }
 
+void RunDriver::Track(std::shared_ptr<FutureStateBase> state) {
+  // Drop the finished ones now and then, so a long run does not grow this list forever.
+  if (pending_.size() >= 64 && (pending_.size() & (pending_.size() - 1)) == 0) {
+    std::erase_if(pending_, [](const auto& w) {
+      auto s = w.lock();
+      return !s || s->ready();
+    });
+  }
+  pending_.push_back(std::move(state));
+}
+
 void RunDriver::RegisterActivity(int64_t scheduled_event_id, std::shared_ptr<ActivityMachine> m) {
   activities_[scheduled_event_id] = std::move(m);
 }
@@ -351,7 +362,7 @@ void RunDriver::StartActivity(const std::string& type, const ActivityOptions& o,
   for (const auto& t : o.retry.non_retryable) r->add_non_retryable_error_types(t);
 
   auto m = std::make_shared<ActivityMachine>(*this, type, id, sink);
-  pending_.push_back(std::weak_ptr<FutureStateBase>(std::shared_ptr<FutureStateBase>(sink, &sink->state())));
+  Track(std::shared_ptr<FutureStateBase>(sink, &sink->state()));
   std::weak_ptr<ActivityMachine> weak = m;
   sink->state().SetCanceler([weak] {
     if (auto mm = weak.lock()) mm->Cancel();
@@ -371,7 +382,7 @@ std::shared_ptr<FutureState<void>> RunDriver::StartTimer(Duration d) {
   *c.mutable_start_timer()->mutable_start_to_fire_timeout() = ToProtoDuration(Positive(d));
   auto m = std::make_shared<TimerMachine>(*this, id, future);
   timers_[id] = m;
-  pending_.push_back(future);
+  Track(future);
   std::weak_ptr<TimerMachine> weak = m;
   future->SetCanceler([this, weak, id] {
     if (auto mm = weak.lock()) {
@@ -399,7 +410,7 @@ void RunDriver::WaitSignal(const std::string& name, std::shared_ptr<PayloadSink>
   }
   auto m = std::make_shared<SignalWaitMachine>(*this, name, sink);
   signal_waiters_[name].push_back(m);
-  pending_.push_back(std::shared_ptr<FutureStateBase>(sink, &sink->state()));
+  Track(std::shared_ptr<FutureStateBase>(sink, &sink->state()));
   std::weak_ptr<SignalWaitMachine> weak = m;
   sink->state().SetCanceler([weak] {
     if (auto mm = weak.lock()) mm->Cancel();
@@ -451,7 +462,7 @@ std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> co
     result->Reject(std::make_exception_ptr(CanceledError("workflow canceled")));
     return result;
   }
-  pending_.push_back(result);
+  Track(result);
   Condition c{std::move(condition), result, nullptr};
   if (timeout) {
     c.timer = StartTimer(*timeout);

@@ -102,6 +102,7 @@ class RunDriver {
   void FinishIfDone();
   void CancelEverything();
   void DeliverSignal(const std::string& name, const Payloads& input);
+  void Track(std::shared_ptr<FutureStateBase> state);
 
   const Registry& registry_;
   WorkflowInfo info_;
