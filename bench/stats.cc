@@ -1,0 +1,78 @@
+#include "bench/stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+namespace keel::bench {
+
+double Percentile(std::vector<double> samples, double p) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  auto rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(samples.size())));
+  rank = std::clamp<size_t>(rank, 1, samples.size());
+  return samples[rank - 1];
+}
+
+double Mean(const std::vector<double>& samples) {
+  if (samples.empty()) return 0;
+  return std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(samples.size());
+}
+
+double PeakRssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    double kib = 0;
+    if (fields >> kib) return kib / 1024.0;
+  }
+  return -1;
+}
+
+double Round(double value, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
+}
+
+Progress::Progress(std::string label, int total, std::string unit)
+    : label_(std::move(label)), total_(total), unit_(std::move(unit)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+Progress::~Progress() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void Progress::Loop() {
+  Stopwatch total;
+  Stopwatch since_change;
+  int last = -1;
+  bool warned = false;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+    int now = done();
+    if (now != last) {
+      std::fprintf(stderr, "%s: %d/%d %s (%.1f s)\n", label_.c_str(), now, total_, unit_.c_str(),
+                   total.Seconds());
+      last = now;
+      since_change.Restart();
+      warned = false;
+    } else if (!warned && since_change.Seconds() > 30) {
+      std::fprintf(stderr, "%s: WARNING: no %s finished for 30 s (%d/%d): the engine may hang\n",
+                   label_.c_str(), unit_.c_str(), now, total_);
+      warned = true;
+    }
+  }
+}
+
+}  // namespace keel::bench

@@ -1,0 +1,82 @@
+// W1 throughput: N workflows of three sequential no-op activities, at most 64 in flight
+// from the client (64 client threads, each starting a workflow and waiting for its
+// result before starting the next). Timed from the first start to the last result.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/stats.h"
+#include "bench/temp_engine.h"
+#include "bench/tuning.h"
+#include "bench/workflows.h"
+#include "bench/workloads.h"
+#include "engine/client.h"
+
+namespace keel::bench {
+
+namespace {
+
+constexpr int kDefaultWorkflows = 1000;
+constexpr int kMaxInFlight = 64;
+constexpr int kStepsPerWorkflow = 3;
+
+}  // namespace
+
+nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
+  const int n = options.n > 0 ? options.n : kDefaultWorkflows;
+  TempEngine env(options);
+  Registry registry;
+  RegisterBenchCode(registry);
+  WorkerOptions worker_options = BenchWorkerOptions(options);
+  Worker worker(env.engine(), registry, worker_options);
+  worker.Start();
+  Client client(env.engine());
+
+  std::atomic<int> next{0};
+  std::atomic<int> errors{0};
+  Progress progress("W1", n, "workflows");
+  Stopwatch wall;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < std::min(kMaxInFlight, n); ++t) {
+    clients.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        std::string id = "w1-" + std::to_string(i);
+        try {
+          client.StartWorkflow(kThreeSteps, {.id = id}, int64_t{i});
+          auto result = client.GetResult<int64_t>(id);
+          if (result != i + kStepsPerWorkflow) {
+            throw std::runtime_error("returned " + std::to_string(result) + ", expected " +
+                                     std::to_string(i + kStepsPerWorkflow));
+          }
+        } catch (const std::exception& e) {
+          if (errors++ < 5) std::fprintf(stderr, "W1: workflow %s: %s\n", id.c_str(), e.what());
+        }
+        progress.Add();
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const double seconds = wall.Seconds();
+  worker.Stop();
+  if (errors > 0) {
+    throw std::runtime_error(std::to_string(errors.load()) + " of " + std::to_string(n) +
+                             " workflows failed or returned a wrong result");
+  }
+
+  Worker::Stats stats = worker.stats();
+  auto j = ResultHead(options, n, seconds);
+  j["workflows_per_s"] = Round(n / seconds, 1);
+  j["steps_per_s"] = Round(kStepsPerWorkflow * n / seconds, 1);
+  j["peak_rss_mb"] = Round(PeakRssMb(), 1);
+  j["in_flight"] = std::min(kMaxInFlight, n);
+  AddSettings(options, j);
+  j["workflow_tasks"] = stats.workflow_tasks;
+  j["cache_hits"] = stats.cache_hits;  // tasks applied to a cached run (no replay)
+  return j;
+}
+
+}  // namespace keel::bench
