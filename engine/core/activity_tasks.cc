@@ -121,11 +121,15 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
       continue;  // stale
     }
     const v1::ActivityState& a = it->second;
-    auto scheduled = ReadEvents(run.exec_id, ref->ref, ref->ref);
-    if (!scheduled.ok() || scheduled->empty() || !scheduled->front().has_activity_task_scheduled()) {
-      matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
-      return scheduled.ok() ? DataLoss("the ActivityTaskScheduled event of a pending activity is missing")
-                            : scheduled.status();
+    auto input = run.activity_inputs.find(ref->ref);
+    if (input == run.activity_inputs.end()) {
+      auto scheduled = ReadEvents(run.exec_id, ref->ref, ref->ref);
+      if (!scheduled.ok() || scheduled->empty() || !scheduled->front().has_activity_task_scheduled()) {
+        matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
+        return scheduled.ok() ? DataLoss("the ActivityTaskScheduled event of a pending activity is missing")
+                              : scheduled.status();
+      }
+      input = run.activity_inputs.emplace(ref->ref, scheduled->front().activity_task_scheduled().input()).first;
     }
     const Time now = clock_.Now();
     ActivityLease lease;
@@ -153,7 +157,7 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
     resp.mutable_workflow_execution()->set_run_id(run.state.run_id());
     resp.set_activity_type(a.activity_type());
     resp.set_activity_id(a.activity_id());
-    *resp.mutable_input() = scheduled->front().activity_task_scheduled().input();
+    *resp.mutable_input() = input->second;
     *resp.mutable_heartbeat_details() = a.heartbeat_details();
     *resp.mutable_scheduled_time() = a.scheduled_time();
     *resp.mutable_current_attempt_scheduled_time() = a.current_attempt_scheduled_time();

@@ -46,8 +46,8 @@ EngineImpl::~EngineImpl() {
   matcher_.Shutdown();
   {
     std::lock_guard<std::mutex> g(watch_mu_);
+    for (auto& [id, w] : watches_) w.cv.notify_all();
   }
-  watch_cv_.notify_all();
   timers_->Stop();
 }
 
@@ -166,6 +166,7 @@ Status EngineImpl::Commit(RunState& run, Mutation& m) {
   }
   run.state = m.TakeState();
   run.loaded = true;
+  UpdateCaches(run, m.events());
   for (const auto& t : m.added_tasks()) {
     matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
   }
@@ -181,6 +182,19 @@ Status EngineImpl::Commit(RunState& run, Mutation& m) {
   return Status::Ok();
 }
 
+void EngineImpl::UpdateCaches(RunState& run, const v1::HistoryBatch& batch) {
+  for (const auto& e : batch.events()) {
+    if (e.has_activity_task_scheduled()) run.activity_inputs[e.event_id()] = e.activity_task_scheduled().input();
+  }
+  std::erase_if(run.activity_inputs, [&](const auto& kv) { return !run.state.activities().count(kv.first); });
+  if (!run.recent_events_valid) return;
+  const int64_t from = run.state.previous_started_event_id();
+  std::erase_if(run.recent_events, [from](const v1::HistoryEvent& e) { return e.event_id() <= from; });
+  for (const auto& e : batch.events()) {
+    if (e.event_id() > from) run.recent_events.push_back(e);
+  }
+}
+
 uint64_t EngineImpl::Watch(int64_t exec_id) {
   std::lock_guard<std::mutex> g(watch_mu_);
   auto& w = watches_[exec_id];
@@ -190,10 +204,11 @@ uint64_t EngineImpl::Watch(int64_t exec_id) {
 
 bool EngineImpl::WaitChanged(int64_t exec_id, uint64_t& version, Time deadline) {
   std::unique_lock<std::mutex> lock(watch_mu_);
-  bool changed = clock_.WaitUntil(lock, watch_cv_, deadline, [&] {
-    return closing_.load() || watches_[exec_id].version != version;
+  WatchState& w = watches_[exec_id];  // exists: the caller called Watch
+  bool changed = clock_.WaitUntil(lock, w.cv, deadline, [&] {
+    return closing_.load() || w.version != version;
   });
-  version = watches_[exec_id].version;
+  version = w.version;
   return changed && !closing_.load();
 }
 
@@ -204,13 +219,11 @@ void EngineImpl::Unwatch(int64_t exec_id) {
 }
 
 void EngineImpl::NotifyChanged(int64_t exec_id) {
-  {
-    std::lock_guard<std::mutex> g(watch_mu_);
-    auto it = watches_.find(exec_id);
-    if (it == watches_.end()) return;
-    ++it->second.version;
-  }
-  watch_cv_.notify_all();
+  std::lock_guard<std::mutex> g(watch_mu_);
+  auto it = watches_.find(exec_id);
+  if (it == watches_.end()) return;
+  ++it->second.version;
+  it->second.cv.notify_all();  // under the lock: the entry may go once waiters leave
 }
 
 // ---- tokens and helpers ----

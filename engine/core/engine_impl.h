@@ -98,6 +98,8 @@ class EngineImpl final : public Engine {
   bool WaitChanged(int64_t exec_id, uint64_t& version, Time deadline);
   void Unwatch(int64_t exec_id);
   void NotifyChanged(int64_t exec_id);
+  // Keeps the run's cached recent events and activity inputs in step with a commit.
+  void UpdateCaches(RunState& run, const v1::HistoryBatch& batch);
 
   // ---- tokens ----
   std::string NewToken(const v1::TaskToken& token) const;
@@ -163,10 +165,10 @@ class EngineImpl final : public Engine {
   struct WatchState {
     int watchers = 0;
     uint64_t version = 0;
+    std::condition_variable cv;  // one per run: a commit wakes only that run's waiters
   };
   std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
-  std::unordered_map<int64_t, WatchState> watches_;
+  std::unordered_map<int64_t, WatchState> watches_;  // nodes are stable: waiters hold references
   std::atomic<bool> closing_{false};
 };
 

@@ -150,6 +150,7 @@ store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
   row.close_time_us = next_.has_close_time() ? ToMicros(FromProtoTime(next_.close_time())) : 0;
   row.start_request_id = next_.start_request_id();
   row.history_length = next_.next_event_id() - 1;
+  row.update_only = !new_run_;
   next_.SerializeToString(&row.state);
   t.executions.push_back(std::move(row));
   for (auto& task : add_tasks_) task.seq = next_task_seq.fetch_add(1);

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/clock.h"
 #include "keel/v1/execution_state.pb.h"
@@ -40,6 +41,13 @@ struct RunState {
   std::optional<WorkflowTaskLease> workflow_task_lease;
   std::map<int64_t, ActivityLease> activity_leases;  // by scheduled event id
   std::string last_workflow_task_note;               // why the task is stuck, for describe
+
+  // Caches of committed history, so dispatching a task needs no store read. Both are
+  // rebuilt from the store when missing (after a restart or eviction).
+  // The events after previous_started_event_id, when recent_events_valid.
+  std::vector<v1::HistoryEvent> recent_events;
+  bool recent_events_valid = false;
+  std::map<int64_t, v1::Payloads> activity_inputs;  // pending activities' inputs
 
   bool Running() const { return state.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; }
   bool WorkflowTaskInFlight() const { return workflow_task_lease.has_value(); }

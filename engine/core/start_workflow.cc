@@ -162,6 +162,7 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
   // this RunState (and waits on its lock) instead of loading a second copy.
   auto run = std::make_shared<RunState>();
   run->exec_id = exec_id;
+  run->recent_events_valid = true;  // all its events pass through Commit
   std::unique_lock<std::mutex> run_lock(run->mu);
   {
     std::lock_guard<std::mutex> g(cache_mu_);

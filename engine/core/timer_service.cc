@@ -81,22 +81,25 @@ void TimerService::OnCommitted(const std::vector<store::TimerRow>& added,
       Time when = FromMicros(row.fire_time_us);
       if (when <= horizon_) {
         Insert({row.key.exec_id, static_cast<int>(row.key.kind), row.key.ref}, when);
-        wake = true;
+        wake |= when < wake_at_;
       } else if (!next_in_store_ || when < *next_in_store_) {
         next_in_store_ = when;
-        wake = true;
+        wake |= when - options_.window < wake_at_;
       }
     }
   }
+  // Waking the runner costs a context switch: only when it must wake earlier than planned.
   if (wake) cv_.notify_all();
 }
 
 void TimerService::SetDeadline(DeadlineKind kind, int64_t exec_id, int64_t ref, Time when) {
+  bool wake;
   {
     std::lock_guard<std::mutex> g(mu_);
     Insert({exec_id, static_cast<int>(kind), ref}, when);
+    wake = when < wake_at_;
   }
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
 }
 
 void TimerService::ClearDeadline(DeadlineKind kind, int64_t exec_id, int64_t ref) {
@@ -149,14 +152,14 @@ void TimerService::Run() {
     if (!entries_.empty()) wake = entries_.begin()->first;
     if (next_in_store_) wake = std::min(wake, *next_in_store_ - options_.window);
     // Wake at `wake`, or earlier when a nearer timer arrives (OnCommitted/SetDeadline
-    // notify) or on stop.
-    auto snapshot_first = entries_.empty() ? Time::max() : entries_.begin()->first;
-    auto snapshot_store = next_in_store_;
+    // notify when they add one before wake_at_) or on stop.
+    wake_at_ = wake;
     clock_.WaitUntil(lock, cv_, wake, [&] {
       if (stop_) return true;
       Time first = entries_.empty() ? Time::max() : entries_.begin()->first;
-      return first < snapshot_first || next_in_store_ != snapshot_store;
+      return first < wake_at_ || (next_in_store_ && *next_in_store_ - options_.window < wake_at_);
     });
+    wake_at_ = Time::min();  // running: every change may matter until it sleeps again
   }
 }
 

@@ -91,6 +91,7 @@ class TimerService {
   std::optional<Time> next_in_store_;  // earliest durable fire time > horizon_
   std::deque<std::pair<TimerEntryKey, Time>> due_;
   std::set<TimerEntryKey> firing_;     // handed to the pool, not yet done
+  Time wake_at_ = Time::max();      // when Run plans to wake; only earlier entries wake it
   bool stop_ = false;
   bool started_ = false;
   std::thread runner_;

@@ -86,12 +86,17 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     lease.identity = request.identity();
 
     v1::PollWorkflowTaskQueueResponse resp;
-    auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
-    if (!events.ok()) {
-      matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
-      return events.status();
+    if (!run.recent_events_valid) {
+      auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
+      if (!events.ok()) {
+        matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
+        return events.status();
+      }
+      run.recent_events = std::move(events).value();
+      run.recent_events_valid = true;
     }
-    for (auto& e : *events) *resp.add_events() = std::move(e);
+    resp.mutable_events()->Reserve(static_cast<int>(run.recent_events.size()) + 2);
+    for (const auto& e : run.recent_events) *resp.add_events() = e;
     if (transient) {
       auto* e = resp.add_events();
       e->set_event_id(lease.scheduled_event_id);

@@ -1,5 +1,5 @@
 // SqliteStore: construction, shutdown and the reads. Opening is in sqlite_store_open.cc,
-// the writer thread and group commit in sqlite_store_writer.cc.
+// group commit in sqlite_store_writer.cc.
 
 #include "engine/store/sqlite_store.h"
 
@@ -102,17 +102,15 @@ SqliteStore::SqliteStore(SqliteStoreOptions options, std::unique_ptr<sqlite::Loc
       lock_(std::move(lock)),
       writer_db_(std::move(writer)),
       readers_(std::make_unique<sqlite::ReaderPool>(options_.path, options_.vfs,
-                                                    options_.read_connections)) {
-  writer_thread_ = std::thread([this] { WriterLoop(); });
-}
+                                                    options_.read_connections)) {}
 
 SqliteStore::~SqliteStore() {
   {
-    std::lock_guard lock(mu_);
+    // Commits already queued are still led and written; new ones are refused.
+    std::unique_lock lock(mu_);
     stopping_ = true;
+    idle_.wait(lock, [&] { return queue_.empty() && !writing_; });
   }
-  work_.notify_one();
-  writer_thread_.join();
   // Readers first: the last connection to close checkpoints the WAL into the database
   // file and removes it, and that should be the writer. The lock goes last.
   readers_.reset();

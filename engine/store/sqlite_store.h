@@ -1,5 +1,5 @@
-// SqliteStore: the Store on one SQLite file in WAL mode. Commits run on a dedicated writer
-// thread that groups waiting transitions into one SQLite transaction (group commit);
+// SqliteStore: the Store on one SQLite file in WAL mode. Commits are grouped: the first
+// waiting caller writes every waiting transition in one SQLite transaction (group commit);
 // reads use a pool of read-only connections. Thread-safe. An open store holds an
 // exclusive lock on "<path>.lock", so one process at a time uses a database.
 // See engine/store/README.md for the tables, their invariants and the durability settings.
@@ -92,20 +92,19 @@ class SqliteStore final : public Store {
   static Status ConfigureWriter(sqlite::Db& db, Synchronous synchronous);
 
   // sqlite_store_writer.cc
-  void WriterLoop();
   void CommitGroup(const std::vector<PendingCommit*>& group);
   Status Apply(const Transition& t);
 
   const SqliteStoreOptions options_;
   std::unique_ptr<sqlite::LockFile> lock_;
-  std::unique_ptr<sqlite::Db> writer_db_;  // used only by writer_thread_ once it starts
+  std::unique_ptr<sqlite::Db> writer_db_;  // used only by the current leader (writing_)
   std::unique_ptr<sqlite::ReaderPool> readers_;
 
   std::mutex mu_;
-  std::condition_variable work_;      // the writer waits here for queue_ or stopping_
+  std::condition_variable idle_;      // notified when no one writes and nothing is queued
   std::deque<PendingCommit*> queue_;  // guarded by mu_
+  bool writing_ = false;              // guarded by mu_: a leader is committing a group
   bool stopping_ = false;             // guarded by mu_
-  std::thread writer_thread_;
 };
 
 }  // namespace keel::store

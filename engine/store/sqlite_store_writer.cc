@@ -1,10 +1,12 @@
-// SqliteStore's writer thread and group commit.
+// SqliteStore's group commit, leader/follower style (as RocksDB's write groups).
 //
-// Callers of Commit queue a PendingCommit and sleep on it. The writer takes everything
-// waiting (up to max_group), runs BEGIN IMMEDIATE, applies each transition inside its own
-// SAVEPOINT (a failing one is rolled back alone and reported to its caller), COMMITs once,
-// and wakes the callers. One fsync thus covers the whole group, which is what lets the
-// engine reach thousands of transitions per second with synchronous=FULL.
+// A caller of Commit queues a PendingCommit. If no one is writing, it becomes the leader:
+// it takes everything queued (up to max_group), runs BEGIN IMMEDIATE, applies each
+// transition inside its own SAVEPOINT (a failing one is rolled back alone and reported to
+// its caller), COMMITs once, marks the group done and wakes its members; then it wakes
+// the next queued caller to lead the next group. Callers that arrive while a leader
+// writes wait and are committed together by the next leader. One fsync thus covers the
+// whole group, and a lone commit needs no thread hand-off at all.
 
 #include <utility>
 
@@ -32,6 +34,9 @@ constexpr char kUpsertExecution[] =
     " status = excluded.status, start_time = excluded.start_time,"
     " close_time = excluded.close_time, start_request_id = excluded.start_request_id,"
     " history_length = excluded.history_length, state = excluded.state";
+constexpr char kUpdateExecution[] =
+    "UPDATE executions SET status = ?2, close_time = ?3, history_length = ?4, state = ?5"
+    " WHERE exec_id = ?1";
 constexpr char kInsertHistory[] =
     "INSERT INTO history (exec_id, first_event_id, last_event_id, events)"
     " VALUES (?1, ?2, ?3, ?4)";
@@ -65,39 +70,40 @@ Status ExecutionError(const Status& status, const ExecutionRow& row) {
 }  // namespace
 
 Status SqliteStore::Commit(Transition t) {
+  const size_t max_group = options_.group_commit ? static_cast<size_t>(options_.max_group) : 1;
   PendingCommit pending(&t);
   std::unique_lock lock(mu_);
   if (stopping_) return Unavailable("store " + options_.path + " is closing");
   queue_.push_back(&pending);
-  work_.notify_one();
-  pending.cv.wait(lock, [&] { return pending.done; });
-  return std::move(pending.status);
-}
-
-void SqliteStore::WriterLoop() {
-  const size_t max_group = options_.group_commit ? static_cast<size_t>(options_.max_group) : 1;
   std::vector<PendingCommit*> group;
-  group.reserve(max_group);
-  while (true) {
-    group.clear();
-    {
-      std::unique_lock lock(mu_);
-      work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is committed
-      while (!queue_.empty() && group.size() < max_group) {
-        group.push_back(queue_.front());
-        queue_.pop_front();
-      }
+  while (!pending.done) {
+    if (writing_) {
+      pending.cv.wait(lock);  // until done, or asked to lead the next group
+      continue;
     }
+    writing_ = true;
+    group.clear();
+    while (!queue_.empty() && group.size() < max_group) {
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
     CommitGroup(group);
-    // Notify under the lock: once a caller can take mu_ and see `done`, it may return and
-    // destroy its PendingCommit, so the writer must be finished with it by then.
-    std::lock_guard lock(mu_);
-    for (PendingCommit* pending : group) {
-      pending->done = true;
-      pending->cv.notify_one();
+    lock.lock();
+    // Members may return (and destroy their PendingCommit) as soon as they see `done`,
+    // which they can only do under mu_: we are finished with them before unlocking.
+    for (PendingCommit* member : group) {
+      member->done = true;
+      if (member != &pending) member->cv.notify_one();
+    }
+    writing_ = false;
+    if (!queue_.empty()) {
+      queue_.front()->cv.notify_one();  // the next leader
+    } else {
+      idle_.notify_all();
     }
   }
+  return std::move(pending.status);
 }
 
 void SqliteStore::CommitGroup(const std::vector<PendingCommit*>& group) {
@@ -157,9 +163,25 @@ void SqliteStore::CommitGroup(const std::vector<PendingCommit*>& group) {
 // Applies one transition in store.h's documented order, stopping at the first error.
 Status SqliteStore::Apply(const Transition& t) {
   Db& db = *writer_db_;
+  for (const ExecutionRow& row : t.executions) {
+    if (!row.update_only) continue;
+    KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kUpdateExecution));
+    ResetGuard reset(s);
+    s->BindInt64(1, row.exec_id)
+        .BindInt64(2, row.status)
+        .BindInt64(3, row.close_time_us)
+        .BindInt64(4, row.history_length)
+        .BindBlob(5, row.state);
+    Status status = s->Run();
+    if (!status.ok()) return ExecutionError(status, row);
+    if (db.Changes() != 1) {
+      return Internal("no execution row with exec_id " + std::to_string(row.exec_id) + " to update");
+    }
+  }
   if (!t.executions.empty()) {
     KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kUpsertExecution));
     for (const ExecutionRow& row : t.executions) {
+      if (row.update_only) continue;
       ResetGuard reset(s);
       s->BindInt64(1, row.exec_id)
           .BindText(2, row.run_id)

@@ -39,6 +39,10 @@ struct ExecutionRow {
   std::string start_request_id;
   int64_t history_length = 0;  // the last event id
   std::string state;           // serialized keel.v1.ExecutionState (empty in list results)
+  // For Commit: true means the run exists and only status, close_time, history_length
+  // and state change (a plain UPDATE, cheaper than rewriting every indexed column);
+  // false inserts the row or replaces all of its columns.
+  bool update_only = false;
 };
 
 // The events one transition appended to one run: a serialized keel.v1.HistoryBatch.
@@ -76,7 +80,7 @@ struct TimerRow {
 };
 
 // Everything one state transition writes. Applied atomically, in this order:
-// executions (insert or replace by exec_id), history (insert; an existing
+// executions (insert or replace by exec_id, or update; see update_only), history (insert; an existing
 // (exec_id, first_event_id) is an error), removed tasks, added tasks (insert or replace),
 // removed timers, added timers (insert or replace). Removing a missing row is not an error.
 struct Transition {

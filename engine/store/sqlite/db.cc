@@ -244,6 +244,8 @@ Result<Statement*> Db::Prepare(std::string_view sql) {
   return result;
 }
 
+int Db::Changes() const { return sqlite3_changes(db_); }
+
 bool Db::IsReadOnly() const { return sqlite3_db_readonly(db_, "main") == 1; }
 
 bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }

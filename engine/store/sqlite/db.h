@@ -95,6 +95,8 @@ class Db {
   // A statement prepared once per connection and cached by its SQL text.
   Result<Statement*> Prepare(std::string_view sql);
 
+  // Rows changed by the last INSERT, UPDATE or DELETE on this connection.
+  int Changes() const;
   // True when SQLite opened the file read-only (e.g. it is write-protected).
   bool IsReadOnly() const;
   // True while a transaction is open (SQLite rolls back by itself on some I/O errors).
