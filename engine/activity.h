@@ -28,6 +28,12 @@ struct RetryPolicy {
   std::vector<std::string> non_retryable;
 };
 
+// What awaiting a cancelled activity does.
+enum class ActivityCancellation {
+  kTryCancel,                  // fail with CanceledError at once; the attempt is told to stop (default)
+  kWaitCancellationCompleted,  // wait until the attempt reports how it ended
+};
+
 struct ActivityOptions {
   // How long one attempt may run. Required unless schedule_to_close is set.
   Duration start_to_close{};
@@ -42,6 +48,7 @@ struct ActivityOptions {
   std::string task_queue;
   // Defaults to a sequence number unique within the run.
   std::string activity_id;
+  ActivityCancellation cancellation = ActivityCancellation::kTryCancel;
 };
 
 struct ActivityInfo {

@@ -4,6 +4,7 @@
 // surfaces from GetResult as keel::WorkflowFailedError. Thread-safe.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ struct StartWorkflowOptions {
   Duration execution_timeout{};  // all runs together (0 = none)
   Duration run_timeout{};        // one run (0 = none)
   Duration task_timeout{};       // one workflow task (0 = the engine's default, 10 s)
+  // Listable key/values (ListOptions::search_attributes) and free-form notes (describe).
+  std::map<std::string, nlohmann::json> search_attributes;
+  std::map<std::string, nlohmann::json> memo;
 };
 
 enum class WorkflowStatus {
@@ -60,6 +64,8 @@ struct WorkflowSummary {
   Time start_time;
   std::optional<Time> close_time;
   int64_t history_length = 0;
+  std::map<std::string, nlohmann::json> search_attributes;  // (describe only)
+  std::map<std::string, nlohmann::json> memo;               // (describe only)
 };
 
 struct PendingActivity {
@@ -92,6 +98,8 @@ struct ListOptions {
   std::optional<WorkflowStatus> status;
   std::optional<Time> started_after;   // inclusive
   std::optional<Time> started_before;  // exclusive
+  // Only runs whose search attributes have these values (e.g. {"awaiting_approval", true}).
+  std::map<std::string, nlohmann::json> search_attributes;
   int limit = 100;                     // most results returned (newest first)
 };
 
@@ -152,6 +160,23 @@ class Client {
     }
   }
   Payloads GetResultPayloads(const std::string& workflow_id, const std::string& run_id = "");
+
+  // Asks the workflow's query handler `name` (ctx.OnQuery) for an answer from its current
+  // state; works on closed workflows too. Throws ClientError: INVALID_ARGUMENT for an
+  // unknown query (the message lists the known ones), DEADLINE_EXCEEDED when no worker
+  // answered.
+  template <typename R, typename... Args>
+  R Query(const std::string& workflow_id, const std::string& name, const Args&... args) {
+    Payloads p = QueryPayloads(workflow_id, "", name, ToPayloads(args...));
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      if (p.empty()) throw PayloadError("query '" + name + "' returned no value");
+      return FromPayload<R>(p.front());
+    }
+  }
+  Payloads QueryPayloads(const std::string& workflow_id, const std::string& run_id, const std::string& name,
+                         const Payloads& args);
 
   Frontend& frontend() { return frontend_; }
 

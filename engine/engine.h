@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,8 +63,15 @@ class Engine : public Frontend {
   virtual Clock& clock() = 0;
   // The earliest pending timer or deadline, if any (for time skipping).
   virtual std::optional<Time> NextTimerTime() = 0;
-  // True when no timer is firing and no task waits in a queue that has pollers.
+  // True when no timer is being applied.
   virtual bool TimersIdle() = 0;
+  // True when nothing is under way: no task waits for a worker that is polling for it or
+  // runs on one, no timer is being applied, no commit is in progress. A test that moves
+  // time forward whenever this holds (time skipping) sees every workflow blocked.
+  virtual bool Quiescent() = 0;
+  // `fn` runs (on an engine thread, briefly) whenever the engine may have become
+  // quiescent. One listener; nullptr removes it.
+  virtual void SetActivityListener(std::function<void()> fn) = 0;
 };
 
 }  // namespace keel

@@ -50,6 +50,15 @@ std::string ActivityFailure::ErrorType() const {
   return "";
 }
 
+ChildWorkflowFailure::ChildWorkflowFailure(std::string workflow_type, std::string workflow_id,
+                                           std::string run_id, std::shared_ptr<const Error> cause)
+    : Error("child workflow '" + workflow_type + "' (id " + workflow_id + ") did not complete" +
+                (cause ? ": " + std::string(cause->what()) : ""),
+            cause),
+      workflow_type_(std::move(workflow_type)),
+      workflow_id_(std::move(workflow_id)),
+      run_id_(std::move(run_id)) {}
+
 WorkflowFailedError::WorkflowFailedError(std::string workflow_id, std::string run_id,
                                          std::string status, std::shared_ptr<const Error> cause)
     : Error("workflow '" + workflow_id + "' " + status + (cause ? ": " + std::string(cause->what()) : ""),

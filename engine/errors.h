@@ -142,6 +142,24 @@ class ActivityFailure : public Error {
   RetryState retry_state_;
 };
 
+// A child workflow ended without a result (failed, canceled, timed out, terminated) or
+// could not be started. Cause() says why.
+class ChildWorkflowFailure : public Error {
+ public:
+  ChildWorkflowFailure(std::string workflow_type, std::string workflow_id, std::string run_id,
+                       std::shared_ptr<const Error> cause);
+  const std::string& WorkflowType() const { return workflow_type_; }
+  const std::string& WorkflowId() const { return workflow_id_; }
+  const std::string& RunId() const { return run_id_; }
+  std::shared_ptr<const Error> Clone() const override { return std::make_shared<ChildWorkflowFailure>(*this); }
+  std::string_view Kind() const override { return "ChildWorkflowFailure"; }
+
+ private:
+  std::string workflow_type_;
+  std::string workflow_id_;
+  std::string run_id_;
+};
+
 // Client side: the workflow run ended without a result. Cause() says why.
 class WorkflowFailedError : public Error {
  public:

@@ -35,6 +35,7 @@ class Frontend {
       const v1::GetWorkflowExecutionHistoryRequest& request) = 0;
   virtual Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
       const v1::GetWorkflowExecutionResultRequest& request) = 0;
+  virtual Result<v1::QueryWorkflowResponse> QueryWorkflow(const v1::QueryWorkflowRequest& request) = 0;
 
   // ---- workers ----
   virtual Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
@@ -43,6 +44,8 @@ class Frontend {
       const v1::RespondWorkflowTaskCompletedRequest& request) = 0;
   virtual Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
       const v1::RespondWorkflowTaskFailedRequest& request) = 0;
+  virtual Result<v1::RespondQueryTaskCompletedResponse> RespondQueryTaskCompleted(
+      const v1::RespondQueryTaskCompletedRequest& request) = 0;
   virtual Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) = 0;
   virtual Result<v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/activity.h"
+#include "engine/fn_traits.h"
 #include "engine/payload.h"
 #include "engine/task.h"
 #include "engine/workflow.h"
@@ -44,23 +45,6 @@ Task<Payloads> InvokeWorkflow(Task<R> (*fn)(WorkflowContext&, Args...), std::str
     co_return Payloads{ToPayload(result)};
   }
 }
-
-template <typename F>
-struct FnTraits : FnTraits<decltype(&F::operator())> {};
-template <typename C, typename R, typename... A>
-struct FnTraits<R (C::*)(A...) const> {
-  using Result = R;
-  using Args = std::tuple<A...>;
-};
-template <typename C, typename R, typename... A>
-struct FnTraits<R (C::*)(A...)> : FnTraits<R (C::*)(A...) const> {};
-template <typename R, typename... A>
-struct FnTraits<R (*)(A...)> {
-  using Result = R;
-  using Args = std::tuple<A...>;
-};
-template <typename R, typename... A>
-struct FnTraits<R(A...)> : FnTraits<R (*)(A...)> {};
 
 template <typename Tuple>
 constexpr bool kTakesContext = [] {

@@ -21,6 +21,10 @@
 
 namespace keel {
 
+namespace internal {
+class RunDriver;
+}
+
 struct WorkerOptions {
   std::string namespace_name = "default";
   std::string task_queue = "default";
@@ -65,6 +69,10 @@ class Worker {
   void WorkflowLoop();
   void ActivityLoop();
   void ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task);
+  void AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task);
+  // A fresh driver with the run's whole recorded history applied (for queries).
+  std::unique_ptr<internal::RunDriver> ReplayRun(const v1::WorkflowExecution& execution,
+                                                 const std::string& workflow_type, Status* status);
   void RunActivity(const v1::PollActivityTaskQueueResponse& task);
   // Waits before polling again after an error; false when stopping.
   bool Backoff(int& failures);

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <tuple>
+#include <utility>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,8 +18,10 @@
 #include <spdlog/logger.h>
 
 #include "engine/activity.h"
+#include "engine/child_workflow.h"
 #include "engine/clock.h"
 #include "engine/errors.h"
+#include "engine/fn_traits.h"
 #include "engine/future.h"
 #include "engine/payload.h"
 #include "engine/task.h"
@@ -25,7 +30,14 @@ namespace keel {
 
 namespace internal {
 class RunDriver;
-}
+
+// Thrown by WorkflowContext::ContinueAsNew; the runtime turns it into the command. Not a
+// keel::Error, so `catch (const keel::Error&)` does not swallow it (`catch (...)` would).
+struct ContinueAsNewRequest {
+  ContinueAsNewOptions options;
+  Payloads input;
+};
+}  // namespace internal
 
 struct WorkflowInfo {
   std::string namespace_name;
@@ -35,11 +47,16 @@ struct WorkflowInfo {
   std::string task_queue;
   int attempt = 1;
   Time start_time;
+  std::string continued_from_run_id;  // the run this one continues, if any
+  std::string first_run_id;           // the first run of the continue-as-new chain
+  std::string parent_workflow_id;     // set for a child workflow
+  std::string parent_run_id;
 };
 
 class WorkflowContext {
  public:
-  explicit WorkflowContext(internal::RunDriver& driver) : driver_(driver) {}
+  WorkflowContext(internal::RunDriver& driver, bool disconnected = false)
+      : driver_(driver), disconnected_(disconnected) {}
   WorkflowContext(const WorkflowContext&) = delete;
   WorkflowContext& operator=(const WorkflowContext&) = delete;
 
@@ -57,6 +74,10 @@ class WorkflowContext {
   // True once someone asked to cancel this workflow; awaits then throw CanceledError.
   bool IsCancelRequested() const;
 
+  // A context whose operations are not cancelled when the workflow is: for cleanup and
+  // compensation after a cancel request (the "disconnected context" of other SDKs).
+  WorkflowContext& Disconnected();
+
   // Schedules activity `type` with `args`; the Future yields its result (R) or throws
   // ActivityFailure once retries are exhausted.
   template <typename R = void, typename... Args>
@@ -66,6 +87,37 @@ class WorkflowContext {
     StartActivity(type, options, ToPayloads(args...),
                   std::make_shared<internal::DecodingSink<R>>(state));
     return Future<R>(state);
+  }
+
+  // Starts child workflow `type`; the Future yields its result or throws
+  // ChildWorkflowFailure. Cancel() asks the child to cancel and waits for its outcome.
+  template <typename R = void, typename... Args>
+  Future<R> ExecuteChildWorkflow(const std::string& type, const ChildWorkflowOptions& options,
+                                 const Args&... args) {
+    auto state = std::make_shared<internal::FutureState<R>>(executor());
+    StartChild(type, options, ToPayloads(args...), std::make_shared<internal::DecodingSink<R>>(state));
+    return Future<R>(state);
+  }
+
+  // Sends signal `name` to another workflow (its current run when run_id is empty). The
+  // Future fails with ApplicationError("ExternalWorkflowNotFound") when it is not running.
+  template <typename... Args>
+  Future<void> SignalExternalWorkflow(const std::string& workflow_id, const std::string& run_id,
+                                      const std::string& name, const Args&... args) {
+    return SignalExternalRaw(workflow_id, run_id, name, ToPayloads(args...));
+  }
+  // Asks another workflow to cancel.
+  Future<void> RequestCancelExternalWorkflow(const std::string& workflow_id, const std::string& run_id = "");
+
+  // Ends this run and starts a new run of the same workflow id with `args`, atomically:
+  // the way to loop for months without an ever-growing history. Does not return.
+  template <typename... Args>
+  [[noreturn]] void ContinueAsNew(const Args&... args) {
+    throw internal::ContinueAsNewRequest{ContinueAsNewOptions{}, ToPayloads(args...)};
+  }
+  template <typename... Args>
+  [[noreturn]] void ContinueAsNewWith(const ContinueAsNewOptions& options, const Args&... args) {
+    throw internal::ContinueAsNewRequest{options, ToPayloads(args...)};
   }
 
   // A durable timer: survives restarts; seconds to years.
@@ -95,6 +147,17 @@ class WorkflowContext {
     OnSignalRaw(name, [handler = std::move(handler)](const Payloads&) { handler(); });
   }
 
+  // Answers query `name` with `handler(args...)` from the workflow's current state. A
+  // handler must only read state: it runs outside the workflow's own progress and may
+  // run on a replayed copy; an operation started in it is an error.
+  template <typename F>
+  void OnQuery(const std::string& name, F handler) {
+    using Args = typename internal::FnTraits<F>::Args;
+    OnQueryRaw(name, [name, handler = std::move(handler)](const Payloads& in) -> Payloads {
+      return CallQuery<Args>(handler, name, in, std::make_index_sequence<std::tuple_size_v<Args>>{});
+    });
+  }
+
   // Resolves once `condition()` is true; re-checked after every change of state.
   Future<void> WaitUntil(std::function<bool()> condition);
   // Same with a durable timeout: yields true when the condition held, false on timeout.
@@ -110,15 +173,48 @@ class WorkflowContext {
     return FromPayload<R>(p.front());
   }
 
+  // Versioning a running workflow's code: true for runs that reach this point with the
+  // new code (recorded as a marker), false while replaying a run recorded before the
+  // change. Keep both branches until no run from before the change is left, then switch
+  // to DeprecatePatch.
+  bool Patched(const std::string& change_id);
+  // The second step of retiring a patch: only new-code runs are left, so the old branch
+  // is gone; histories with or without the marker both replay.
+  void DeprecatePatch(const std::string& change_id);
+
+  // Sets search attributes of this run (listable: client ListOptions::search_attributes).
+  void UpsertSearchAttributes(const std::map<std::string, nlohmann::json>& attributes);
+
  private:
+  template <typename Args, typename F, size_t... I>
+  static Payloads CallQuery(F& handler, const std::string& name, const Payloads& in, std::index_sequence<I...>) {
+    if (in.size() != sizeof...(I)) {
+      throw PayloadError("query '" + name + "' takes " + std::to_string(sizeof...(I)) + " argument(s) but got " +
+                         std::to_string(in.size()));
+    }
+    using R = typename internal::FnTraits<F>::Result;
+    if constexpr (std::is_void_v<R>) {
+      handler(FromPayload<std::decay_t<std::tuple_element_t<I, Args>>>(in[I])...);
+      return {};
+    } else {
+      return Payloads{ToPayload(handler(FromPayload<std::decay_t<std::tuple_element_t<I, Args>>>(in[I])...))};
+    }
+  }
+
   internal::Executor* executor();
   void StartActivity(const std::string& type, const ActivityOptions& options, Payloads input,
                      std::shared_ptr<internal::PayloadSink> sink);
+  void StartChild(const std::string& type, const ChildWorkflowOptions& options, Payloads input,
+                  std::shared_ptr<internal::PayloadSink> sink);
+  Future<void> SignalExternalRaw(const std::string& workflow_id, const std::string& run_id, const std::string& name,
+                                 Payloads input);
   void WaitSignalRaw(const std::string& name, std::shared_ptr<internal::PayloadSink> sink);
   void OnSignalRaw(const std::string& name, std::function<void(const Payloads&)> handler);
+  void OnQueryRaw(const std::string& name, std::function<Payloads(const Payloads&)> handler);
   Payloads SideEffectRaw(const std::function<Payloads()>& fn);
 
   internal::RunDriver& driver_;
+  bool disconnected_;
 };
 
 }  // namespace keel

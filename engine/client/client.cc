@@ -31,6 +31,8 @@ WorkflowSummary Summary(const v1::WorkflowExecutionInfo& info) {
   s.start_time = FromProtoTime(info.start_time());
   if (info.has_close_time()) s.close_time = FromProtoTime(info.close_time());
   s.history_length = info.history_length();
+  for (const auto& [k, v] : info.search_attributes()) s.search_attributes[k] = PayloadToJson(FromProto(v));
+  for (const auto& [k, v] : info.memo()) s.memo[k] = PayloadToJson(FromProto(v));
   return s;
 }
 
@@ -73,7 +75,20 @@ v1::StartWorkflowExecutionRequest Client::StartRequest(const std::string& workfl
   req.set_identity(options_.identity);
   req.set_request_id(o.request_id.empty() ? Random::System().Uuid() : o.request_id);
   req.set_workflow_id_reuse_policy(static_cast<v1::WorkflowIdReusePolicy>(o.id_reuse_policy));
+  for (const auto& [k, v] : o.search_attributes) (*req.mutable_search_attributes())[k] = ToProto(JsonPayload(v));
+  for (const auto& [k, v] : o.memo) (*req.mutable_memo())[k] = ToProto(JsonPayload(v));
   return req;
+}
+
+Payloads Client::QueryPayloads(const std::string& workflow_id, const std::string& run_id, const std::string& name,
+                               const Payloads& args) {
+  v1::QueryWorkflowRequest req;
+  req.set_namespace_(options_.namespace_name);
+  *req.mutable_workflow_execution() = Execution(workflow_id, run_id);
+  req.set_query_type(name);
+  *req.mutable_query_args() = ToProto(args);
+  auto resp = Check(frontend_.QueryWorkflow(req));
+  return FromProto(resp.query_result());
 }
 
 WorkflowRun Client::StartWorkflowPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
@@ -172,6 +187,7 @@ std::vector<WorkflowSummary> Client::ListWorkflows(const ListOptions& o) {
   if (o.status) req.set_status(static_cast<v1::WorkflowExecutionStatus>(*o.status));
   if (o.started_after) *req.mutable_start_time_min() = ToProtoTime(*o.started_after);
   if (o.started_before) *req.mutable_start_time_max() = ToProtoTime(*o.started_before);
+  for (const auto& [k, v] : o.search_attributes) (*req.mutable_search_attributes())[k] = ToProto(JsonPayload(v));
   std::vector<WorkflowSummary> out;
   while (static_cast<int>(out.size()) < o.limit) {
     req.set_page_size(std::min(1000, o.limit - static_cast<int>(out.size())));

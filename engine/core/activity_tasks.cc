@@ -15,6 +15,8 @@ void EngineImpl::ReleaseActivityLease(RunState& run, int64_t scheduled_event_id)
   if (run.activity_leases.erase(scheduled_event_id) == 0) return;
   timers_->ClearDeadline(DeadlineKind::kActivityLease, run.exec_id, scheduled_event_id);
   timers_->ClearDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, scheduled_event_id);
+  --leases_;
+  NotifyActivity();
 }
 
 void EngineImpl::RecordActivityClosed(RunState& run, Mutation& m, int64_t id) {
@@ -118,6 +120,7 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
     auto it = run.state.activities().find(ref->ref);
     if (!run.Running() || it == run.state.activities().end() || it->second.backing_off() ||
         run.activity_leases.count(ref->ref)) {
+      NotifyActivity();
       continue;  // stale
     }
     const v1::ActivityState& a = it->second;
@@ -174,6 +177,7 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
       timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, ref->ref, *lease.heartbeat_deadline);
     }
     run.activity_leases[ref->ref] = std::move(lease);
+    ++leases_;
     return resp;
   }
 }

@@ -1,5 +1,9 @@
 // Client requests on existing runs: signal, cancel, terminate, describe, list, history
 // and result (the last two can long-poll).
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 #include "engine/core/engine_impl.h"
 #include "engine/core/validation.h"
 #include "engine/history/convert.h"
@@ -195,6 +199,15 @@ Result<v1::ListWorkflowExecutionsResponse> EngineImpl::ListWorkflowExecutions(
   if (request.has_start_time_min()) f.start_time_min_us = ToMicros(FromProtoTime(request.start_time_min()));
   if (request.has_start_time_max()) f.start_time_max_us = ToMicros(FromProtoTime(request.start_time_max()));
   f.limit = request.page_size() == 0 ? 100 : request.page_size();
+  for (const auto& [name, value] : request.search_attributes()) {
+    KEEL_RETURN_IF_ERROR(ValidateName(name, "search attribute name"));
+    try {
+      f.search_attributes.emplace_back(name, nlohmann::json::parse(value.data()).dump());
+    } catch (const nlohmann::json::exception&) {
+      return InvalidArgument("search attribute '" + name + "' filter value is not JSON");
+    }
+  }
+  std::sort(f.search_attributes.begin(), f.search_attributes.end());  // one statement per set
   if (!request.next_page_token().empty()) {
     try {
       f.before_exec_id = std::stoll(request.next_page_token());

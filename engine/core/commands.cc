@@ -31,8 +31,11 @@ void EngineImpl::ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a
 
 Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
                                  const google::protobuf::RepeatedPtrField<v1::Command>& commands,
-                                 int64_t completed_event_id, bool& closed) {
+                                 int64_t completed_event_id, bool& closed, ContinueAsNewPlan* plan) {
   closed = false;
+  std::optional<v1::WorkflowExecutionContinuedAsNewEventAttributes>& continued = plan->continued;
+  auto* continued_memo = &plan->memo;
+  auto* continued_search_attributes = &plan->search_attributes;
   const Time now = m.now();
   std::vector<std::pair<int64_t, int64_t>> canceled_now;  // scheduled id, cancel request id
   for (const v1::Command& c : commands) {
@@ -193,13 +196,13 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
       }
       case v1::Command::kUpsertWorkflowSearchAttributes: {
         const auto& cmd = c.upsert_workflow_search_attributes();
+        for (const auto& [k, v] : cmd.search_attributes()) {
+          KEEL_RETURN_IF_ERROR(ValidateName(k, "search attribute name"));
+        }
         auto* a = m.Append()->mutable_upsert_workflow_search_attributes();
         *a->mutable_search_attributes() = cmd.search_attributes();
         a->set_workflow_task_completed_event_id(completed_event_id);
-        for (const auto& [k, v] : cmd.search_attributes()) {
-          KEEL_RETURN_IF_ERROR(ValidateName(k, "search attribute name"));
-          (*m.state().mutable_search_attributes())[k] = v;
-        }
+        for (const auto& [k, v] : cmd.search_attributes()) m.SetSearchAttribute(k, v);
         break;
       }
       case v1::Command::kCompleteWorkflowExecution: {
@@ -228,9 +231,107 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         closed = true;
         break;
       }
-      default:
-        return Status(StatusCode::kUnimplemented,
-                      "command " + std::string(CommandTypeName(c)) + " is not supported by this engine yet");
+      case v1::Command::kContinueAsNewWorkflowExecution: {
+        const auto& cmd = c.continue_as_new_workflow_execution();
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_type(), "continue-as-new workflow_type", false));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "continue-as-new task_queue", false));
+        KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "continue-as-new input"));
+        const std::string new_run_id = random_.Uuid();
+        auto* a = m.Append()->mutable_workflow_execution_continued_as_new();
+        a->set_new_execution_run_id(new_run_id);
+        a->set_workflow_type(cmd.workflow_type().empty() ? m.state().workflow_type() : cmd.workflow_type());
+        a->set_task_queue(cmd.task_queue().empty() ? m.state().task_queue() : cmd.task_queue());
+        *a->mutable_input() = cmd.input();
+        *a->mutable_workflow_run_timeout() = cmd.workflow_run_timeout();
+        *a->mutable_workflow_task_timeout() = cmd.workflow_task_timeout();
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        m.state().set_new_execution_run_id(new_run_id);
+        continued = *a;
+        if (!cmd.memo().empty()) *continued_memo = cmd.memo();
+        if (!cmd.search_attributes().empty()) *continued_search_attributes = cmd.search_attributes();
+        m.Close(v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW);
+        closed = true;
+        break;
+      }
+      case v1::Command::kStartChildWorkflowExecution: {
+        const auto& cmd = c.start_child_workflow_execution();
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.namespace_(), "child namespace", false));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_id(), "child workflow_id"));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_type(), "child workflow_type"));
+        KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "child task_queue", false));
+        KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "child input"));
+        for (const auto& [id, child] : m.state().children()) {
+          if (child.initiated().workflow_id() == cmd.workflow_id()) {
+            return InvalidArgument("child workflow id '" + cmd.workflow_id() + "' is already in use by a pending child");
+          }
+        }
+        auto* e = m.Append();
+        auto* a = e->mutable_start_child_workflow_execution_initiated();
+        a->set_namespace_(cmd.namespace_().empty() ? m.state().namespace_() : cmd.namespace_());
+        a->set_workflow_id(cmd.workflow_id());
+        a->set_workflow_type(cmd.workflow_type());
+        a->set_task_queue(cmd.task_queue().empty() ? m.state().task_queue() : cmd.task_queue());
+        *a->mutable_input() = cmd.input();
+        *a->mutable_workflow_execution_timeout() = cmd.workflow_execution_timeout();
+        *a->mutable_workflow_run_timeout() = cmd.workflow_run_timeout();
+        *a->mutable_workflow_task_timeout() = cmd.workflow_task_timeout();
+        a->set_parent_close_policy(cmd.parent_close_policy());
+        a->set_workflow_task_completed_event_id(completed_event_id);
+        a->set_workflow_id_reuse_policy(cmd.workflow_id_reuse_policy());
+        if (cmd.has_retry_policy()) *a->mutable_retry_policy() = cmd.retry_policy();
+        *a->mutable_memo() = cmd.memo();
+        *a->mutable_search_attributes() = cmd.search_attributes();
+        v1::ChildState child;
+        *child.mutable_initiated() = *a;
+        (*m.state().mutable_children())[e->event_id()] = std::move(child);
+        m.AddTimer(store::TimerKind::kChildStart, e->event_id(), now);  // see cross_run.cc
+        break;
+      }
+      case v1::Command::kSignalExternalWorkflowExecution:
+      case v1::Command::kRequestCancelExternalWorkflowExecution: {
+        const bool signal = c.has_signal_external_workflow_execution();
+        const auto& target = signal ? c.signal_external_workflow_execution().execution()
+                                    : c.request_cancel_external_workflow_execution().execution();
+        const std::string& ns = signal ? c.signal_external_workflow_execution().namespace_()
+                                       : c.request_cancel_external_workflow_execution().namespace_();
+        KEEL_RETURN_IF_ERROR(ValidateName(target.workflow_id(), "target workflow_id"));
+        KEEL_RETURN_IF_ERROR(ValidateName(target.run_id(), "target run_id", false));
+        v1::ExternalRequestState r;
+        r.set_namespace_(ns.empty() ? m.state().namespace_() : ns);
+        *r.mutable_execution() = target;
+        auto* e = m.Append();
+        if (signal) {
+          const auto& cmd = c.signal_external_workflow_execution();
+          KEEL_RETURN_IF_ERROR(ValidateName(cmd.signal_name(), "signal_name"));
+          KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "signal input"));
+          auto* a = e->mutable_signal_external_workflow_execution_initiated();
+          a->set_workflow_task_completed_event_id(completed_event_id);
+          a->set_namespace_(r.namespace_());
+          *a->mutable_workflow_execution() = target;
+          a->set_signal_name(cmd.signal_name());
+          *a->mutable_input() = cmd.input();
+          a->set_child_workflow_only(cmd.child_workflow_only());
+          r.set_kind(v1::ExternalRequestState::KIND_SIGNAL);
+          r.set_signal_name(cmd.signal_name());
+          *r.mutable_input() = cmd.input();
+          r.set_child_workflow_only(cmd.child_workflow_only());
+        } else {
+          const auto& cmd = c.request_cancel_external_workflow_execution();
+          auto* a = e->mutable_request_cancel_external_workflow_execution_initiated();
+          a->set_workflow_task_completed_event_id(completed_event_id);
+          a->set_namespace_(r.namespace_());
+          *a->mutable_workflow_execution() = target;
+          a->set_child_workflow_only(cmd.child_workflow_only());
+          a->set_reason(cmd.reason());
+          r.set_kind(v1::ExternalRequestState::KIND_CANCEL);
+          r.set_child_workflow_only(cmd.child_workflow_only());
+        }
+        (*m.state().mutable_external_requests())[e->event_id()] = std::move(r);
+        m.AddTimer(store::TimerKind::kExternalRequest, e->event_id(), now);  // see cross_run.cc
+        break;
+      }
+      case v1::Command::ATTRIBUTES_NOT_SET:
+        return InvalidArgument("a command without attributes (unknown command kind?)");
     }
   }
   if (!closed) {

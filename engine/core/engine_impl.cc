@@ -1,5 +1,8 @@
 #include "engine/core/engine_impl.h"
 
+#include <iterator>
+#include <span>
+
 #include "engine/history/convert.h"
 #include "engine/log.h"
 #include "engine/store/sqlite_store.h"
@@ -37,6 +40,7 @@ EngineImpl::EngineImpl(EngineOptions options, std::unique_ptr<store::Store> stor
       matcher_(clock_) {
   TimerService::Options to;
   to.fire_threads = std::max(1, options_.timer_threads);
+  to.on_activity = [this] { NotifyActivity(); };
   timers_ = std::make_unique<TimerService>(
       clock_, *store_, [this](const TimerEntryKey& key, Time when) { OnTimer(key, when); }, to);
 }
@@ -158,27 +162,56 @@ void EngineImpl::MaybeEvict() {
 // ---- commits ----
 
 Status EngineImpl::Commit(RunState& run, Mutation& m) {
-  int64_t before = run.state.next_event_id();
-  Status st = store_->Commit(m.Build(next_task_seq_));
+  std::pair<RunState*, Mutation*> one[] = {{&run, &m}};
+  return CommitRuns(one);
+}
+
+Status EngineImpl::CommitBoth(RunState& a, Mutation& ma, RunState& b, Mutation& mb) {
+  std::pair<RunState*, Mutation*> both[] = {{&a, &ma}, {&b, &mb}};
+  return CommitRuns(both);
+}
+
+Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
+  store::Transition t;
+  for (auto& [run, m] : runs) {
+    store::Transition part = m->Build(next_task_seq_);
+    auto move_all = [](auto& to, auto& from) { std::move(from.begin(), from.end(), std::back_inserter(to)); };
+    move_all(t.executions, part.executions);
+    move_all(t.history, part.history);
+    move_all(t.remove_tasks, part.remove_tasks);
+    move_all(t.add_tasks, part.add_tasks);
+    move_all(t.remove_timers, part.remove_timers);
+    move_all(t.add_timers, part.add_timers);
+    move_all(t.search_attributes, part.search_attributes);
+  }
+  ++commits_in_flight_;
+  Status st = store_->Commit(std::move(t));
   if (!st.ok()) {
-    Log().error("engine: commit for run {} failed: {}", run.state.run_id(), st.ToString());
+    --commits_in_flight_;
+    Log().error("engine: commit for run {} failed: {}", runs[0].first->state.run_id(), st.ToString());
+    NotifyActivity();
     return st;
   }
-  run.state = m.TakeState();
-  run.loaded = true;
-  UpdateCaches(run, m.events());
-  for (const auto& t : m.added_tasks()) {
-    matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
+  for (auto& [run, m] : runs) {
+    int64_t before = run->state.next_event_id();
+    run->state = m->TakeState();
+    run->loaded = true;
+    UpdateCaches(*run, m->events());
+    for (const auto& task : m->added_tasks()) {
+      matcher_.Add(task.namespace_name, task.task_queue, task.key.kind, {task.key.exec_id, task.key.ref});
+    }
+    timers_->OnCommitted(m->added_timers(), m->removed_timers());
+    int64_t after = run->state.next_event_id();
+    if (before <= options_.history_warn_events && after > options_.history_warn_events) {
+      Log().warn(
+          "workflow {} (run {}) has more than {} history events; long-running workflows should "
+          "continue-as-new to keep replay fast",
+          run->state.workflow_id(), run->state.run_id(), options_.history_warn_events);
+    }
+    NotifyChanged(run->exec_id);
   }
-  timers_->OnCommitted(m.added_timers(), m.removed_timers());
-  int64_t after = run.state.next_event_id();
-  if (before <= options_.history_warn_events && after > options_.history_warn_events) {
-    Log().warn(
-        "workflow {} (run {}) has more than {} history events; long-running workflows should "
-        "continue-as-new to keep replay fast",
-        run.state.workflow_id(), run.state.run_id(), options_.history_warn_events);
-  }
-  NotifyChanged(run.exec_id);
+  --commits_in_flight_;
+  NotifyActivity();
   return Status::Ok();
 }
 
@@ -270,6 +303,24 @@ Result<std::vector<v1::HistoryEvent>> EngineImpl::ReadEvents(int64_t exec_id, in
     }
   }
   return out;
+}
+
+bool EngineImpl::Quiescent() {
+  return commits_in_flight_ == 0 && leases_ == 0 && timers_->Idle() && matcher_.Idle();
+}
+
+void EngineImpl::SetActivityListener(std::function<void()> fn) {
+  std::lock_guard<std::mutex> g(listener_mu_);
+  listener_ = std::move(fn);
+}
+
+void EngineImpl::NotifyActivity() {
+  std::function<void()> fn;
+  {
+    std::lock_guard<std::mutex> g(listener_mu_);
+    fn = listener_;
+  }
+  if (fn) fn();
 }
 
 Result<v1::ShutdownWorkerResponse> EngineImpl::ShutdownWorker(

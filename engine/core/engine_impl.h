@@ -6,6 +6,8 @@
 //   commands.cc             applying the commands of a completed workflow task
 //   activity_tasks.cc       poll/heartbeat/complete/fail/cancel activity tasks, retries
 //   timers.cc               what each durable timer and volatile deadline does when due
+//   cross_run.cc            effects on other runs: child start, parent notify, external signals
+//   queries.cc              queries: dispatched to workers, never written to history
 // Locking: cache_mu_ guards the run maps; each RunState has its own mutex; a run lock is
 // never taken while holding another run's lock or cache_mu_ (except to try_lock for eviction).
 #pragma once
@@ -13,8 +15,11 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "engine/core/mutation.h"
@@ -36,6 +41,8 @@ class EngineImpl final : public Engine {
   Clock& clock() override { return clock_; }
   std::optional<Time> NextTimerTime() override { return timers_->NextFireTime(); }
   bool TimersIdle() override { return timers_->Idle(); }
+  bool Quiescent() override;
+  void SetActivityListener(std::function<void()> fn) override;
 
   // ---- Frontend: clients ----
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
@@ -56,6 +63,7 @@ class EngineImpl final : public Engine {
       const v1::GetWorkflowExecutionHistoryRequest& request) override;
   Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
       const v1::GetWorkflowExecutionResultRequest& request) override;
+  Result<v1::QueryWorkflowResponse> QueryWorkflow(const v1::QueryWorkflowRequest& request) override;
 
   // ---- Frontend: workers ----
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
@@ -64,6 +72,8 @@ class EngineImpl final : public Engine {
       const v1::RespondWorkflowTaskCompletedRequest& request) override;
   Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
       const v1::RespondWorkflowTaskFailedRequest& request) override;
+  Result<v1::RespondQueryTaskCompletedResponse> RespondQueryTaskCompleted(
+      const v1::RespondQueryTaskCompletedRequest& request) override;
   Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) override;
   Result<v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
@@ -91,6 +101,12 @@ class EngineImpl final : public Engine {
   // Commits `m` and, when durable, installs its state into `run` and tells the matcher,
   // the timer service and any waiters. `run` must be locked by the caller.
   Status Commit(RunState& run, Mutation& m);
+  // Commits two runs' transitions atomically (continue-as-new: the old run closes and the
+  // new one starts in one store transaction). Both runs must be locked.
+  Status CommitBoth(RunState& a, Mutation& ma, RunState& b, Mutation& mb);
+  Status CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs);
+  // Time skipping: tell the listener something happened (it checks Quiescent()).
+  void NotifyActivity();
   // Long polls: Watch() before reading the run, then WaitChanged() until a commit to the
   // run bumps its version past `version` (true; `version` is updated), or the deadline
   // passes or the engine closes (false).
@@ -117,17 +133,36 @@ class EngineImpl final : public Engine {
     bool started = false;
   };
   Result<StartOutcome> StartLocked(const v1::StartWorkflowExecutionRequest& request,
-                                   const v1::SignalWithStartWorkflowExecutionRequest* with_signal);
+                                   const v1::SignalWithStartWorkflowExecutionRequest* with_signal,
+                                   const v1::ParentInfo* parent);
+  // The first transition of a new run (started event, search attributes, timeouts), its
+  // RunState already cached (see start_workflow.cc). The caller schedules its first
+  // workflow task, commits, and calls DropNewRun if the commit fails.
+  struct NewRun {
+    std::shared_ptr<RunState> run;
+    std::unique_ptr<Mutation> mutation;
+  };
+  NewRun StartNewRun(const std::string& ns, const std::string& workflow_id, const std::string& run_id,
+                     v1::WorkflowExecutionStartedEventAttributes started, Time now);
+  void DropNewRun(RunState& run);
   std::mutex& WorkflowIdLock(const std::string& ns, const std::string& workflow_id);
 
   // ---- workflow_tasks.cc / commands.cc ----
   // Ends the in-flight or pending workflow task attempt with a failure and schedules a retry.
   void FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFailedCause cause,
                         const v1::Failure& failure, bool write_events);
+  // What a ContinueAsNew command asks of the next run (unset when there was none).
+  struct ContinueAsNewPlan {
+    std::optional<v1::WorkflowExecutionContinuedAsNewEventAttributes> continued;
+    google::protobuf::Map<std::string, v1::Payload> memo;               // empty = carry over
+    google::protobuf::Map<std::string, v1::Payload> search_attributes;  // empty = carry over
+  };
   Status ApplyCommands(RunState& run, Mutation& m,
                        const google::protobuf::RepeatedPtrField<v1::Command>& commands,
-                       int64_t completed_event_id, bool& closed);
+                       int64_t completed_event_id, bool& closed, ContinueAsNewPlan* plan);
   void ReleaseWorkflowTaskLease(RunState& run);
+  // Commits the closing run `m` together with the first transition of its next run.
+  Status ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNewPlan& plan, Time now);
 
   // ---- activity_tasks.cc ----
   void ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a);
@@ -138,6 +173,29 @@ class EngineImpl final : public Engine {
   void ReleaseActivityLease(RunState& run, int64_t scheduled_event_id);
   Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
                                   std::unique_lock<std::mutex>& lock);
+
+  // ---- queries.cc ----
+  struct PendingQuery {
+    uint64_t id = 0;
+    int64_t exec_id = 0;
+    std::string namespace_name;
+    std::string task_queue;
+    v1::WorkflowQuery query;
+    bool dispatched = false;
+    bool done = false;
+    Status status;
+    v1::Payloads result;
+    std::condition_variable cv;
+  };
+  Result<v1::PollWorkflowTaskQueueResponse> DispatchQuery(int64_t exec_id, uint64_t query_id);
+
+  // ---- cross_run.cc ----
+  void OnCrossRunTimer(store::TimerKind kind, int64_t exec_id, int64_t ref);
+  void StartChild(int64_t parent_exec_id, int64_t initiated_id);
+  void NotifyParent(int64_t child_exec_id);
+  void ApplyParentClosePolicy(int64_t parent_exec_id, int64_t initiated_id);
+  void DeliverExternalRequest(int64_t source_exec_id, int64_t initiated_id);
+  void RemoveTimerRow(const store::TimerKey& key);
 
   // ---- timers.cc ----
   void OnTimer(const TimerEntryKey& key, Time fire_time);
@@ -170,6 +228,16 @@ class EngineImpl final : public Engine {
   std::mutex watch_mu_;
   std::unordered_map<int64_t, WatchState> watches_;  // nodes are stable: waiters hold references
   std::atomic<bool> closing_{false};
+
+  std::mutex queries_mu_;
+  std::unordered_map<uint64_t, std::shared_ptr<PendingQuery>> queries_;
+  std::atomic<uint64_t> next_query_id_{1};
+
+  // Time skipping (engine.h: Quiescent, SetActivityListener).
+  std::atomic<int> commits_in_flight_{0};
+  std::atomic<int> leases_{0};  // workflow and activity tasks handed to workers
+  std::mutex listener_mu_;
+  std::function<void()> listener_;
 };
 
 }  // namespace keel::core

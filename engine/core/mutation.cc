@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/history/convert.h"
 
 namespace keel::core {
@@ -120,9 +122,31 @@ void Mutation::Close(v1::WorkflowExecutionStatus status) {
   RemoveTimer(store::TimerKind::kWorkflowTaskRetry, 0);
   RemoveTimer(store::TimerKind::kWorkflowExecutionTimeout, 0);
   RemoveTimer(store::TimerKind::kWorkflowRunTimeout, 0);
+  for (const auto& [id, r] : next_.external_requests()) RemoveTimer(store::TimerKind::kExternalRequest, id);
   next_.clear_activities();
   next_.clear_timers();
   next_.clear_workflow_task();
+  next_.clear_external_requests();
+  if (next_.has_parent() && status != v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) {
+    AddTimer(store::TimerKind::kParentNotify, 0, now_);
+  }
+  // Children are kept in the state: the policy handler needs to know who they are.
+  for (const auto& [id, child] : next_.children()) {
+    RemoveTimer(store::TimerKind::kChildStart, id);
+    if (child.initiated().parent_close_policy() != v1::PARENT_CLOSE_POLICY_ABANDON) {
+      AddTimer(store::TimerKind::kParentClosePolicy, id, now_);
+    }
+  }
+}
+
+void Mutation::SetSearchAttribute(const std::string& name, const v1::Payload& value) {
+  (*next_.mutable_search_attributes())[name] = value;
+  std::string text = value.data();
+  try {
+    text = nlohmann::json::parse(value.data()).dump();  // canonical, so equal values compare equal
+  } catch (const nlohmann::json::exception&) {
+  }
+  search_attributes_.push_back({exec_id_, name, std::move(text)});
 }
 
 store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
@@ -158,6 +182,7 @@ store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
   t.add_tasks = add_tasks_;
   t.remove_timers = remove_timers_;
   t.add_timers = add_timers_;
+  t.search_attributes = search_attributes_;
   return t;
 }
 

@@ -44,7 +44,12 @@ class Mutation {
   void RemoveTimer(store::TimerKind kind, int64_t ref);
 
   // Ends the run with `status`: close time, and every task and timer it had removed.
+  // A closing child arranges to tell its parent (unless it continues as new); a closing
+  // parent arranges to apply its children's parent-close policies.
   void Close(v1::WorkflowExecutionStatus status);
+
+  // Sets a search attribute (state and the listable row).
+  void SetSearchAttribute(const std::string& name, const v1::Payload& value);
 
   bool has_events() const { return batch_.events_size() > 0; }
   const v1::HistoryBatch& events() const { return batch_; }
@@ -71,6 +76,7 @@ class Mutation {
   std::vector<store::TaskKey> remove_tasks_;
   std::vector<store::TimerRow> add_timers_;
   std::vector<store::TimerKey> remove_timers_;
+  std::vector<store::SearchAttributeRow> search_attributes_;
 };
 
 }  // namespace keel::core

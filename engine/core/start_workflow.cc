@@ -40,7 +40,7 @@ std::mutex& EngineImpl::WorkflowIdLock(const std::string& ns, const std::string&
 
 Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
     const v1::StartWorkflowExecutionRequest& request) {
-  KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request, nullptr));
+  KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request, nullptr, nullptr));
   v1::StartWorkflowExecutionResponse resp;
   resp.set_run_id(out.run_id);
   resp.set_started(out.started);
@@ -51,7 +51,7 @@ Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStart
     const v1::SignalWithStartWorkflowExecutionRequest& request) {
   KEEL_RETURN_IF_ERROR(ValidateName(request.signal_name(), "signal_name"));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.signal_input(), "signal input"));
-  KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request.start(), &request));
+  KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request.start(), &request, nullptr));
   v1::SignalWithStartWorkflowExecutionResponse resp;
   resp.set_run_id(out.run_id);
   resp.set_started(out.started);
@@ -60,7 +60,7 @@ Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStart
 
 Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     const v1::StartWorkflowExecutionRequest& request,
-    const v1::SignalWithStartWorkflowExecutionRequest* with_signal) {
+    const v1::SignalWithStartWorkflowExecutionRequest* with_signal, const v1::ParentInfo* parent) {
   KEEL_RETURN_IF_ERROR(ValidateStart(request));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.input(), "workflow input"));
   const std::string ns = Namespace(request.namespace_());
@@ -101,47 +101,33 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
   }
 
   const Time now = clock_.Now();
-  const int64_t exec_id = next_exec_id_.fetch_add(1);
-  v1::ExecutionState s;
-  s.set_namespace_(ns);
-  s.set_workflow_id(request.workflow_id());
-  s.set_run_id(random_.Uuid());
-  s.set_workflow_type(request.workflow_type());
-  s.set_task_queue(request.task_queue().empty() ? "default" : request.task_queue());
-  s.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  *s.mutable_start_time() = ToProtoTime(now);
-  s.set_start_request_id(request.request_id());
-  Duration task_timeout = FromProtoDuration(request.workflow_task_timeout());
-  if (task_timeout <= Duration::zero()) task_timeout = options_.default_workflow_task_timeout;
-  *s.mutable_workflow_task_timeout() = ToProtoDuration(task_timeout);
-  Duration exec_timeout = FromProtoDuration(request.workflow_execution_timeout());
-  Duration run_timeout = FromProtoDuration(request.workflow_run_timeout());
-  if (exec_timeout > Duration::zero()) *s.mutable_execution_expiration_time() = ToProtoTime(now + exec_timeout);
-  if (run_timeout > Duration::zero()) *s.mutable_run_expiration_time() = ToProtoTime(now + run_timeout);
-  *s.mutable_memo() = request.memo();
-  *s.mutable_search_attributes() = request.search_attributes();
-  s.set_first_execution_run_id(s.run_id());
-  if (request.has_retry_policy()) *s.mutable_retry_policy() = request.retry_policy();
-  s.set_attempt(1);
-
-  Mutation m(exec_id, s, now);
-  auto* started = m.Append()->mutable_workflow_execution_started();
-  started->set_workflow_type(s.workflow_type());
-  started->set_task_queue(s.task_queue());
-  *started->mutable_input() = request.input();
-  *started->mutable_workflow_execution_timeout() = request.workflow_execution_timeout();
-  *started->mutable_workflow_run_timeout() = request.workflow_run_timeout();
-  *started->mutable_workflow_task_timeout() = s.workflow_task_timeout();
-  started->set_identity(request.identity());
-  started->set_request_id(request.request_id());
-  started->set_attempt(1);
-  if (request.has_retry_policy()) *started->mutable_retry_policy() = request.retry_policy();
-  started->set_first_execution_run_id(s.run_id());
-  *started->mutable_memo() = request.memo();
-  *started->mutable_search_attributes() = request.search_attributes();
-  if (s.has_execution_expiration_time()) {
-    *started->mutable_workflow_execution_expiration_time() = s.execution_expiration_time();
+  const Duration exec_timeout = FromProtoDuration(request.workflow_execution_timeout());
+  v1::WorkflowExecutionStartedEventAttributes started;
+  started.set_workflow_type(request.workflow_type());
+  started.set_task_queue(request.task_queue());
+  *started.mutable_input() = request.input();
+  *started.mutable_workflow_execution_timeout() = request.workflow_execution_timeout();
+  *started.mutable_workflow_run_timeout() = request.workflow_run_timeout();
+  *started.mutable_workflow_task_timeout() = request.workflow_task_timeout();
+  started.set_identity(request.identity());
+  started.set_request_id(request.request_id());
+  started.set_attempt(1);
+  if (request.has_retry_policy()) *started.mutable_retry_policy() = request.retry_policy();
+  *started.mutable_memo() = request.memo();
+  *started.mutable_search_attributes() = request.search_attributes();
+  if (exec_timeout > Duration::zero()) {
+    *started.mutable_workflow_execution_expiration_time() = ToProtoTime(now + exec_timeout);
   }
+  if (parent) {
+    started.set_parent_workflow_namespace(parent->namespace_());
+    *started.mutable_parent_workflow_execution() = parent->execution();
+    started.set_parent_initiated_event_id(parent->initiated_event_id());
+  }
+  std::string run_id = random_.Uuid();
+  started.set_first_execution_run_id(run_id);
+
+  NewRun fresh = StartNewRun(ns, request.workflow_id(), run_id, started, now);
+  Mutation& m = *fresh.mutation;
   if (with_signal) {
     auto* sig = m.Append()->mutable_workflow_execution_signaled();
     sig->set_signal_name(with_signal->signal_name());
@@ -151,34 +137,85 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     if (!request.request_id().empty()) m.state().add_signal_request_ids(request.request_id());
   }
   m.ScheduleWorkflowTask();
-  if (exec_timeout > Duration::zero()) {
-    m.AddTimer(store::TimerKind::kWorkflowExecutionTimeout, 0, now + exec_timeout);
-  }
-  if (run_timeout > Duration::zero()) {
-    m.AddTimer(store::TimerKind::kWorkflowRunTimeout, 0, now + run_timeout);
-  }
-
-  // The run is cached before its commit so that a poller that gets its first task finds
-  // this RunState (and waits on its lock) instead of loading a second copy.
-  auto run = std::make_shared<RunState>();
-  run->exec_id = exec_id;
-  run->recent_events_valid = true;  // all its events pass through Commit
-  std::unique_lock<std::mutex> run_lock(run->mu);
-  {
-    std::lock_guard<std::mutex> g(cache_mu_);
-    runs_[exec_id] = run;
-    run_ids_[s.run_id()] = exec_id;
-  }
-  Status st = Commit(*run, m);
+  std::unique_lock<std::mutex> run_lock(fresh.run->mu);
+  Status st = Commit(*fresh.run, m);
   if (!st.ok()) {
-    std::lock_guard<std::mutex> g(cache_mu_);
-    runs_.erase(exec_id);
-    run_ids_.erase(s.run_id());
+    DropNewRun(*fresh.run);
     return st;
   }
   run_lock.unlock();
   MaybeEvict();
-  return StartOutcome{s.run_id(), true};
+  return StartOutcome{run_id, true};
 }
+
+EngineImpl::NewRun EngineImpl::StartNewRun(const std::string& ns, const std::string& workflow_id,
+                                           const std::string& run_id,
+                                           v1::WorkflowExecutionStartedEventAttributes started, Time now) {
+  const int64_t exec_id = next_exec_id_.fetch_add(1);
+  if (started.task_queue().empty()) started.set_task_queue("default");
+  if (FromProtoDuration(started.workflow_task_timeout()) <= Duration::zero()) {
+    *started.mutable_workflow_task_timeout() = ToProtoDuration(options_.default_workflow_task_timeout);
+  }
+  v1::ExecutionState s;
+  s.set_namespace_(ns);
+  s.set_workflow_id(workflow_id);
+  s.set_run_id(run_id);
+  s.set_workflow_type(started.workflow_type());
+  s.set_task_queue(started.task_queue());
+  s.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  *s.mutable_start_time() = ToProtoTime(now);
+  s.set_start_request_id(started.request_id());
+  *s.mutable_workflow_task_timeout() = started.workflow_task_timeout();
+  if (started.has_workflow_execution_expiration_time()) {
+    *s.mutable_execution_expiration_time() = started.workflow_execution_expiration_time();
+  }
+  Duration run_timeout = FromProtoDuration(started.workflow_run_timeout());
+  if (run_timeout > Duration::zero()) *s.mutable_run_expiration_time() = ToProtoTime(now + run_timeout);
+  *s.mutable_memo() = started.memo();
+  s.set_first_execution_run_id(started.first_execution_run_id().empty() ? run_id
+                                                                         : started.first_execution_run_id());
+  if (started.has_retry_policy()) *s.mutable_retry_policy() = started.retry_policy();
+  s.set_attempt(std::max(1, started.attempt()));
+  if (started.has_parent_workflow_execution()) {
+    s.mutable_parent()->set_namespace_(started.parent_workflow_namespace());
+    *s.mutable_parent()->mutable_execution() = started.parent_workflow_execution();
+    s.mutable_parent()->set_initiated_event_id(started.parent_initiated_event_id());
+  }
+
+  NewRun out;
+  out.mutation = std::make_unique<Mutation>(exec_id, s, now);
+  Mutation& m = *out.mutation;
+  *m.Append()->mutable_workflow_execution_started() = started;
+  for (const auto& [name, value] : started.search_attributes()) m.SetSearchAttribute(name, value);
+  if (s.has_execution_expiration_time()) {
+    m.AddTimer(store::TimerKind::kWorkflowExecutionTimeout, 0, FromProtoTime(s.execution_expiration_time()));
+  }
+  if (run_timeout > Duration::zero()) {
+    m.AddTimer(store::TimerKind::kWorkflowRunTimeout, 0, now + run_timeout);
+  }
+  // The run is cached before its commit so that a poller that gets its first task finds
+  // this RunState (and waits on its lock) instead of loading a second copy.
+  out.run = std::make_shared<RunState>();
+  out.run->exec_id = exec_id;
+  out.run->recent_events_valid = true;  // all its events pass through Commit
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    runs_[exec_id] = out.run;
+    run_ids_[run_id] = exec_id;
+  }
+  return out;
+}
+
+void EngineImpl::DropNewRun(RunState& run) {
+  std::lock_guard<std::mutex> g(cache_mu_);
+  runs_.erase(run.exec_id);
+  for (auto it = run_ids_.begin(); it != run_ids_.end(); ++it) {
+    if (it->second == run.exec_id) {
+      run_ids_.erase(it);
+      break;
+    }
+  }
+}
+
 
 }  // namespace keel::core

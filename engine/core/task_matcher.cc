@@ -48,6 +48,14 @@ void TaskMatcher::Shutdown() {
   for (auto& [key, q] : queues_) q->cv.notify_all();
 }
 
+bool TaskMatcher::Idle() {
+  std::lock_guard<std::mutex> g(mu_);
+  for (const auto& [key, q] : queues_) {
+    if (!q->tasks.empty() && q->waiting > 0) return false;
+  }
+  return true;
+}
+
 size_t TaskMatcher::Backlog(const std::string& namespace_name, const std::string& task_queue,
                             store::TaskKind kind) {
   std::lock_guard<std::mutex> g(mu_);

@@ -45,6 +45,9 @@ class TaskMatcher {
 
   size_t Backlog(const std::string& namespace_name, const std::string& task_queue,
                  store::TaskKind kind);
+  // True when no queue has both tasks and pollers waiting for them (tasks on a queue
+  // nobody polls do not count: nothing will happen to them).
+  bool Idle();
 
  private:
   using Key = std::tuple<std::string, std::string, int>;

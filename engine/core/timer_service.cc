@@ -117,7 +117,11 @@ std::optional<Time> TimerService::NextFireTime() {
 
 bool TimerService::Idle() {
   std::lock_guard<std::mutex> g(mu_);
-  return due_.empty() && firing_.empty();
+  if (!due_.empty() || !firing_.empty()) return false;
+  // Due but not yet picked up by the runner counts as busy too.
+  Time now = clock_.Now();
+  if (!entries_.empty() && entries_.begin()->first <= now) return false;
+  return !(next_in_store_ && *next_in_store_ <= now);
 }
 
 size_t TimerService::InMemory() {
@@ -147,7 +151,14 @@ void TimerService::Run() {
       due_.emplace_back(key, when);
       handed = true;
     }
-    if (handed) fire_cv_.notify_all();
+    if (handed) {
+      fire_cv_.notify_all();
+    } else if (options_.on_activity) {
+      lock.unlock();
+      options_.on_activity();
+      lock.lock();
+      if (stop_) break;
+    }
     Time wake = Time::max();
     if (!entries_.empty()) wake = entries_.begin()->first;
     if (next_in_store_) wake = std::min(wake, *next_in_store_ - options_.window);
@@ -174,6 +185,11 @@ void TimerService::FireLoop() {
     fire_(key, when);
     lock.lock();
     firing_.erase(key);
+    if (options_.on_activity) {
+      lock.unlock();
+      options_.on_activity();
+      lock.lock();
+    }
   }
 }
 

@@ -46,6 +46,9 @@ class TimerService {
   struct Options {
     Duration window = std::chrono::seconds(60);
     int fire_threads = 4;
+    // Called after each fire handler returns, and when the runner woke and found nothing
+    // due (its view of the store may have changed): lets time skipping look again.
+    std::function<void()> on_activity;
   };
 
   TimerService(Clock& clock, store::Store& store, FireFn fire, Options options);
@@ -65,7 +68,7 @@ class TimerService {
 
   // The earliest known fire time (memory or store), for time skipping.
   std::optional<Time> NextFireTime();
-  // True when no timer is being fired right now.
+  // True when no timer is due or being fired right now.
   bool Idle();
   // How many timers and deadlines are held in memory (the rest wait in the store).
   size_t InMemory();

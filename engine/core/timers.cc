@@ -30,6 +30,11 @@ void EngineImpl::OnTimer(const TimerEntryKey& key, Time fire_time) {
     return;
   }
   auto kind = static_cast<store::TimerKind>(key.kind);
+  if (kind == store::TimerKind::kChildStart || kind == store::TimerKind::kParentNotify ||
+      kind == store::TimerKind::kParentClosePolicy || kind == store::TimerKind::kExternalRequest) {
+    if (lock.owns_lock()) lock.unlock();
+    return OnCrossRunTimer(kind, key.exec_id, key.ref);
+  }
   if (!run.ok()) {
     if (run.status().code() != StatusCode::kNotFound) {
       Log().error("timer for run {} could not load the run: {}", key.exec_id, run.status().ToString());
@@ -112,6 +117,11 @@ void EngineImpl::OnDurableTimer(RunState& run, Mutation& m, store::TimerKind kin
         m.AddTask(store::TaskKind::kWorkflow, 0, s.task_queue());
       }
       return;
+    case store::TimerKind::kChildStart:
+    case store::TimerKind::kExternalRequest:
+    case store::TimerKind::kParentNotify:
+    case store::TimerKind::kParentClosePolicy:
+      return;  // cross_run.cc
     case store::TimerKind::kWorkflowExecutionTimeout:
     case store::TimerKind::kWorkflowRunTimeout: {
       m.FlushBuffered();

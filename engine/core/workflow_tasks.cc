@@ -42,6 +42,8 @@ void EngineImpl::ReleaseWorkflowTaskLease(RunState& run) {
   if (!run.workflow_task_lease) return;
   run.workflow_task_lease.reset();
   timers_->ClearDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0);
+  --leases_;
+  NotifyActivity();
 }
 
 Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
@@ -56,6 +58,11 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline);
     if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollWorkflowTaskQueueResponse();
+    if (ref->ref < 0) {  // a query (queries.cc)
+      auto query = DispatchQuery(ref->exec_id, static_cast<uint64_t>(-ref->ref));
+      if (query.ok()) return query;
+      continue;
+    }
     std::unique_lock<std::mutex> lock;
     auto locked = LockRun(ref->exec_id, lock);
     if (!locked.ok()) continue;  // the run is gone
@@ -63,6 +70,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     v1::ExecutionState& s = run.state;
     if (!run.Running() || !s.has_workflow_task() || s.workflow_task().backing_off() ||
         run.workflow_task_lease) {
+      NotifyActivity();
       continue;  // stale: this task was completed, or is running elsewhere
     }
     const Time now = clock_.Now();
@@ -129,6 +137,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     resp.set_history_size_bytes(s.history_size_bytes());
 
     run.workflow_task_lease = lease;
+    ++leases_;
     run.last_workflow_task_note.clear();
     timers_->SetDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0,
                          lease.started_time + FromProtoDuration(s.workflow_task_timeout()));
@@ -235,7 +244,8 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   m.state().clear_workflow_task();
   m.RemoveTask(store::TaskKind::kWorkflow, 0);
   bool closed = false;
-  Status bad = ApplyCommands(run, m, request.commands(), done->event_id(), closed);
+  ContinueAsNewPlan plan;
+  Status bad = ApplyCommands(run, m, request.commands(), done->event_id(), closed, &plan);
   if (!bad.ok()) {
     // The commands cannot be applied; fail the task (nothing of it is kept) so that a
     // fixed build can try again.
@@ -253,9 +263,46 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
     return bad;
   }
   if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
-  KEEL_RETURN_IF_ERROR(Commit(run, m));
+  if (plan.continued) {
+    KEEL_RETURN_IF_ERROR(ContinueAsNew(run, m, plan, now));
+  } else {
+    KEEL_RETURN_IF_ERROR(Commit(run, m));
+  }
   ReleaseWorkflowTaskLease(run);
   return v1::RespondWorkflowTaskCompletedResponse();
+}
+
+Status EngineImpl::ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNewPlan& plan, Time now) {
+  const v1::ExecutionState& old = m.state();
+  const auto& c = *plan.continued;
+  v1::WorkflowExecutionStartedEventAttributes started;
+  started.set_workflow_type(c.workflow_type());
+  started.set_task_queue(c.task_queue());
+  *started.mutable_input() = c.input();
+  *started.mutable_workflow_run_timeout() = c.workflow_run_timeout();
+  *started.mutable_workflow_task_timeout() =
+      FromProtoDuration(c.workflow_task_timeout()) > Duration::zero() ? c.workflow_task_timeout()
+                                                                       : old.workflow_task_timeout();
+  started.set_attempt(1);
+  if (old.has_retry_policy()) *started.mutable_retry_policy() = old.retry_policy();
+  *started.mutable_memo() = plan.memo.empty() ? old.memo() : plan.memo;
+  *started.mutable_search_attributes() = plan.search_attributes.empty() ? old.search_attributes() : plan.search_attributes;
+  if (old.has_execution_expiration_time()) {
+    *started.mutable_workflow_execution_expiration_time() = old.execution_expiration_time();
+  }
+  if (old.has_parent()) {
+    started.set_parent_workflow_namespace(old.parent().namespace_());
+    *started.mutable_parent_workflow_execution() = old.parent().execution();
+    started.set_parent_initiated_event_id(old.parent().initiated_event_id());
+  }
+  started.set_continued_execution_run_id(old.run_id());
+  started.set_first_execution_run_id(old.first_execution_run_id());
+  NewRun next = StartNewRun(old.namespace_(), old.workflow_id(), c.new_execution_run_id(), started, now);
+  next.mutation->ScheduleWorkflowTask();
+  std::unique_lock<std::mutex> next_lock(next.run->mu);
+  Status st = CommitBoth(run, m, *next.run, *next.mutation);
+  if (!st.ok()) DropNewRun(*next.run);
+  return st;
 }
 
 Result<v1::RespondWorkflowTaskFailedResponse> EngineImpl::RespondWorkflowTaskFailed(

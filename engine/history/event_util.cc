@@ -107,4 +107,24 @@ bool IsCloseEvent(const v1::HistoryEvent& e) {
   }
 }
 
+int64_t InitiatedEventId(const v1::HistoryEvent& e) {
+  switch (e.attributes_case()) {
+    case E::kChildWorkflowExecutionStarted: return e.child_workflow_execution_started().initiated_event_id();
+    case E::kStartChildWorkflowExecutionFailed: return e.start_child_workflow_execution_failed().initiated_event_id();
+    case E::kChildWorkflowExecutionCompleted: return e.child_workflow_execution_completed().initiated_event_id();
+    case E::kChildWorkflowExecutionFailed: return e.child_workflow_execution_failed().initiated_event_id();
+    case E::kChildWorkflowExecutionCanceled: return e.child_workflow_execution_canceled().initiated_event_id();
+    case E::kChildWorkflowExecutionTimedOut: return e.child_workflow_execution_timed_out().initiated_event_id();
+    case E::kChildWorkflowExecutionTerminated: return e.child_workflow_execution_terminated().initiated_event_id();
+    case E::kExternalWorkflowExecutionSignaled: return e.external_workflow_execution_signaled().initiated_event_id();
+    case E::kSignalExternalWorkflowExecutionFailed:
+      return e.signal_external_workflow_execution_failed().initiated_event_id();
+    case E::kExternalWorkflowExecutionCancelRequested:
+      return e.external_workflow_execution_cancel_requested().initiated_event_id();
+    case E::kRequestCancelExternalWorkflowExecutionFailed:
+      return e.request_cancel_external_workflow_execution_failed().initiated_event_id();
+    default: return 0;
+  }
+}
+
 }  // namespace keel

@@ -20,4 +20,8 @@ bool IsCommandEvent(const v1::HistoryEvent& event);
 // Events that end a run.
 bool IsCloseEvent(const v1::HistoryEvent& event);
 
+// The initiated event id a child-workflow or external-request event refers to (0 for
+// other events).
+int64_t InitiatedEventId(const v1::HistoryEvent& event);
+
 }  // namespace keel

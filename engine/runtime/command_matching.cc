@@ -6,10 +6,13 @@ namespace keel::internal {
 
 namespace {
 
+// A marker's identity: its sequence (side effects) or change id (patches).
 std::string MarkerId(const google::protobuf::Map<std::string, v1::Payloads>& details) {
-  auto it = details.find("id");
-  if (it == details.end() || it->second.payloads_size() == 0) return "";
-  return it->second.payloads(0).data();
+  for (const char* key : {"id", "patch_id"}) {
+    auto it = details.find(key);
+    if (it != details.end() && it->second.payloads_size() > 0) return it->second.payloads(0).data();
+  }
+  return "";
 }
 
 }  // namespace
@@ -47,9 +50,15 @@ bool CommandMatchesEvent(const v1::Command& c, const v1::HistoryEvent& e) {
              e.start_child_workflow_execution_initiated().workflow_id() ==
                  c.start_child_workflow_execution().workflow_id();
     case v1::Command::kSignalExternalWorkflowExecution:
-      return e.has_signal_external_workflow_execution_initiated();
+      return e.has_signal_external_workflow_execution_initiated() &&
+             e.signal_external_workflow_execution_initiated().workflow_execution().workflow_id() ==
+                 c.signal_external_workflow_execution().execution().workflow_id() &&
+             e.signal_external_workflow_execution_initiated().signal_name() ==
+                 c.signal_external_workflow_execution().signal_name();
     case v1::Command::kRequestCancelExternalWorkflowExecution:
-      return e.has_request_cancel_external_workflow_execution_initiated();
+      return e.has_request_cancel_external_workflow_execution_initiated() &&
+             e.request_cancel_external_workflow_execution_initiated().workflow_execution().workflow_id() ==
+                 c.request_cancel_external_workflow_execution().execution().workflow_id();
     case v1::Command::ATTRIBUTES_NOT_SET:
       return false;
   }
@@ -67,7 +76,13 @@ std::string DescribeCommand(const v1::Command& c) {
     case v1::Command::kCancelTimer:
       return s + "(id '" + c.cancel_timer().timer_id() + "')";
     case v1::Command::kRecordMarker:
-      return s + "('" + c.record_marker().marker_name() + "')";
+      return s + "('" + c.record_marker().marker_name() + "' " + MarkerId(c.record_marker().details()) + ")";
+    case v1::Command::kStartChildWorkflowExecution:
+      return s + "(type '" + c.start_child_workflow_execution().workflow_type() + "', id '" +
+             c.start_child_workflow_execution().workflow_id() + "')";
+    case v1::Command::kSignalExternalWorkflowExecution:
+      return s + "(workflow '" + c.signal_external_workflow_execution().execution().workflow_id() + "', signal '" +
+             c.signal_external_workflow_execution().signal_name() + "')";
     default:
       return s;
   }
@@ -81,7 +96,13 @@ std::string DescribeEvent(const v1::HistoryEvent& e) {
   }
   if (e.has_timer_started()) return s + "(id '" + e.timer_started().timer_id() + "')";
   if (e.has_timer_canceled()) return s + "(id '" + e.timer_canceled().timer_id() + "')";
-  if (e.has_marker_recorded()) return s + "('" + e.marker_recorded().marker_name() + "')";
+  if (e.has_marker_recorded()) {
+    return s + "('" + e.marker_recorded().marker_name() + "' " + MarkerId(e.marker_recorded().details()) + ")";
+  }
+  if (e.has_start_child_workflow_execution_initiated()) {
+    return s + "(type '" + e.start_child_workflow_execution_initiated().workflow_type() + "', id '" +
+           e.start_child_workflow_execution_initiated().workflow_id() + "')";
+  }
   return s;
 }
 

@@ -8,14 +8,15 @@
 #include "engine/runtime/command_matching.h"
 #include "engine/runtime/failure_convert.h"
 #include "engine/runtime/machines/activity_machine.h"
+#include "engine/runtime/machines/child_workflow_machine.h"
+#include "engine/runtime/machines/external_request_machine.h"
 #include "engine/runtime/machines/signal_wait_machine.h"
 #include "engine/runtime/machines/timer_machine.h"
+#include "engine/runtime/markers.h"
 
 namespace keel::internal {
 
 namespace {
-
-constexpr char kSideEffectMarker[] = "SideEffect";
 
 // A workflow task cannot complete: carries the Status the worker reports.
 struct TaskError {
@@ -25,7 +26,7 @@ struct TaskError {
 }  // namespace
 
 RunDriver::RunDriver(const Registry& registry, WorkflowInfo info)
-    : registry_(registry), info_(std::move(info)), context_(*this) {
+    : registry_(registry), info_(std::move(info)), context_(*this), disconnected_context_(*this, true) {
   random_state_ = StableHash(info_.run_id);
 }
 
@@ -59,11 +60,11 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
                       events.Get(i + 1).has_workflow_task_timed_out())) {
           continue;  // an attempt that failed: its commands were never recorded
         }
-        if (awaiting_match_ > 0) MatchCommandEvent(e);  // throws: leftover commands
+        CheckNoUnmatchedCommands(e);
         now_ = std::max(now_, FromProtoTime(e.event_time()));
         last_started_event_id_ = e.event_id();
         if (!last) CollectRecordedMarkers(events, i + 2);
-        Activate(events, i, !last);
+        Activate(!last);
         if (last) {
           for (auto& pc : commands_) commands->push_back(pc.command);
           awaiting_match_ = 0;  // set again at the WorkflowTaskCompleted that records them
@@ -80,16 +81,10 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
       }
       // The engine records a task's command events together, right after its
       // WorkflowTaskCompleted: any other event means commands are missing from history.
-      if (awaiting_match_ > 0) MatchCommandEvent(e);  // throws
+      CheckNoUnmatchedCommands(e);
       ApplyEvent(e);
     }
-    if (awaiting_match_ > 0 && !events.empty()) {
-      // The history ends after a task whose recorded commands are fewer than the code's.
-      const auto& pc = commands_.front();
-      throw NonDeterminismError(
-          last_event_id_, "the history ends but the workflow code produced " + DescribeCommand(pc.command) +
-                              ", which the history does not have");
-    }
+    if (!events.empty() && awaiting_match_ > 0) CheckNoUnmatchedCommands(events.Get(events.size() - 1), true);
   } catch (const NonDeterminismError& e) {
     broken_ = true;
     divergence_event_id_ = e.EventId();
@@ -97,7 +92,7 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
                           info_.run_id + "): " + e.what() +
                           ". The workflow code changed in a way that is incompatible with this running "
                           "workflow: deploy the code that recorded this history for it (the run then "
-                          "continues), or keep the change for new runs only");
+                          "continues), or guard the change with ctx.Patched()");
   } catch (const TaskError& e) {
     broken_ = true;
     return e.status;
@@ -112,19 +107,43 @@ Status RunDriver::Advance(const Events& events, std::vector<v1::Command>* comman
   return Status::Ok();
 }
 
-void RunDriver::MatchCommandEvent(const v1::HistoryEvent& e) {
-  if (awaiting_match_ == 0 || commands_.empty()) {
-    throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " is " +
-                                                DescribeEvent(e) +
-                                                " but the workflow code did not produce that command");
+void RunDriver::CheckNoUnmatchedCommands(const v1::HistoryEvent& e, bool at_end) {
+  // A deprecated patch's marker may be missing from histories recorded before the patch.
+  while (awaiting_match_ > 0 && IsDeprecatedPatchMarker(commands_.front().command)) {
+    commands_.pop_front();
+    --awaiting_match_;
   }
-  PendingCommand pc = std::move(commands_.front());
-  if (!IsCommandEvent(e) || !CommandMatchesEvent(pc.command, e)) {
-    std::string recorded = IsCommandEvent(e) ? DescribeEvent(e) : "not a command (" + DescribeEvent(e) + ")";
+  if (awaiting_match_ == 0) return;
+  const std::string produced = DescribeCommand(commands_.front().command);
+  if (at_end) {
+    throw NonDeterminismError(e.event_id(), "the history ends but the workflow code produced " + produced +
+                                                ", which the history does not have");
+  }
+  throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " is not a command (" +
+                                              DescribeEvent(e) + ") but the workflow code now produces " + produced);
+}
+
+void RunDriver::MatchCommandEvent(const v1::HistoryEvent& e) {
+  while (true) {
+    if (awaiting_match_ == 0 || commands_.empty()) {
+      if (IsPatchMarker(e)) return;  // the code no longer checks this patch
+      throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " is " +
+                                                  DescribeEvent(e) +
+                                                  " but the workflow code did not produce that command");
+    }
+    PendingCommand& pc = commands_.front();
+    if (CommandMatchesEvent(pc.command, e)) break;
+    if (IsDeprecatedPatchMarker(pc.command)) {  // recorded before the patch: absent
+      commands_.pop_front();
+      --awaiting_match_;
+      continue;
+    }
+    if (IsPatchMarker(e)) return;  // the code no longer checks this patch
     throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " is " +
-                                                recorded + " but the workflow code now produces " +
+                                                DescribeEvent(e) + " but the workflow code now produces " +
                                                 DescribeCommand(pc.command));
   }
+  PendingCommand pc = std::move(commands_.front());
   commands_.pop_front();
   --awaiting_match_;
   pc.owner->OnCommandRecorded(e);
@@ -140,6 +159,10 @@ void RunDriver::ApplyEvent(const v1::HistoryEvent& e) {
       info_.task_queue = a.task_queue();
       info_.attempt = std::max(1, a.attempt());
       info_.start_time = FromProtoTime(e.event_time());
+      info_.continued_from_run_id = a.continued_execution_run_id();
+      info_.first_run_id = a.first_execution_run_id().empty() ? info_.run_id : a.first_execution_run_id();
+      info_.parent_workflow_id = a.parent_workflow_execution().workflow_id();
+      info_.parent_run_id = a.parent_workflow_execution().run_id();
       now_ = info_.start_time;
       return;
     }
@@ -171,12 +194,44 @@ void RunDriver::ApplyEvent(const v1::HistoryEvent& e) {
       if (auto it = cancelled_timers_.find(id); !m && it != cancelled_timers_.end()) m = it->second;
       if (!m) {
         throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) +
-                                                    " fires timer " + e.timer_fired().timer_id() +
-                                                    ", which the code did not start");
+                                                    " fires timer " + id + ", which the code did not start");
       }
       timers_.erase(id);
       cancelled_timers_.erase(id);
       m->OnFired(e);
+      return;
+    }
+    case E::kChildWorkflowExecutionStarted:
+    case E::kStartChildWorkflowExecutionFailed:
+    case E::kChildWorkflowExecutionCompleted:
+    case E::kChildWorkflowExecutionFailed:
+    case E::kChildWorkflowExecutionCanceled:
+    case E::kChildWorkflowExecutionTimedOut:
+    case E::kChildWorkflowExecutionTerminated: {
+      int64_t id = InitiatedEventId(e);
+      auto it = children_.find(id);
+      if (it == children_.end()) {
+        throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " (" +
+                                                    DescribeEvent(e) + ") is for a child workflow the code did not start");
+      }
+      auto m = it->second;
+      m->OnEvent(e);
+      if (m->done()) children_.erase(it);
+      return;
+    }
+    case E::kExternalWorkflowExecutionSignaled:
+    case E::kSignalExternalWorkflowExecutionFailed:
+    case E::kExternalWorkflowExecutionCancelRequested:
+    case E::kRequestCancelExternalWorkflowExecutionFailed: {
+      int64_t id = InitiatedEventId(e);
+      auto it = externals_.find(id);
+      if (it == externals_.end()) {
+        throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " (" +
+                                                    DescribeEvent(e) + ") is for a request the code did not send");
+      }
+      auto m = it->second;
+      externals_.erase(it);
+      m->OnEvent(e);
       return;
     }
     case E::kWorkflowExecutionSignaled:
@@ -204,21 +259,21 @@ void RunDriver::ApplyEvent(const v1::HistoryEvent& e) {
 
 void RunDriver::CollectRecordedMarkers(const Events& events, int from) {
   recorded_side_effects_.clear();
+  recorded_patches_.clear();
   for (int i = from; i < events.size() && IsCommandEvent(events.Get(i)); ++i) {
     const auto& e = events.Get(i);
-    if (!e.has_marker_recorded() || e.marker_recorded().marker_name() != kSideEffectMarker) continue;
-    const auto& d = e.marker_recorded().details();
-    auto id = d.find("id");
-    auto data = d.find("data");
-    if (id == d.end() || data == d.end() || id->second.payloads_size() == 0) continue;
-    int64_t seq = FromPayload<int64_t>(FromProto(id->second.payloads(0)));
-    recorded_side_effects_[seq] = FromProto(data->second);
+    if (!e.has_marker_recorded()) continue;
+    if (auto seq = SideEffectSeq(e.marker_recorded())) {
+      recorded_side_effects_[*seq] = SideEffectValue(e.marker_recorded());
+    } else if (auto patch = PatchId(e.marker_recorded())) {
+      recorded_patches_.insert(*patch);
+    }
   }
 }
 
 // ---- activations ----
 
-void RunDriver::Activate(const Events& events, int index, bool replaying) {
+void RunDriver::Activate(bool replaying) {
   task_recorded_ = replaying;
   replaying_ = replaying || replay_only_;
   if (!root_started_) {
@@ -267,6 +322,17 @@ void RunDriver::FinishIfDone() {
   try {
     Payloads result = root_.TakeResult();
     *c.mutable_complete_workflow_execution()->mutable_result() = ToProto(result);
+  } catch (const ContinueAsNewRequest& request) {
+    auto* a = c.mutable_continue_as_new_workflow_execution();
+    a->set_workflow_type(request.options.workflow_type);
+    a->set_task_queue(request.options.task_queue);
+    *a->mutable_input() = ToProto(request.input);
+    if (request.options.run_timeout > Duration::zero()) {
+      *a->mutable_workflow_run_timeout() = ToProtoDuration(request.options.run_timeout);
+    }
+    if (request.options.task_timeout > Duration::zero()) {
+      *a->mutable_workflow_task_timeout() = ToProtoDuration(request.options.task_timeout);
+    }
   } catch (const Error& e) {
     // An uncaught cancellation (directly, or as the cause of e.g. an ActivityFailure)
     // after a cancel request ends the run as canceled.
@@ -285,7 +351,28 @@ void RunDriver::FinishIfDone() {
   AddCommand(std::move(c), std::make_shared<OneShotMachine>());
 }
 
-// ---- commands ----
+Result<Payloads> RunDriver::Query(const std::string& name, const Payloads& args) {
+  auto it = query_handlers_.find(name);
+  if (it == query_handlers_.end()) {
+    std::string known;
+    for (const auto& [n, h] : query_handlers_) known += (known.empty() ? "" : ", ") + n;
+    return InvalidArgument("workflow '" + info_.workflow_type + "' has no query '" + name + "' (registered: " +
+                           (known.empty() ? "none" : known) + ")");
+  }
+  const size_t commands_before = commands_.size();
+  try {
+    Payloads result = it->second(args);
+    if (commands_.size() != commands_before) {
+      commands_.resize(commands_before);
+      return FailedPrecondition("query handler '" + name + "' started an operation; query handlers must only read state");
+    }
+    return result;
+  } catch (const std::exception& e) {
+    return Status(StatusCode::kUnknown, "query handler '" + name + "' threw " + ExceptionTypeName(e) + ": " + e.what());
+  }
+}
+
+// ---- commands and bookkeeping ----
 
 void RunDriver::AddCommand(v1::Command command, std::shared_ptr<CommandMachine> owner) {
   commands_.push_back({std::move(command), std::move(owner)});
@@ -300,205 +387,41 @@ void RunDriver::DropCommand(const CommandMachine* owner) {
   }
 }
 
-void RunDriver::Track(std::shared_ptr<FutureStateBase> state) {
-  // Drop the finished ones now and then, so a long run does not grow this list forever.
-  if (pending_.size() >= 64 && (pending_.size() & (pending_.size() - 1)) == 0) {
-    std::erase_if(pending_, [](const auto& w) {
-      auto s = w.lock();
-      return !s || s->ready();
-    });
+void RunDriver::Track(std::shared_ptr<FutureStateBase> state, bool detached) {
+  // Drop the finished ones now and then, so a long run does not grow these lists forever.
+  auto prune = [](std::vector<std::weak_ptr<FutureStateBase>>& list) {
+    if (list.size() >= 64 && (list.size() & (list.size() - 1)) == 0) {
+      std::erase_if(list, [](const auto& w) {
+        auto s = w.lock();
+        return !s || s->ready();
+      });
+    }
+  };
+  prune(pending_);
+  pending_.push_back(state);
+  if (!detached) {
+    prune(cancellable_);
+    cancellable_.push_back(state);
   }
-  pending_.push_back(std::move(state));
 }
 
 void RunDriver::RegisterActivity(int64_t scheduled_event_id, std::shared_ptr<ActivityMachine> m) {
   activities_[scheduled_event_id] = std::move(m);
 }
 
+void RunDriver::RegisterChild(int64_t initiated_event_id, std::shared_ptr<ChildWorkflowMachine> m) {
+  children_[initiated_event_id] = std::move(m);
+}
+
+void RunDriver::RegisterExternal(int64_t initiated_event_id, std::shared_ptr<ExternalRequestMachine> m) {
+  externals_[initiated_event_id] = std::move(m);
+}
+
 void RunDriver::CancelEverything() {
-  auto pending = pending_;
-  for (auto& w : pending) {
+  auto cancellable = cancellable_;
+  for (auto& w : cancellable) {
     if (auto s = w.lock()) s->Cancel();
   }
-  for (auto& c : conditions_) {
-    c.result->Reject(std::make_exception_ptr(CanceledError("workflow canceled")));
-  }
-  conditions_.clear();
-}
-
-namespace {
-
-Duration Positive(Duration d) { return d < Duration::zero() ? Duration::zero() : d; }
-
-}  // namespace
-
-void RunDriver::StartActivity(const std::string& type, const ActivityOptions& o, Payloads input,
-                              std::shared_ptr<PayloadSink> sink) {
-  std::string id = o.activity_id.empty() ? std::to_string(++activity_seq_) : o.activity_id;
-  if (cancel_requested_) {
-    sink->SetError(std::make_exception_ptr(ActivityFailure(type, id, RetryState::kCancelRequested,
-                                                           std::make_shared<CanceledError>("workflow canceled"))));
-    return;
-  }
-  if (o.start_to_close <= Duration::zero() && o.schedule_to_close <= Duration::zero()) {
-    throw std::invalid_argument("ExecuteActivity('" + type +
-                                "'): set ActivityOptions::start_to_close (or schedule_to_close)");
-  }
-  v1::Command c;
-  auto* a = c.mutable_schedule_activity_task();
-  a->set_activity_id(id);
-  a->set_activity_type(type);
-  a->set_task_queue(o.task_queue);
-  *a->mutable_input() = ToProto(input);
-  *a->mutable_start_to_close_timeout() = ToProtoDuration(Positive(o.start_to_close));
-  *a->mutable_schedule_to_close_timeout() = ToProtoDuration(Positive(o.schedule_to_close));
-  *a->mutable_schedule_to_start_timeout() = ToProtoDuration(Positive(o.schedule_to_start));
-  *a->mutable_heartbeat_timeout() = ToProtoDuration(Positive(o.heartbeat));
-  auto* r = a->mutable_retry_policy();
-  *r->mutable_initial_interval() = ToProtoDuration(Positive(o.retry.initial_interval));
-  r->set_backoff_coefficient(o.retry.backoff_coefficient);
-  *r->mutable_maximum_interval() = ToProtoDuration(Positive(o.retry.maximum_interval));
-  r->set_maximum_attempts(o.retry.maximum_attempts);
-  for (const auto& t : o.retry.non_retryable) r->add_non_retryable_error_types(t);
-
-  auto m = std::make_shared<ActivityMachine>(*this, type, id, sink);
-  Track(std::shared_ptr<FutureStateBase>(sink, &sink->state()));
-  std::weak_ptr<ActivityMachine> weak = m;
-  sink->state().SetCanceler([weak] {
-    if (auto mm = weak.lock()) mm->Cancel();
-  });
-  AddCommand(std::move(c), m);
-}
-
-std::shared_ptr<FutureState<void>> RunDriver::StartTimer(Duration d) {
-  auto future = std::make_shared<FutureState<void>>(&scheduler_);
-  if (cancel_requested_) {
-    future->Reject(std::make_exception_ptr(CanceledError("workflow canceled")));
-    return future;
-  }
-  std::string id = std::to_string(++timer_seq_);
-  v1::Command c;
-  c.mutable_start_timer()->set_timer_id(id);
-  *c.mutable_start_timer()->mutable_start_to_fire_timeout() = ToProtoDuration(Positive(d));
-  auto m = std::make_shared<TimerMachine>(*this, id, future);
-  timers_[id] = m;
-  Track(future);
-  std::weak_ptr<TimerMachine> weak = m;
-  future->SetCanceler([this, weak, id] {
-    if (auto mm = weak.lock()) {
-      mm->Cancel();
-      // Kept until its cancel is sent: a TimerFired in the same batch withdraws it.
-      if (!mm->done()) cancelled_timers_[id] = mm;
-      timers_.erase(id);
-    }
-  });
-  AddCommand(std::move(c), m);
-  return future;
-}
-
-void RunDriver::WaitSignal(const std::string& name, std::shared_ptr<PayloadSink> sink) {
-  auto& buffer = signal_buffer_[name];
-  if (!buffer.empty()) {
-    Payloads input = std::move(buffer.front());
-    buffer.pop_front();
-    sink->SetPayloads(input);
-    return;
-  }
-  if (cancel_requested_) {
-    sink->SetError(std::make_exception_ptr(CanceledError("workflow canceled")));
-    return;
-  }
-  auto m = std::make_shared<SignalWaitMachine>(*this, name, sink);
-  signal_waiters_[name].push_back(m);
-  Track(std::shared_ptr<FutureStateBase>(sink, &sink->state()));
-  std::weak_ptr<SignalWaitMachine> weak = m;
-  sink->state().SetCanceler([weak] {
-    if (auto mm = weak.lock()) mm->Cancel();
-  });
-}
-
-void RunDriver::RemoveSignalWaiter(const std::string& name, const SignalWaitMachine* m) {
-  auto& q = signal_waiters_[name];
-  q.erase(std::remove_if(q.begin(), q.end(), [m](const auto& p) { return p.get() == m; }), q.end());
-}
-
-void RunDriver::OnSignal(const std::string& name, std::function<void(const Payloads&)> handler) {
-  signal_handlers_[name] = handler;
-  auto& buffer = signal_buffer_[name];
-  while (!buffer.empty()) {
-    Payloads input = std::move(buffer.front());
-    buffer.pop_front();
-    handler(input);
-  }
-}
-
-void RunDriver::DeliverSignal(const std::string& name, const Payloads& input) {
-  auto h = signal_handlers_.find(name);
-  if (h != signal_handlers_.end()) {
-    // Handlers run as their event is applied, so state changes happen in event order
-    // (a WaitUntil timeout later in the same batch sees them).
-    auto handler = h->second;
-    handler(input);
-    return;
-  }
-  auto& waiters = signal_waiters_[name];
-  if (!waiters.empty()) {
-    auto m = waiters.front();
-    waiters.pop_front();
-    m->Deliver(input);
-    return;
-  }
-  signal_buffer_[name].push_back(input);
-}
-
-std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> condition,
-                                                        std::optional<Duration> timeout) {
-  auto result = std::make_shared<FutureState<bool>>(&scheduler_);
-  if (condition()) {
-    result->Resolve(true);
-    return result;
-  }
-  if (cancel_requested_) {
-    result->Reject(std::make_exception_ptr(CanceledError("workflow canceled")));
-    return result;
-  }
-  Track(result);
-  Condition c{std::move(condition), result, nullptr};
-  if (timeout) {
-    c.timer = StartTimer(*timeout);
-    std::weak_ptr<FutureState<bool>> weak = result;
-    // When the timeout fires, the condition gets a last look: state changed by events
-    // before the TimerFired in the same batch counts.
-    c.timer->OnReady([weak, check = c.check, timer = std::weak_ptr<FutureState<void>>(c.timer)] {
-      auto r = weak.lock();
-      auto t = timer.lock();
-      if (r && t && !t->failed()) r->Resolve(check());
-    });
-  }
-  conditions_.push_back(std::move(c));
-  return result;
-}
-
-Payloads RunDriver::SideEffect(const std::function<Payloads()>& fn) {
-  int64_t seq = ++side_effect_seq_;
-  Payloads value;
-  if (task_recorded_) {
-    auto it = recorded_side_effects_.find(seq);
-    if (it == recorded_side_effects_.end()) {
-      throw NonDeterminismError(last_started_event_id_, "SideEffect #" + std::to_string(seq) +
-                                                            " was not recorded in this workflow task");
-    }
-    value = it->second;
-  } else {
-    value = fn();  // a live task (or the unrecorded last task of a replayed history)
-  }
-  v1::Command c;
-  auto* m = c.mutable_record_marker();
-  m->set_marker_name(kSideEffectMarker);
-  *(*m->mutable_details())["id"].add_payloads() = ToProto(ToPayload(seq));
-  (*m->mutable_details())["data"] = ToProto(value);
-  AddCommand(std::move(c), std::make_shared<OneShotMachine>());
-  return value;
 }
 
 }  // namespace keel::internal

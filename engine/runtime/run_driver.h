@@ -5,6 +5,8 @@
 // WorkflowTaskCompleted. Live, the commands of the last (unrecorded) task are returned
 // to the engine; replaying, a mismatch is a NonDeterminismError naming the event.
 //
+// run_driver.cc holds events, activations and matching; run_driver_operations.cc the
+// operations workflow code starts through WorkflowContext.
 // Used by the Worker (one driver per cached run) and by the Replayer. Single-threaded.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,8 @@ class CommandMachine;
 class ActivityMachine;
 class TimerMachine;
 class SignalWaitMachine;
+class ChildWorkflowMachine;
+class ExternalRequestMachine;
 
 class RunDriver {
  public:
@@ -47,6 +52,10 @@ class RunDriver {
   // other than a keel::Error). After an error the driver is unusable.
   Status Advance(const Events& events, std::vector<v1::Command>* commands);
 
+  // Answers a query from the run's current state with its OnQuery handler. kInvalidArgument
+  // names the registered queries when `name` is unknown.
+  Result<Payloads> Query(const std::string& name, const Payloads& args);
+
   int64_t last_event_id() const { return last_event_id_; }
   // The WorkflowTaskStarted of the last task this driver ran.
   int64_t last_started_event_id() const { return last_started_event_id_; }
@@ -61,6 +70,7 @@ class RunDriver {
 
   // ---- for WorkflowContext and the machines ----
   WorkflowContext& context() { return context_; }
+  WorkflowContext& disconnected_context() { return disconnected_context_; }
   const WorkflowInfo& info() const { return info_; }
   Scheduler& scheduler() { return scheduler_; }
   Time now() const { return now_; }
@@ -72,16 +82,30 @@ class RunDriver {
   // Removes `owner`'s command of the current task (cancelled before it was sent).
   void DropCommand(const CommandMachine* owner);
   void RegisterActivity(int64_t scheduled_event_id, std::shared_ptr<ActivityMachine> m);
+  void RegisterChild(int64_t initiated_event_id, std::shared_ptr<ChildWorkflowMachine> m);
+  void RegisterExternal(int64_t initiated_event_id, std::shared_ptr<ExternalRequestMachine> m);
 
+  // Operations (run_driver_operations.cc). `detached` operations ignore the workflow's
+  // cancellation (WorkflowContext::Disconnected).
   void StartActivity(const std::string& type, const ActivityOptions& options, Payloads input,
-                     std::shared_ptr<PayloadSink> sink);
-  std::shared_ptr<FutureState<void>> StartTimer(Duration d);
-  void WaitSignal(const std::string& name, std::shared_ptr<PayloadSink> sink);
+                     std::shared_ptr<PayloadSink> sink, bool detached);
+  std::shared_ptr<FutureState<void>> StartTimer(Duration d, bool detached);
+  void StartChild(const std::string& type, const ChildWorkflowOptions& options, Payloads input,
+                  std::shared_ptr<PayloadSink> sink, bool detached);
+  std::shared_ptr<FutureState<void>> SignalExternal(const std::string& workflow_id, const std::string& run_id,
+                                                    const std::string& name, Payloads input, bool detached);
+  std::shared_ptr<FutureState<void>> RequestCancelExternal(const std::string& workflow_id,
+                                                           const std::string& run_id, bool child_only,
+                                                           bool detached);
+  void WaitSignal(const std::string& name, std::shared_ptr<PayloadSink> sink, bool detached);
   void OnSignal(const std::string& name, std::function<void(const Payloads&)> handler);
+  void OnQuery(const std::string& name, std::function<Payloads(const Payloads&)> handler);
   void RemoveSignalWaiter(const std::string& name, const SignalWaitMachine* m);
   std::shared_ptr<FutureState<bool>> WaitUntil(std::function<bool()> condition,
-                                               std::optional<Duration> timeout);
+                                               std::optional<Duration> timeout, bool detached);
   Payloads SideEffect(const std::function<Payloads()>& fn);
+  bool Patched(const std::string& change_id, bool deprecated);
+  void UpsertSearchAttributes(const std::map<std::string, nlohmann::json>& attributes);
 
  private:
   struct PendingCommand {
@@ -96,17 +120,20 @@ class RunDriver {
 
   void ApplyEvent(const v1::HistoryEvent& e);
   void MatchCommandEvent(const v1::HistoryEvent& e);
-  void Activate(const Events& events, int index, bool replaying);
+  void CheckNoUnmatchedCommands(const v1::HistoryEvent& e, bool at_end = false);
+  void Activate(bool replaying);
   void CollectRecordedMarkers(const Events& events, int from);
   bool CheckConditions();
   void FinishIfDone();
   void CancelEverything();
   void DeliverSignal(const std::string& name, const Payloads& input);
-  void Track(std::shared_ptr<FutureStateBase> state);
+  // Keeps `state` for Abandon() on destruction and, unless detached, for cancellation.
+  void Track(std::shared_ptr<FutureStateBase> state, bool detached);
 
   const Registry& registry_;
   WorkflowInfo info_;
   WorkflowContext context_;
+  WorkflowContext disconnected_context_;
   Scheduler scheduler_;
   Task<Payloads> root_;
   Payloads input_;
@@ -127,6 +154,7 @@ class RunDriver {
   int64_t activity_seq_ = 0;
   int64_t timer_seq_ = 0;
   int64_t side_effect_seq_ = 0;
+  int64_t child_seq_ = 0;
 
   std::deque<PendingCommand> commands_;  // produced, not yet matched with their events
   // How many of commands_ (from the front) belong to a finished task and must be matched
@@ -136,12 +164,18 @@ class RunDriver {
   std::map<int64_t, std::shared_ptr<ActivityMachine>> activities_;  // by scheduled event id
   std::map<std::string, std::shared_ptr<TimerMachine>> timers_;     // by timer id
   std::map<std::string, std::shared_ptr<TimerMachine>> cancelled_timers_;  // cancel not yet recorded
+  std::map<int64_t, std::shared_ptr<ChildWorkflowMachine>> children_;       // by initiated event id
+  std::map<int64_t, std::shared_ptr<ExternalRequestMachine>> externals_;    // by initiated event id
   std::map<std::string, std::deque<Payloads>> signal_buffer_;
   std::map<std::string, std::deque<std::shared_ptr<SignalWaitMachine>>> signal_waiters_;
   std::map<std::string, std::function<void(const Payloads&)>> signal_handlers_;
+  std::map<std::string, std::function<Payloads(const Payloads&)>> query_handlers_;
   std::vector<Condition> conditions_;
   std::map<int64_t, Payloads> recorded_side_effects_;  // of the task being replayed
-  std::vector<std::weak_ptr<FutureStateBase>> pending_;  // abandoned when the driver goes
+  std::set<std::string> recorded_patches_;             // of the task being replayed
+  std::map<std::string, bool> patches_;                // decided Patched() answers
+  std::vector<std::weak_ptr<FutureStateBase>> pending_;      // abandoned when the driver goes
+  std::vector<std::weak_ptr<FutureStateBase>> cancellable_;  // cancelled with the workflow
 };
 
 }  // namespace keel::internal

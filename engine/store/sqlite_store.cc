@@ -79,7 +79,8 @@ constexpr char kMaxTaskSeq[] = "SELECT COALESCE(MAX(seq), 0) FROM tasks";
 // planner from choosing a namespace index and sorting the whole namespace.
 std::string ListExecutionsSql(const ListFilter& f) {
   bool filtered = !f.workflow_type.empty() || !f.workflow_id.empty() || f.status != 0 ||
-                  f.start_time_min_us != 0 || f.start_time_max_us != 0;
+                  f.start_time_min_us != 0 || f.start_time_max_us != 0 ||
+                  !f.search_attributes.empty();
   std::string sql =
       "SELECT exec_id, run_id, namespace, workflow_id, workflow_type, task_queue, status,"
       " start_time, close_time, start_request_id, history_length FROM executions WHERE ";
@@ -90,6 +91,11 @@ std::string ListExecutionsSql(const ListFilter& f) {
   if (f.start_time_min_us != 0) sql += " AND start_time >= ?5";
   if (f.start_time_max_us != 0) sql += " AND start_time < ?6";
   if (f.before_exec_id != 0) sql += " AND exec_id < ?7";
+  // Search attribute i binds ?(9 + 2i) (name) and ?(10 + 2i) (value).
+  for (size_t i = 0; i < f.search_attributes.size(); ++i) {
+    sql += " AND exec_id IN (SELECT exec_id FROM search_attributes WHERE name = ?" +
+           std::to_string(9 + 2 * i) + " AND value = ?" + std::to_string(10 + 2 * i) + ")";
+  }
   sql += " ORDER BY exec_id DESC LIMIT ?8";
   return sql;
 }
@@ -165,6 +171,10 @@ Result<std::vector<ExecutionRow>> SqliteStore::ListExecutions(const ListFilter& 
   if (filter.start_time_max_us != 0) s->BindInt64(6, filter.start_time_max_us);
   if (filter.before_exec_id != 0) s->BindInt64(7, filter.before_exec_id);
   s->BindInt64(8, filter.limit);
+  for (size_t i = 0; i < filter.search_attributes.size(); ++i) {
+    s->BindText(static_cast<int>(9 + 2 * i), filter.search_attributes[i].first);
+    s->BindText(static_cast<int>(10 + 2 * i), filter.search_attributes[i].second);
+  }
   std::vector<ExecutionRow> rows;
   while (true) {
     KEEL_ASSIGN_OR_RETURN(bool row, s->Step());

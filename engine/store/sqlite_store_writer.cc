@@ -46,6 +46,8 @@ constexpr char kInsertTask[] =
     "INSERT OR REPLACE INTO tasks (exec_id, kind, ref, namespace, task_queue, seq)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr char kDeleteTimer[] = "DELETE FROM timers WHERE exec_id = ?1 AND kind = ?2 AND ref = ?3";
+constexpr char kSetSearchAttribute[] =
+    "INSERT OR REPLACE INTO search_attributes (exec_id, name, value) VALUES (?1, ?2, ?3)";
 constexpr char kInsertTimer[] =
     "INSERT OR REPLACE INTO timers (exec_id, kind, ref, fire_time) VALUES (?1, ?2, ?3, ?4)";
 
@@ -253,6 +255,14 @@ Status SqliteStore::Apply(const Transition& t) {
           .BindInt64(2, static_cast<int>(timer.key.kind))
           .BindInt64(3, timer.key.ref)
           .BindInt64(4, timer.fire_time_us);
+      KEEL_RETURN_IF_ERROR(s->Run());
+    }
+  }
+  if (!t.search_attributes.empty()) {
+    KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kSetSearchAttribute));
+    for (const SearchAttributeRow& row : t.search_attributes) {
+      ResetGuard reset(s);
+      s->BindInt64(1, row.exec_id).BindText(2, row.name).BindText(3, row.value);
       KEEL_RETURN_IF_ERROR(s->Run());
     }
   }

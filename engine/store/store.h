@@ -24,6 +24,10 @@ enum class TimerKind : int {
   kWorkflowTaskRetry = 5,        // ref: 0
   kWorkflowExecutionTimeout = 6, // ref: 0
   kWorkflowRunTimeout = 7,       // ref: 0
+  kChildStart = 8,               // ref: StartChildWorkflowExecutionInitiated event id
+  kExternalRequest = 9,          // ref: Signal/RequestCancelExternal...Initiated event id
+  kParentNotify = 10,            // ref: 0 (on the closed child: tell the parent)
+  kParentClosePolicy = 11,       // ref: the child's initiated event id (on the closed parent)
 };
 
 struct ExecutionRow {
@@ -79,10 +83,18 @@ struct TimerRow {
   int64_t fire_time_us = 0;
 };
 
+// A run's search attribute (listable): the value is canonical JSON text.
+struct SearchAttributeRow {
+  int64_t exec_id = 0;
+  std::string name;
+  std::string value;
+};
+
 // Everything one state transition writes. Applied atomically, in this order:
 // executions (insert or replace by exec_id, or update; see update_only), history (insert; an existing
 // (exec_id, first_event_id) is an error), removed tasks, added tasks (insert or replace),
-// removed timers, added timers (insert or replace). Removing a missing row is not an error.
+// removed timers, added timers (insert or replace), search attributes (insert or
+// replace). Removing a missing row is not an error.
 struct Transition {
   std::vector<ExecutionRow> executions;
   std::vector<HistoryBatchRow> history;
@@ -90,6 +102,7 @@ struct Transition {
   std::vector<TaskRow> add_tasks;
   std::vector<TimerKey> remove_timers;
   std::vector<TimerRow> add_timers;
+  std::vector<SearchAttributeRow> search_attributes;
 };
 
 struct ListFilter {
@@ -100,6 +113,8 @@ struct ListFilter {
   int64_t start_time_min_us = 0;  // inclusive; 0 = no bound
   int64_t start_time_max_us = 0;  // exclusive; 0 = no bound
   int64_t before_exec_id = 0;     // page cursor: only exec_id < this; 0 = from the newest
+  // Runs whose search attribute `first` has the JSON value `second` (all must match).
+  std::vector<std::pair<std::string, std::string>> search_attributes;
   int limit = 100;
 };
 

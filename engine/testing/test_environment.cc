@@ -19,10 +19,18 @@ TestEnvironment::TestEnvironment(const Registry& registry, TestEnvironmentOption
     db_path_ = options_.db_path;
   }
   random_ = std::make_unique<SeededRandom>(options_.seed);
+  skipping_ = options_.time_skipping;
   Open();
+  skipper_ = std::thread([this] { SkipLoop(); });
 }
 
 TestEnvironment::~TestEnvironment() {
+  {
+    std::lock_guard<std::mutex> g(skip_mu_);
+    stop_skipper_ = true;
+  }
+  skip_cv_.notify_all();
+  skipper_.join();
   Close();
   if (!temp_dir_.empty()) {
     std::error_code ec;
@@ -40,6 +48,13 @@ void TestEnvironment::Open() {
   auto engine = Engine::Open(eo);
   if (!engine.ok()) throw std::runtime_error("TestEnvironment: " + engine.status().ToString());
   engine_ = std::move(engine).value();
+  engine_->SetActivityListener([this] {
+    {
+      std::lock_guard<std::mutex> g(skip_mu_);
+      ++activity_;
+    }
+    skip_cv_.notify_all();
+  });
   client_ = std::make_unique<Client>(*engine_);
   WorkerOptions wo = options_.worker;
   wo.clock = &clock_;
@@ -48,6 +63,12 @@ void TestEnvironment::Open() {
 }
 
 void TestEnvironment::Close() {
+  {
+    // The skipper must not touch the engine while it goes away.
+    std::lock_guard<std::mutex> g(skip_mu_);
+    if (engine_) engine_->SetActivityListener(nullptr);
+    closed_for_restart_ = true;
+  }
   if (worker_) worker_->Stop();
   worker_.reset();
   client_.reset();
@@ -57,6 +78,40 @@ void TestEnvironment::Close() {
 void TestEnvironment::Restart() {
   Close();
   Open();
+  {
+    std::lock_guard<std::mutex> g(skip_mu_);
+    closed_for_restart_ = false;
+    ++activity_;
+  }
+  skip_cv_.notify_all();
+}
+
+void TestEnvironment::SetTimeSkipping(bool on) {
+  {
+    std::lock_guard<std::mutex> g(skip_mu_);
+    skipping_ = on;
+    ++activity_;
+  }
+  skip_cv_.notify_all();
+}
+
+// Event-driven: wakes on every engine activity notification, and jumps only when the
+// engine is quiescent (every workflow blocked on a timer, a signal or nothing).
+void TestEnvironment::SkipLoop() {
+  std::unique_lock<std::mutex> lock(skip_mu_);
+  uint64_t seen = 0;
+  while (true) {
+    skip_cv_.wait(lock, [&] { return stop_skipper_ || activity_ != seen; });
+    if (stop_skipper_) return;
+    seen = activity_;
+    if (!skipping_ || closed_for_restart_ || !engine_ || !engine_->Quiescent()) continue;
+    auto next = engine_->NextTimerTime();
+    if (!next || *next <= clock_.Now()) continue;
+    lock.unlock();
+    ++skips_;
+    clock_.AdvanceTo(*next);
+    lock.lock();
+  }
 }
 
 void TestEnvironment::Deploy(const Registry& registry) {

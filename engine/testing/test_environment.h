@@ -1,11 +1,17 @@
 // TestEnvironment: an engine, a worker and a client in one process on a fresh SQLite
 // file in a temporary directory, with a ManualClock, for tests and examples. Restart()
 // closes everything and reopens it on the same file, as a crash-and-restart would.
-// Time moves only when the test says so (AdvanceTime). Not thread-safe: drive it from the
+// Time moves when the test says so (AdvanceTime), or, with time skipping, by itself:
+// whenever every workflow is blocked the clock jumps to the next timer, so a workflow
+// that waits 30 days completes in milliseconds. Not thread-safe: drive it from the
 // test's thread.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -27,6 +33,8 @@ struct TestEnvironmentOptions {
   uint64_t seed = 42;
   WorkerOptions worker;
   bool start_worker = true;
+  // Jump the clock to the next timer whenever nothing else can happen.
+  bool time_skipping = false;
 };
 
 class TestEnvironment {
@@ -42,6 +50,10 @@ class TestEnvironment {
 
   // Moves the clock; due timers fire (asynchronously: wait for their effect).
   void AdvanceTime(Duration d) { clock_.Advance(d); }
+  // Turns time skipping on or off (see TestEnvironmentOptions::time_skipping).
+  void SetTimeSkipping(bool on);
+  // How many times time skipping moved the clock.
+  int time_skips() const { return skips_.load(); }
   // Stops the worker and closes the engine, then reopens both on the same database.
   void Restart();
   // Replaces the worker with one running `registry` (a new deploy of the code).
@@ -55,6 +67,7 @@ class TestEnvironment {
  private:
   void Open();
   void Close();
+  void SkipLoop();
 
   const Registry* registry_;
   TestEnvironmentOptions options_;
@@ -65,6 +78,15 @@ class TestEnvironment {
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Client> client_;
+
+  std::mutex skip_mu_;
+  std::condition_variable skip_cv_;
+  uint64_t activity_ = 0;  // bumped by the engine's activity listener
+  bool skipping_ = false;
+  bool closed_for_restart_ = false;
+  bool stop_skipper_ = false;
+  std::atomic<int> skips_{0};
+  std::thread skipper_;
 };
 
 }  // namespace keel::testing

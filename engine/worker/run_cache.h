@@ -30,8 +30,14 @@ class Worker::RunCache {
 
   void Put(const std::string& run_id, std::unique_ptr<internal::RunDriver> driver) {
     std::unique_ptr<internal::RunDriver> evicted;  // destroyed outside the lock
+    std::unique_ptr<internal::RunDriver> replaced;
     std::lock_guard<std::mutex> g(mu_);
     if (max_ == 0) return;
+    if (auto it = index_.find(run_id); it != index_.end()) {  // a newer driver wins
+      replaced = std::move(it->second->second);
+      lru_.erase(it->second);
+      index_.erase(it);
+    }
     lru_.emplace_front(run_id, std::move(driver));
     index_[run_id] = lru_.begin();
     if (lru_.size() > max_) {

@@ -123,8 +123,68 @@ void Worker::WorkflowLoop() {
     }
     failures = 0;
     if (task->task_token().empty()) continue;
-    ProcessWorkflowTask(*task);
+    if (task->has_query()) {
+      AnswerQuery(*task);
+    } else {
+      ProcessWorkflowTask(*task);
+    }
   }
+}
+
+std::unique_ptr<internal::RunDriver> Worker::ReplayRun(const v1::WorkflowExecution& execution,
+                                                       const std::string& workflow_type, Status* status) {
+  WorkflowInfo info;
+  info.namespace_name = options_.namespace_name;
+  info.workflow_id = execution.workflow_id();
+  info.run_id = execution.run_id();
+  info.workflow_type = workflow_type;
+  auto driver = std::make_unique<internal::RunDriver>(registry_, info);
+  driver->set_replay_only(true);
+  v1::GetWorkflowExecutionHistoryRequest req;
+  req.set_namespace_(options_.namespace_name);
+  *req.mutable_workflow_execution() = execution;
+  internal::RunDriver::Events events;
+  while (true) {
+    auto page = frontend_.GetWorkflowExecutionHistory(req);
+    if (!page.ok()) {
+      *status = page.status();
+      return nullptr;
+    }
+    for (auto& e : *page->mutable_history()->mutable_events()) *events.Add() = std::move(e);
+    if (page->next_page_token().empty()) break;
+    req.set_next_page_token(page->next_page_token());
+  }
+  std::vector<v1::Command> ignored;
+  *status = driver->Advance(events, &ignored);
+  return status->ok() ? std::move(driver) : nullptr;
+}
+
+void Worker::AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task) {
+  const std::string& run_id = task.workflow_execution().run_id();
+  v1::RespondQueryTaskCompletedRequest resp;
+  resp.set_task_token(task.task_token());
+  resp.set_identity(identity_);
+  // A cached run that is current answers from its state; otherwise replay the history.
+  auto cached = cache_->Take(run_id);
+  Result<Payloads> answer = Payloads{};
+  if (cached && !cached->broken() && cached->last_started_event_id() == task.previous_started_event_id()) {
+    answer = cached->Query(task.query().query_type(), FromProto(task.query().query_args()));
+    cache_->Put(run_id, std::move(cached));
+  } else {
+    if (cached) cache_->Put(run_id, std::move(cached));
+    Status st;
+    auto replayed = ReplayRun(task.workflow_execution(), task.workflow_type(), &st);
+    answer = replayed ? replayed->Query(task.query().query_type(), FromProto(task.query().query_args()))
+                      : Result<Payloads>(st.WithContext("replaying the workflow to answer a query"));
+  }
+  if (answer.ok()) {
+    *resp.mutable_query_result() = ToProto(*answer);
+  } else {
+    resp.set_error_message(answer.status().message());
+    resp.set_unknown_query(answer.status().code() == StatusCode::kInvalidArgument);
+  }
+  auto st = frontend_.RespondQueryTaskCompleted(resp);
+  if (!st.ok()) Log().debug("worker {}: query answer not accepted: {}", identity_, st.status().ToString());
 }
 
 void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) {

@@ -1,7 +1,7 @@
 -- The schema of a freshly migrated Keel database, checked by
 -- tests/engine/store/schema_golden_test.cc. Do not edit by hand.
 PRAGMA application_id = 1262830924;  -- 0x4B45454C
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 -- index executions_by_start on executions
 CREATE INDEX executions_by_start ON executions(namespace, start_time);
@@ -17,6 +17,9 @@ CREATE INDEX executions_by_workflow_id ON executions(namespace, workflow_id, exe
 
 -- index executions_running on executions
 CREATE UNIQUE INDEX executions_running ON executions(namespace, workflow_id) WHERE status = 1;
+
+-- index search_attributes_by_value on search_attributes
+CREATE INDEX search_attributes_by_value ON search_attributes(name, value);
 
 -- index sqlite_autoindex_executions_1 on executions
 -- (created automatically, no SQL)
@@ -47,6 +50,14 @@ CREATE TABLE history (
   last_event_id  INTEGER NOT NULL,
   events         BLOB NOT NULL,
   PRIMARY KEY (exec_id, first_event_id)
+) WITHOUT ROWID;
+
+-- table search_attributes on search_attributes
+CREATE TABLE search_attributes (
+  exec_id INTEGER NOT NULL,  -- executions.exec_id
+  name    TEXT NOT NULL,
+  value   TEXT NOT NULL,     -- the value as canonical JSON text (true, 42, "gold")
+  PRIMARY KEY (exec_id, name)
 ) WITHOUT ROWID;
 
 -- table tasks on tasks

@@ -8,8 +8,12 @@
 namespace keel::internal {
 
 ActivityMachine::ActivityMachine(RunDriver& driver, std::string type, std::string id,
-                                 std::shared_ptr<PayloadSink> sink)
-    : driver_(driver), type_(std::move(type)), id_(std::move(id)), sink_(std::move(sink)) {}
+                                 std::shared_ptr<PayloadSink> sink, bool wait_for_cancellation)
+    : driver_(driver),
+      type_(std::move(type)),
+      id_(std::move(id)),
+      sink_(std::move(sink)),
+      wait_for_cancellation_(wait_for_cancellation) {}
 
 void ActivityMachine::Fail(const v1::HistoryEvent& e, const std::string& why) {
   throw NonDeterminismError(e.event_id(), "history event " + std::to_string(e.event_id()) + " (" +
@@ -37,22 +41,27 @@ void ActivityMachine::OnCommandRecorded(const v1::HistoryEvent& e) {
 void ActivityMachine::OnEvent(const v1::HistoryEvent& e) {
   if (state_ == State::kCancelCommanded) {
     // The outcome arrived in the same batch as whatever asked for the cancel, before the
-    // cancel was sent: it is moot. Withdraw it (the future already failed).
+    // cancel was sent: it is moot. Withdraw it.
     if (e.has_activity_task_started()) return;
     driver_.DropCommand(this);
     state_ = State::kDone;
+    if (wait_for_cancellation_) Resolve(e);
     return;
   }
   const bool live = state_ == State::kScheduled || state_ == State::kStarted;
-  const bool ignoring = state_ == State::kCancelRecorded;
-  if (!live && !ignoring) Fail(e, "arrived after the activity ended");
+  const bool after_cancel = state_ == State::kCancelRecorded;
+  if (!live && !after_cancel) Fail(e, "arrived after the activity ended");
   if (e.has_activity_task_started()) {
     if (state_ == State::kScheduled) state_ = State::kStarted;
-    else if (!ignoring) Fail(e, "is a second start");
+    else if (!after_cancel) Fail(e, "is a second start");
     return;
   }
   state_ = State::kDone;
-  if (ignoring) return;
+  if (after_cancel && !wait_for_cancellation_) return;  // the future already failed
+  Resolve(e);
+}
+
+void ActivityMachine::Resolve(const v1::HistoryEvent& e) {
   if (e.has_activity_task_completed()) {
     sink_->SetPayloads(FromProto(e.activity_task_completed().result()));
   } else if (e.has_activity_task_failed()) {
@@ -83,7 +92,7 @@ void ActivityMachine::Cancel() {
       c.mutable_request_cancel_activity_task()->set_scheduled_event_id(scheduled_event_id_);
       driver_.AddCommand(std::move(c), shared_from_this());
       state_ = State::kCancelCommanded;
-      sink_->SetError(Canceled());
+      if (!wait_for_cancellation_) sink_->SetError(Canceled());
       return;
     }
     default:

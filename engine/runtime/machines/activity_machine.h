@@ -7,13 +7,14 @@
 //  Scheduled       | ActivityTaskStarted                        | Started         |
 //  Scheduled       | Completed / Failed / TimedOut / Canceled   | Done            | future <- result / ActivityFailure
 //  Started         | Completed / Failed / TimedOut / Canceled   | Done            | future <- result / ActivityFailure
-//  Scheduled       | Cancel()                                   | CancelCommanded | command RequestCancelActivityTask; future <- ActivityFailure(CanceledError)
+//  Scheduled       | Cancel()                                   | CancelCommanded | command RequestCancelActivityTask; future <- ActivityFailure(CanceledError) (try-cancel)
 //  Started         | Cancel()                                   | CancelCommanded | same
 //  CancelCommanded | ActivityTaskCancelRequested (recorded)     | CancelRecorded  |
 //  CancelCommanded | ActivityTaskStarted                        | CancelCommanded | (same batch as the cancel)
-//  CancelCommanded | Completed / Failed / TimedOut / Canceled   | Done            | withdraw the unsent cancel command
-//  CancelRecorded  | ActivityTaskStarted                        | CancelRecorded  | ignored: the future already failed
-//  CancelRecorded  | Completed / Failed / TimedOut / Canceled   | Done            | ignored
+//  CancelCommanded | Completed / Failed / TimedOut / Canceled   | Done            | withdraw the unsent cancel command; wait mode: future <- the outcome
+//  CancelRecorded  | ActivityTaskStarted                        | CancelRecorded  |
+//  CancelRecorded  | Completed / Failed / TimedOut / Canceled   | Done            | try-cancel: ignored (the future already failed);
+//                  |                                            |                 | wait-for-cancellation: future <- the outcome
 //  any other pair  |                                            |                 | NonDeterminismError
 #pragma once
 
@@ -32,8 +33,9 @@ class ActivityMachine final : public CommandMachine,
  public:
   enum class State { kCreated, kScheduled, kStarted, kCancelCommanded, kCancelRecorded, kDone };
 
+  // `wait_for_cancellation`: ActivityCancellation::kWaitCancellationCompleted.
   ActivityMachine(RunDriver& driver, std::string type, std::string id,
-                  std::shared_ptr<PayloadSink> sink);
+                  std::shared_ptr<PayloadSink> sink, bool wait_for_cancellation = false);
 
   void OnCommandRecorded(const v1::HistoryEvent& e) override;
   // An ActivityTask{Started,Completed,Failed,TimedOut,Canceled} event for this activity.
@@ -46,6 +48,7 @@ class ActivityMachine final : public CommandMachine,
 
  private:
   void Fail(const v1::HistoryEvent& e, const std::string& why);
+  void Resolve(const v1::HistoryEvent& e);
   std::exception_ptr Canceled() const;
 
   RunDriver& driver_;
@@ -54,6 +57,7 @@ class ActivityMachine final : public CommandMachine,
   std::shared_ptr<PayloadSink> sink_;
   State state_ = State::kCreated;
   int64_t scheduled_event_id_ = 0;
+  bool wait_for_cancellation_;
 };
 
 }  // namespace keel::internal

@@ -189,6 +189,62 @@ TEST_F(SqliteStoreTest, ExecutionRowIsReplacedByExecId) {
   EXPECT_TRUE(store->LoadTimers(0, 10'000'000)->empty());
 }
 
+TEST_F(SqliteStoreTest, UpdateOnlyChangesStatusStateAndLengthOfAnExistingRow) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Commit(StartRun(1, "a")).ok());
+  Transition t;
+  ExecutionRow row = Execution(1, "a", kCompleted);
+  row.update_only = true;
+  row.workflow_type = "ignored by an update";
+  row.history_length = 9;
+  row.state = "new state";
+  t.executions.push_back(row);
+  ASSERT_TRUE(store->Commit(t).ok());
+  auto got = store->GetExecution(1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, kCompleted);
+  EXPECT_EQ((*got)->history_length, 9);
+  EXPECT_EQ((*got)->state, "new state");
+  EXPECT_EQ((*got)->workflow_type, "Order");
+
+  Transition missing;
+  ExecutionRow ghost = Execution(99, "ghost");
+  ghost.update_only = true;
+  missing.executions.push_back(ghost);
+  Status st = store->Commit(missing);
+  EXPECT_EQ(st.code(), StatusCode::kInternal);
+  EXPECT_FALSE(store->GetExecution(99)->has_value());
+}
+
+TEST_F(SqliteStoreTest, ListFiltersBySearchAttributes) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int64_t id : {1, 2, 3}) {
+    Transition t = StartRun(id, "wf-" + std::to_string(id));
+    t.search_attributes.push_back({id, "awaiting_approval", id == 2 ? "false" : "true"});
+    t.search_attributes.push_back({id, "tier", id == 3 ? "\"gold\"" : "\"silver\""});
+    ASSERT_TRUE(store->Commit(t).ok());
+  }
+  Transition flip;  // setting a name again replaces its value
+  flip.search_attributes.push_back({1, "awaiting_approval", "false"});
+  ASSERT_TRUE(store->Commit(flip).ok());
+
+  ListFilter f = Filter();
+  f.search_attributes = {{"awaiting_approval", "true"}};
+  auto rows = store->ListExecutions(f);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].exec_id, 3);
+  f.search_attributes = {{"awaiting_approval", "false"}, {"tier", "\"silver\""}};
+  rows = store->ListExecutions(f);
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].exec_id, 2);
+  EXPECT_EQ((*rows)[1].exec_id, 1);
+  f.search_attributes = {{"tier", "\"bronze\""}};
+  EXPECT_TRUE(store->ListExecutions(f)->empty());
+}
+
 TEST_F(SqliteStoreTest, RemovingMissingRowsIsNotAnError) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
