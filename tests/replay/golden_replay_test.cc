@@ -166,6 +166,31 @@ History RecordCanceled(TestEnvironment& env) {
   return env.client().GetHistory(id);
 }
 
+// Runs "family" to its end: it needs a listener to signal and a workflow already using
+// one of its child ids. Returns the first run id.
+std::string RunFamily(TestEnvironment& env) {
+  const std::string id = "family";
+  env.client().StartWorkflow("golden_listener", {.id = "family-listener"});
+  env.client().StartWorkflow("golden_forever", {.id = "family-taken"});
+  auto run = env.client().StartWorkflow("family", {.id = id}, 0);
+  env.WaitForEvent("family-listener", [](const auto& e) { return e.has_workflow_execution_completed(); });
+  WaitFor(env, id, [](const v1::HistoryEvent& e) { return e.has_child_workflow_execution_started() &&
+      e.child_workflow_execution_started().workflow_execution().workflow_id() == "family-forever"; });
+  WaitFor(env, "family-forever", TimerStarted("1"));
+  WaitFor(env, id, TimerStarted("1"));
+  env.AdvanceTime(1h);
+  EXPECT_EQ(env.client().GetResult<std::string>(id), "generation 1");
+  env.client().TerminateWorkflow("family-taken", "recording done");
+  return run.run_id;
+}
+
+History RecordFamily(TestEnvironment& env) { return env.client().GetHistory("family", RunFamily(env)); }
+
+History RecordFamilyContinued(TestEnvironment& env) {
+  RunFamily(env);
+  return env.client().GetHistory("family");  // the current run: the continuation
+}
+
 struct Recording {
   const char* file;
   History (*record)(TestEnvironment&);
@@ -178,6 +203,8 @@ const std::vector<Recording>& Recordings() {
       {"retry.json", RecordRetry},
       {"side_effect_wait_until.json", RecordSideEffectWaitUntil},
       {"cancellable.json", RecordCanceled},
+      {"family.json", RecordFamily},
+      {"family_continued.json", RecordFamilyContinued},
   };
   return r;
 }
@@ -278,6 +305,22 @@ TEST(GoldenHistoriesTest, HistoriesHoldTheEventsTheyWereRecordedFor) {
     EXPECT_EQ(Count(h, [](const auto& e) { return e.has_timer_canceled(); }), 1);
     EXPECT_EQ(Count(h, TimerFired("2")), 1);
     EXPECT_EQ(Count(h, [](const auto& e) { return e.has_workflow_execution_signaled(); }), 3);
+  }
+  {
+    // Every event kind of children, external requests, markers and continue-as-new.
+    History h = Load("family.json");
+    for (const char* kind :
+         {"StartChildWorkflowExecutionInitiated", "ChildWorkflowExecutionStarted", "ChildWorkflowExecutionCompleted",
+          "ChildWorkflowExecutionFailed", "StartChildWorkflowExecutionFailed", "ChildWorkflowExecutionCanceled",
+          "SignalExternalWorkflowExecutionInitiated", "ExternalWorkflowExecutionSignaled",
+          "SignalExternalWorkflowExecutionFailed", "RequestCancelExternalWorkflowExecutionInitiated",
+          "ExternalWorkflowExecutionCancelRequested", "MarkerRecorded", "UpsertWorkflowSearchAttributes",
+          "WorkflowExecutionContinuedAsNew"}) {
+      EXPECT_GE(Count(h, is_close(kind)), 1) << kind;
+    }
+    History next = Load("family_continued.json");
+    EXPECT_FALSE(next.event(0).workflow_execution_started().continued_execution_run_id().empty());
+    EXPECT_EQ(Count(next, is_close("WorkflowExecutionCompleted")), 1);
   }
   {
     History h = Load("cancellable.json");

@@ -80,11 +80,70 @@ Task<std::string> Cancellable(WorkflowContext& ctx) {
 int SideEffectCalls() { return side_effect_calls.load(); }
 void SetSideEffectCalls(int n) { side_effect_calls = n; }
 
+// ---- engine part two: children, external signals, patches, search attributes,
+// continue-as-new (options in named locals: see OrderShipExpress's note) ----
+
+Task<int> GoldenSquare(WorkflowContext& ctx, int x) {
+  if (x < 0) throw ApplicationError("NegativeInput", "no negative numbers");
+  co_return x * x;
+}
+
+Task<void> GoldenForever(WorkflowContext& ctx) { co_await ctx.Sleep(24h * 365); }
+
+Task<std::string> GoldenListener(WorkflowContext& ctx) { co_return co_await ctx.WaitSignal<std::string>("news"); }
+
+// Generation 0 exercises every new event kind, then continues as new once.
+Task<std::string> Family(WorkflowContext& ctx, int generation) {
+  if (generation > 0) co_return "generation " + std::to_string(generation);
+  ctx.UpsertSearchAttributes({{"stage", "children"}});
+  std::string log = ctx.Patched("greeting-v2") ? "patched;" : "unpatched;";
+  ChildWorkflowOptions square;
+  square.id = "family-square";
+  log += std::to_string(co_await ctx.ExecuteChildWorkflow<int>("golden_square", square, 6)) + ";";
+  ChildWorkflowOptions negative;
+  negative.id = "family-negative";
+  ChildWorkflowOptions taken;
+  taken.id = "family-taken";  // a client started this one already
+  for (const ChildWorkflowOptions* o : {&negative, &taken}) {
+    bool failed = false;
+    try {
+      co_await ctx.ExecuteChildWorkflow<int>("golden_square", *o, -1);
+    } catch (const ChildWorkflowFailure&) {
+      failed = true;
+    }
+    log += failed ? "child failed;" : "child ok;";
+  }
+  co_await ctx.SignalExternalWorkflow("family-listener", "", "news", std::string("hello"));
+  bool unreachable = false;
+  try {
+    co_await ctx.SignalExternalWorkflow("family-nobody", "", "news", std::string("?"));
+  } catch (const ApplicationError&) {
+    unreachable = true;
+  }
+  log += unreachable ? "nobody home;" : "delivered;";
+  ChildWorkflowOptions forever;
+  forever.id = "family-forever";
+  auto child = ctx.ExecuteChildWorkflow<void>("golden_forever", forever);
+  auto timeout = ctx.Sleep(1h);
+  co_await WhenAny(child, timeout);  // the timer wins: the child is asked to cancel
+  try {
+    co_await child;
+  } catch (const ChildWorkflowFailure&) {
+    log += "child canceled;";
+  }
+  ctx.Logger().info("family: {}", log);
+  ctx.ContinueAsNew(generation + 1);
+}
+
 void RegisterGoldenWorkflows(Registry& r) {
   r.RegisterWorkflow("order", Order)
       .RegisterWorkflow("retry", Retry)
       .RegisterWorkflow("side_effect_wait_until", SideEffectWaitUntil)
-      .RegisterWorkflow("cancellable", Cancellable);
+      .RegisterWorkflow("cancellable", Cancellable)
+      .RegisterWorkflow("family", Family)
+      .RegisterWorkflow("golden_square", GoldenSquare)
+      .RegisterWorkflow("golden_forever", GoldenForever)
+      .RegisterWorkflow("golden_listener", GoldenListener);
   r.RegisterActivity("quote", [](std::string item) { return static_cast<int>(item.size()) * 100; })
       .RegisterActivity("ship",
                         [](std::string item, std::string decision) {

@@ -11,7 +11,10 @@ namespace keel::golden {
 // Workflow types: "order" (activities, a timer, a signal racing a timer), "retry" (an
 // activity retried after failures, then a non-retryable failure caught by the workflow),
 // "side_effect_wait_until" (SideEffect, WaitUntil with and without a timeout, a signal
-// handler) and "cancellable" (an activity, then a long sleep cancelled by a client).
+// handler), "cancellable" (an activity, then a long sleep cancelled by a client) and
+// "family" (child workflows that complete, fail, cannot start and are cancelled, signals
+// to other workflows, a patch marker, search attributes, then continue-as-new; with its
+// helpers "golden_square", "golden_forever" and "golden_listener").
 void RegisterGoldenWorkflows(Registry& registry);
 
 // The side effect of "side_effect_wait_until" returns the number of times it has run
