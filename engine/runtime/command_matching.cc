@@ -48,7 +48,9 @@ bool CommandMatchesEvent(const v1::Command& c, const v1::HistoryEvent& e) {
     case v1::Command::kStartChildWorkflowExecution:
       return e.has_start_child_workflow_execution_initiated() &&
              e.start_child_workflow_execution_initiated().workflow_id() ==
-                 c.start_child_workflow_execution().workflow_id();
+                 c.start_child_workflow_execution().workflow_id() &&
+             e.start_child_workflow_execution_initiated().workflow_type() ==
+                 c.start_child_workflow_execution().workflow_type();
     case v1::Command::kSignalExternalWorkflowExecution:
       return e.has_signal_external_workflow_execution_initiated() &&
              e.signal_external_workflow_execution_initiated().workflow_execution().workflow_id() ==

@@ -38,7 +38,10 @@ RunDriver::~RunDriver() {
   scheduler_.Clear();
 }
 
-uint64_t RunDriver::NextRandom() { return SplitMix64(random_state_); }
+uint64_t RunDriver::NextRandom() {
+  RejectInQuery("Random");
+  return SplitMix64(random_state_);
+}
 
 // ---- events ----
 
@@ -359,17 +362,24 @@ Result<Payloads> RunDriver::Query(const std::string& name, const Payloads& args)
     return InvalidArgument("workflow '" + info_.workflow_type + "' has no query '" + name + "' (registered: " +
                            (known.empty() ? "none" : known) + ")");
   }
-  const size_t commands_before = commands_.size();
+  running_query_ = &name;
+  struct Reset {
+    const std::string*& p;
+    ~Reset() { p = nullptr; }
+  } reset{running_query_};
   try {
-    Payloads result = it->second(args);
-    if (commands_.size() != commands_before) {
-      commands_.resize(commands_before);
-      return FailedPrecondition("query handler '" + name + "' started an operation; query handlers must only read state");
-    }
-    return result;
+    return it->second(args);
+  } catch (const QueryOperationRejected& e) {
+    return FailedPrecondition(e.what());
   } catch (const std::exception& e) {
     return Status(StatusCode::kUnknown, "query handler '" + name + "' threw " + ExceptionTypeName(e) + ": " + e.what());
   }
+}
+
+void RunDriver::RejectInQuery(const char* operation) const {
+  if (running_query_ == nullptr) return;
+  throw QueryOperationRejected("query handler '" + *running_query_ + "' started an operation (" + operation +
+                               "); query handlers must only read state");
 }
 
 // ---- commands and bookkeeping ----

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ class TimerMachine;
 class SignalWaitMachine;
 class ChildWorkflowMachine;
 class ExternalRequestMachine;
+
+// Thrown by an operation started from a query handler; RunDriver::Query answers it with
+// kFailedPrecondition.
+struct QueryOperationRejected : std::logic_error {
+  using std::logic_error::logic_error;
+};
 
 class RunDriver {
  public:
@@ -127,6 +134,9 @@ class RunDriver {
   void FinishIfDone();
   void CancelEverything();
   void DeliverSignal(const std::string& name, const Payloads& input);
+  // Query handlers only read state: an operation started from one would change the run
+  // (sequence numbers, waiters, random state) in a way a replay never sees.
+  void RejectInQuery(const char* operation) const;
   // Keeps `state` for Abandon() on destruction and, unless detached, for cancellation.
   void Track(std::shared_ptr<FutureStateBase> state, bool detached);
 
@@ -150,6 +160,7 @@ class RunDriver {
   int64_t divergence_event_id_ = 0;
   bool cancel_requested_ = false;
   uint64_t random_state_ = 0;
+  const std::string* running_query_ = nullptr;  // set while a query handler runs
 
   int64_t activity_seq_ = 0;
   int64_t timer_seq_ = 0;

@@ -33,6 +33,7 @@ void CancelThrough(FutureStateBase& state, const std::shared_ptr<M>& machine) {
 
 void RunDriver::StartActivity(const std::string& type, const ActivityOptions& o, Payloads input,
                               std::shared_ptr<PayloadSink> sink, bool detached) {
+  RejectInQuery("ExecuteActivity");
   std::string id = o.activity_id.empty() ? std::to_string(++activity_seq_) : o.activity_id;
   if (cancel_requested_ && !detached) {
     sink->SetError(std::make_exception_ptr(ActivityFailure(type, id, RetryState::kCancelRequested,
@@ -68,6 +69,7 @@ void RunDriver::StartActivity(const std::string& type, const ActivityOptions& o,
 }
 
 std::shared_ptr<FutureState<void>> RunDriver::StartTimer(Duration d, bool detached) {
+  RejectInQuery("Sleep");
   auto future = std::make_shared<FutureState<void>>(&scheduler_);
   if (cancel_requested_ && !detached) {
     future->Reject(WorkflowCanceled());
@@ -95,6 +97,7 @@ std::shared_ptr<FutureState<void>> RunDriver::StartTimer(Duration d, bool detach
 
 void RunDriver::StartChild(const std::string& type, const ChildWorkflowOptions& o, Payloads input,
                            std::shared_ptr<PayloadSink> sink, bool detached) {
+  RejectInQuery("ExecuteChildWorkflow");
   ++child_seq_;
   std::string id = o.id.empty() ? info_.workflow_id + "/" + info_.run_id.substr(0, 8) + "/" + type + "-" +
                                       std::to_string(child_seq_)
@@ -123,6 +126,7 @@ void RunDriver::StartChild(const std::string& type, const ChildWorkflowOptions& 
 std::shared_ptr<FutureState<void>> RunDriver::SignalExternal(const std::string& workflow_id,
                                                              const std::string& run_id, const std::string& name,
                                                              Payloads input, bool detached) {
+  RejectInQuery("SignalExternalWorkflow");
   auto future = std::make_shared<FutureState<void>>(&scheduler_);
   if (cancel_requested_ && !detached) {
     future->Reject(WorkflowCanceled());
@@ -144,6 +148,7 @@ std::shared_ptr<FutureState<void>> RunDriver::SignalExternal(const std::string& 
 std::shared_ptr<FutureState<void>> RunDriver::RequestCancelExternal(const std::string& workflow_id,
                                                                     const std::string& run_id, bool child_only,
                                                                     bool detached) {
+  RejectInQuery("RequestCancelExternalWorkflow");
   auto future = std::make_shared<FutureState<void>>(&scheduler_);
   if (cancel_requested_ && !detached) {
     future->Reject(WorkflowCanceled());
@@ -162,6 +167,7 @@ std::shared_ptr<FutureState<void>> RunDriver::RequestCancelExternal(const std::s
 }
 
 void RunDriver::WaitSignal(const std::string& name, std::shared_ptr<PayloadSink> sink, bool detached) {
+  RejectInQuery("WaitSignal");
   auto& buffer = signal_buffer_[name];
   if (!buffer.empty()) {
     Payloads input = std::move(buffer.front());
@@ -185,6 +191,7 @@ void RunDriver::RemoveSignalWaiter(const std::string& name, const SignalWaitMach
 }
 
 void RunDriver::OnSignal(const std::string& name, std::function<void(const Payloads&)> handler) {
+  RejectInQuery("OnSignal");
   signal_handlers_[name] = handler;
   auto& buffer = signal_buffer_[name];
   while (!buffer.empty()) {
@@ -195,6 +202,7 @@ void RunDriver::OnSignal(const std::string& name, std::function<void(const Paylo
 }
 
 void RunDriver::OnQuery(const std::string& name, std::function<Payloads(const Payloads&)> handler) {
+  RejectInQuery("OnQuery");
   query_handlers_[name] = std::move(handler);
 }
 
@@ -219,6 +227,7 @@ void RunDriver::DeliverSignal(const std::string& name, const Payloads& input) {
 
 std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> condition,
                                                         std::optional<Duration> timeout, bool detached) {
+  RejectInQuery("WaitUntil");
   auto result = std::make_shared<FutureState<bool>>(&scheduler_);
   if (condition()) {
     result->Resolve(true);
@@ -249,6 +258,7 @@ std::shared_ptr<FutureState<bool>> RunDriver::WaitUntil(std::function<bool()> co
 }
 
 Payloads RunDriver::SideEffect(const std::function<Payloads()>& fn) {
+  RejectInQuery("SideEffect");
   int64_t seq = ++side_effect_seq_;
   Payloads value;
   if (task_recorded_) {
@@ -268,6 +278,7 @@ Payloads RunDriver::SideEffect(const std::function<Payloads()>& fn) {
 bool RunDriver::Patched(const std::string& change_id, bool deprecated) {
   auto known = patches_.find(change_id);
   if (known != patches_.end()) return known->second;
+  RejectInQuery("Patched");
   // Live, the new code runs. Replaying, the history decides: a run recorded before the
   // patch has no marker for it in this task.
   bool patched = !task_recorded_ || recorded_patches_.count(change_id) > 0;
@@ -277,6 +288,7 @@ bool RunDriver::Patched(const std::string& change_id, bool deprecated) {
 }
 
 void RunDriver::UpsertSearchAttributes(const std::map<std::string, nlohmann::json>& attributes) {
+  RejectInQuery("UpsertSearchAttributes");
   v1::Command c;
   auto* a = c.mutable_upsert_workflow_search_attributes();
   for (const auto& [name, value] : attributes) (*a->mutable_search_attributes())[name] = ToProto(JsonPayload(value));

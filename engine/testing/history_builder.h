@@ -11,6 +11,21 @@
 //       .WorkflowTask()                // 8-10
 //       .Completed({ToPayload("hi ann")})                // 11
 //       .Build();
+//
+// Children and external requests are named by the child's workflow id (resp. the target
+// workflow id): later events find the initiated event of the most recent
+// ChildWorkflowInitiated / SignalExternalInitiated / RequestCancelExternalInitiated for it.
+//
+//   HistoryBuilder("parent")
+//       .Started()                                        // 1
+//       .WorkflowTask()                                   // 2-4
+//       .ChildWorkflowInitiated("square", "kid", {ToPayload(6)})  // 5
+//       .ChildWorkflowStarted("kid", "run-7")             // 6  (initiated_event_id 5)
+//       .ChildWorkflowCompleted("kid", {ToPayload(36)})   // 7
+//       .WorkflowTask()                                   // 8-10
+//       .SignalExternalInitiated("other", "news", {})     // 11
+//       .ExternalSignaled("other")                        // 12 (initiated_event_id 11)
+//       .Build();
 #pragma once
 
 #include <map>
@@ -47,13 +62,47 @@ class HistoryBuilder {
   HistoryBuilder& TimerFired(const std::string& timer_id);
   HistoryBuilder& TimerCanceled(const std::string& timer_id);
 
+  // Child workflows (parent close policy terminate, the parent's namespace and task queue).
+  HistoryBuilder& ChildWorkflowInitiated(const std::string& workflow_type,
+                                         const std::string& child_workflow_id,
+                                         const Payloads& input = {});
+  HistoryBuilder& ChildWorkflowStarted(const std::string& child_workflow_id,
+                                       const std::string& run_id);
+  HistoryBuilder& ChildWorkflowCompleted(const std::string& child_workflow_id,
+                                         const Payloads& result = {});
+  HistoryBuilder& ChildWorkflowFailed(const std::string& child_workflow_id,
+                                      const std::string& error_type, const std::string& message);
+  HistoryBuilder& ChildWorkflowCanceled(const std::string& child_workflow_id,
+                                        const Payloads& details = {});
+  HistoryBuilder& ChildWorkflowTimedOut(const std::string& child_workflow_id);
+  HistoryBuilder& ChildWorkflowTerminated(const std::string& child_workflow_id);
+  HistoryBuilder& StartChildWorkflowFailed(const std::string& child_workflow_id,
+                                           const std::string& cause = "WORKFLOW_ALREADY_EXISTS");
+
+  // Signals and cancel requests to other workflows (their current run: run id empty).
+  HistoryBuilder& SignalExternalInitiated(const std::string& target_workflow_id,
+                                          const std::string& signal, const Payloads& input = {});
+  HistoryBuilder& ExternalSignaled(const std::string& target_workflow_id);
+  HistoryBuilder& SignalExternalFailed(const std::string& target_workflow_id,
+                                       const std::string& cause);
+  HistoryBuilder& RequestCancelExternalInitiated(const std::string& target_workflow_id,
+                                                 bool child_workflow_only = false);
+  HistoryBuilder& ExternalCancelRequested(const std::string& target_workflow_id);
+  HistoryBuilder& RequestCancelExternalFailed(const std::string& target_workflow_id,
+                                              const std::string& cause);
+
   HistoryBuilder& Signaled(const std::string& name, const Payloads& input = {});
   HistoryBuilder& CancelRequested();
   HistoryBuilder& SideEffectMarker(int64_t seq, const Payload& value);
+  // The marker ctx.Patched (deprecated = false) or ctx.DeprecatePatch records.
+  HistoryBuilder& PatchMarker(const std::string& change_id, bool deprecated = false);
+  HistoryBuilder& UpsertSearchAttributes(const std::map<std::string, nlohmann::json>& attributes);
 
   HistoryBuilder& Completed(const Payloads& result = {});
   HistoryBuilder& Failed(const std::string& error_type, const std::string& message);
   HistoryBuilder& Canceled();
+  // Continue-as-new with the same workflow type and task queue, no timeouts.
+  HistoryBuilder& ContinuedAsNew(const std::string& new_run_id, const Payloads& input = {});
 
   // Later events get later times.
   HistoryBuilder& AdvanceTime(Duration d);
@@ -64,6 +113,16 @@ class HistoryBuilder {
  private:
   v1::HistoryEvent* Add();
   int64_t ScheduledId(const std::string& activity_id) const;
+  struct Child {
+    int64_t initiated_event_id = 0;
+    std::string workflow_type;
+    std::string run_id;  // set by ChildWorkflowStarted
+  };
+  Child& ChildOf(const std::string& child_workflow_id);
+  int64_t ExternalOf(const std::string& target_workflow_id) const;
+  // Fills the fields every child close event has.
+  template <typename A>
+  void FillChildClose(A* a, const std::string& child_workflow_id);
 
   v1::History proto_;
   Time now_;
@@ -73,6 +132,8 @@ class HistoryBuilder {
   int activity_seq_ = 0;
   std::map<std::string, int64_t> activities_;   // activity id -> scheduled event id
   std::map<std::string, int64_t> timers_;       // timer id -> started event id
+  std::map<std::string, Child> children_;       // child workflow id -> its latest start
+  std::map<std::string, int64_t> externals_;    // target workflow id -> latest initiated event id
 };
 
 }  // namespace keel::testing

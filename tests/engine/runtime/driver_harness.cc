@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "engine/history/convert.h"
 #include "engine/history/event_util.h"
 #include "engine/runtime/run_driver.h"
@@ -76,6 +78,14 @@ std::string Describe(const v1::Command& c) {
       return s + " " + c.cancel_timer().timer_id();
     case v1::Command::kRecordMarker: {
       const auto& d = c.record_marker().details();
+      if (c.record_marker().marker_name() == "Version") {
+        std::string id = d.count("patch_id") && d.at("patch_id").payloads_size() > 0
+                             ? FromPayload<std::string>(FromProto(d.at("patch_id").payloads(0)))
+                             : "?";
+        bool deprecated = d.count("deprecated") && d.at("deprecated").payloads_size() > 0 &&
+                          FromPayload<bool>(FromProto(d.at("deprecated").payloads(0)));
+        return s + " Version(" + id + (deprecated ? ", deprecated)" : ")");
+      }
       std::string id =
           d.count("id") && d.at("id").payloads_size() > 0 ? d.at("id").payloads(0).data() : "?";
       std::string data = d.count("data") && d.at("data").payloads_size() > 0
@@ -85,6 +95,32 @@ std::string Describe(const v1::Command& c) {
     }
     case v1::Command::kCompleteWorkflowExecution:
       return s + " " + ResultJson(c);
+    case v1::Command::kStartChildWorkflowExecution:
+      return s + " " + c.start_child_workflow_execution().workflow_type() + "#" +
+             c.start_child_workflow_execution().workflow_id();
+    case v1::Command::kSignalExternalWorkflowExecution:
+      return s + " " + c.signal_external_workflow_execution().execution().workflow_id() + ":" +
+             c.signal_external_workflow_execution().signal_name();
+    case v1::Command::kRequestCancelExternalWorkflowExecution:
+      return s + " " + c.request_cancel_external_workflow_execution().execution().workflow_id() +
+             (c.request_cancel_external_workflow_execution().child_workflow_only() ? " (child)" : "");
+    case v1::Command::kContinueAsNewWorkflowExecution: {
+      std::string out = s;
+      for (const auto& p : c.continue_as_new_workflow_execution().input().payloads()) {
+        out += " " + p.data();
+      }
+      return out;
+    }
+    case v1::Command::kUpsertWorkflowSearchAttributes: {
+      std::string out = s;
+      // A protobuf map iterates in no fixed order: sort by name.
+      std::map<std::string, std::string> attributes;
+      for (const auto& [k, v] : c.upsert_workflow_search_attributes().search_attributes()) {
+        attributes[k] = v.data();
+      }
+      for (const auto& [k, v] : attributes) out += " " + k + "=" + v;
+      return out;
+    }
     case v1::Command::kFailWorkflowExecution: {
       const auto& f = c.fail_workflow_execution().failure();
       return s + " " + f.application_failure_info().type() + ": " + f.message();

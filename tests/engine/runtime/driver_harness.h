@@ -45,8 +45,13 @@ DriveResult DriveAll(const Registry& registry, const History& h);
 DriveResult DriveInBatches(const Registry& registry, const History& h);
 
 // "ScheduleActivityTask work#1", "RequestCancelActivityTask @5", "StartTimer 1",
-// "CancelTimer 1", "RecordMarker SideEffect#1=42", "CompleteWorkflowExecution \"ok\"",
-// "FailWorkflowExecution Type: message", "CancelWorkflowExecution".
+// "CancelTimer 1", "RecordMarker SideEffect#1=42", "RecordMarker Version(change)",
+// "RecordMarker Version(change, deprecated)", "StartChildWorkflowExecution type#child-id",
+// "SignalExternalWorkflowExecution target:signal", "RequestCancelExternalWorkflowExecution
+// target" (+ " (child)" when child_workflow_only), "ContinueAsNewWorkflowExecution 1 \"x\""
+// (the input payloads' JSON), "UpsertWorkflowSearchAttributes a=1 b=\"x\"" (by name),
+// "CompleteWorkflowExecution \"ok\"", "FailWorkflowExecution Type: message",
+// "CancelWorkflowExecution".
 std::string Describe(const v1::Command& command);
 std::vector<std::string> Describe(const std::vector<v1::Command>& commands);
 

@@ -6,6 +6,11 @@
 // signal "end" arrives. Each row's history ends with a WorkflowTaskStarted: that task runs
 // live and its commands are compared. Every row runs twice: all events at once (a fresh
 // worker replaying) and batch by batch (a worker with the run cached).
+//
+// Rows named Wait... run "activity_wait_probe", the same race with
+// ActivityCancellation::kWaitCancellationCompleted: there Cancel() leaves the future
+// pending until the activity's outcome, which the probe then awaits and reports after
+// "then".
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -59,15 +64,44 @@ Task<std::string> ActivityProbe(WorkflowContext& ctx, bool cancel_at_once) {
   co_return out;
 }
 
-enum class Kind { kCompleted, kFailed, kTimedOut, kCanceled };
+// The same in wait-for-cancellation mode; a future still pending after the race is
+// awaited and its outcome reported after "then".
+Task<std::string> ActivityWaitProbe(WorkflowContext& ctx, bool cancel_at_once) {
+  ActivityOptions options = Opts();
+  options.cancellation = ActivityCancellation::kWaitCancellationCompleted;
+  auto work = ctx.ExecuteActivity<std::string>("work", options);
+  if (cancel_at_once) work.Cancel();
+  std::string out;
+  try {
+    auto first = co_await WhenAny(work, ctx.WaitSignal("cancel"));
+    out = first.index() == 0 ? "work won" : "cancel won";
+  } catch (const ActivityFailure&) {
+    out = "work failed";
+  }
+  out += "; work " + Outcome(*work.state());
+  if (!work.IsReady()) {
+    try {
+      co_await work;
+    } catch (const ActivityFailure&) {
+    }
+    out += "; then " + Outcome(*work.state());
+  }
+  co_await ctx.WaitSignal("end");
+  co_return out;
+}
 
-// Canned histories of the probe, in the order the engine writes them. Event ids:
+enum class Kind { kCompleted, kFailed, kTimedOut, kCanceled };
+enum class Mode { kTryCancel, kWaitCancellationCompleted };
+
+// Canned histories of the probe (or, with Mode::kWaitCancellationCompleted, of the wait
+// probe), in the order the engine writes them. Event ids:
 //   1 WorkflowExecutionStarted(cancel_at_once)
 //   2-4 WorkflowTask (after Task())
 //   5 ActivityTaskScheduled work#1 (after Scheduled())
 class Probe {
  public:
-  explicit Probe(bool cancel_at_once = false) : b_("activity_probe") {
+  explicit Probe(bool cancel_at_once = false, Mode mode = Mode::kTryCancel)
+      : b_(mode == Mode::kTryCancel ? "activity_probe" : "activity_wait_probe") {
     b_.Started({ToPayload(cancel_at_once)});
   }
   Probe& Task() {
@@ -454,13 +488,99 @@ const std::vector<Row>& Rows() {
        StatusCode::kNondeterminism,
        5,
        "ScheduleActivityTask(type 'work', id '1')"},
+      // ---- wait-for-cancellation mode (activity_wait_probe) ----
+      {"WaitCreatedCancel",
+       "wait mode: Created | Cancel() -> Done: no ScheduleActivityTask, the future fails at once",
+       [] { return Probe(/*cancel_at_once=*/true, Mode::kWaitCancellationCompleted).Signal("end").Live(); },
+       {Done("work failed; work canceled")}},
+      {"WaitScheduledCompleted",
+       "wait mode: Created | ActivityTaskScheduled; Scheduled | Completed -> Done: future <- result (no cancel, as in try-cancel mode)",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Outcome(Kind::kCompleted).Signal("end").Live(); },
+       {Done("work won; work ok v")}},
+      {"WaitScheduledCancel",
+       "wait mode: Scheduled | Cancel() -> CancelCommanded: RequestCancelActivityTask; the future stays pending",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Signal("end").Live(); },
+       {"RequestCancelActivityTask @5"}},
+      {"WaitStartedCancel",
+       "wait mode: Scheduled | ActivityTaskStarted; Started | Cancel() -> CancelCommanded: RequestCancelActivityTask; the future stays pending",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Started().Signal("cancel").Live(); },
+       {"RequestCancelActivityTask @5"}},
+      {"WaitCancelCommandedCancelRequested",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | ActivityTaskCancelRequested (recorded) -> CancelRecorded (still pending)",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Signal("end").Live(); },
+       {}},
+      {"WaitCancelCommandedStarted",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | ActivityTaskStarted -> CancelCommanded (the cancel command stays)",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Started().Live(); },
+       {"RequestCancelActivityTask @5"}},
+      {"WaitCancelCommandedCompleted",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | Completed -> Done: the unsent cancel is withdrawn, future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Outcome(Kind::kCompleted).Signal("end").Live(); },
+       {Done("cancel won; work ok v")}},
+      {"WaitCancelCommandedFailed",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | Failed -> Done: the unsent cancel is withdrawn, future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Outcome(Kind::kFailed).Signal("end").Live(); },
+       {Done("cancel won; work failed Boom")}},
+      {"WaitCancelCommandedTimedOut",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | TimedOut -> Done: the unsent cancel is withdrawn, future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Outcome(Kind::kTimedOut).Signal("end").Live(); },
+       {Done("cancel won; work timed out")}},
+      {"WaitCancelCommandedCanceled",
+       "wait mode: Scheduled | Cancel(); CancelCommanded | Canceled -> Done: the unsent cancel is withdrawn, future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Outcome(Kind::kCanceled).Signal("end").Live(); },
+       {Done("cancel won; work canceled")}},
+      {"WaitCancelCommandedCompletedThenReplayed",
+       "wait mode: CancelCommanded | Completed, then the next task records no ActivityTaskCancelRequested",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Outcome(Kind::kCompleted).Task().Signal("end").Live(); },
+       {Done("cancel won; work ok v")}},
+      {"WaitCancelRecordedStarted",
+       "wait mode: CancelRecorded | ActivityTaskStarted -> CancelRecorded (still pending)",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Started().Signal("end").Live(); },
+       {}},
+      {"WaitCancelRecordedCompleted",
+       "wait mode: CancelCommanded | ActivityTaskCancelRequested; CancelRecorded | Completed -> Done: future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Outcome(Kind::kCompleted).Signal("end").Live(); },
+       {Done("cancel won; work pending; then ok v")}},
+      {"WaitCancelRecordedFailed",
+       "wait mode: CancelCommanded | ActivityTaskCancelRequested; CancelRecorded | Failed -> Done: future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Outcome(Kind::kFailed).Signal("end").Live(); },
+       {Done("cancel won; work pending; then failed Boom")}},
+      {"WaitCancelRecordedTimedOut",
+       "wait mode: CancelCommanded | ActivityTaskCancelRequested; CancelRecorded | TimedOut -> Done: future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Outcome(Kind::kTimedOut).Signal("end").Live(); },
+       {Done("cancel won; work pending; then timed out")}},
+      {"WaitCancelRecordedCanceled",
+       "wait mode: CancelCommanded | ActivityTaskCancelRequested; CancelRecorded | Canceled -> Done: future <- the outcome",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Outcome(Kind::kCanceled).Signal("end").Live(); },
+       {Done("cancel won; work pending; then canceled")}},
+      {"WaitCancelRecordedStartedCompleted",
+       "wait mode: CancelRecorded | ActivityTaskStarted; CancelRecorded | Completed -> Done: future <- the result",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Started().Task().Outcome(Kind::kCompleted).Signal("end").Live(); },
+       {Done("cancel won; work pending; then ok v")}},
+      {"WaitDoneAfterCancelCanceled",
+       "wait mode: any other pair: Done (cancel recorded, then canceled) | Canceled again",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Outcome(Kind::kCanceled).Outcome(Kind::kCanceled).Live(); },
+       {},
+       StatusCode::kNondeterminism,
+       12,
+       "ActivityTaskCanceled"},
+      {"WaitCancelRecordedCancelRequested",
+       "wait mode: any other pair: CancelRecorded | ActivityTaskCancelRequested (a second cancel without a Cancel())",
+       [] { return Probe(/*cancel_at_once=*/false, Mode::kWaitCancellationCompleted).Task().Scheduled().Signal("cancel").Task().CancelRequested().Task().CancelRequested().Live(); },
+       {},
+       StatusCode::kNondeterminism,
+       14,
+       "did not produce that command"},
   };
   return *rows;
 }
 
 class ActivityMachineTableTest : public ::testing::TestWithParam<Row> {
  protected:
-  ActivityMachineTableTest() { registry_.RegisterWorkflow("activity_probe", ActivityProbe); }
+  ActivityMachineTableTest() {
+    registry_.RegisterWorkflow("activity_probe", ActivityProbe)
+        .RegisterWorkflow("activity_wait_probe", ActivityWaitProbe);
+  }
   void Check(const DriveResult& got, const Row& row) {
     EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
     if (row.code == StatusCode::kOk) {
@@ -525,6 +645,36 @@ TEST(ActivityMachineTableTest, EveryListedEdgeHasARow) {
     bool found = false;
     for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
     EXPECT_TRUE(found) << "no row walks " << edge;
+  }
+}
+
+// The edges whose effect differs in wait-for-cancellation mode (and the ones around
+// them) are walked by a wait-mode row too.
+TEST(ActivityMachineTableTest, EveryWaitModeEdgeHasAWaitModeRow) {
+  const std::vector<std::string> edges = {
+      "Created | Cancel()",
+      "Scheduled | Cancel()",
+      "Started | Cancel()",
+      "CancelCommanded | ActivityTaskCancelRequested",
+      "CancelCommanded | ActivityTaskStarted",
+      "CancelCommanded | Completed",
+      "CancelCommanded | Failed",
+      "CancelCommanded | TimedOut",
+      "CancelCommanded | Canceled",
+      "CancelRecorded | ActivityTaskStarted",
+      "CancelRecorded | Completed",
+      "CancelRecorded | Failed",
+      "CancelRecorded | TimedOut",
+      "CancelRecorded | Canceled",
+      "any other pair",
+  };
+  for (const auto& edge : edges) {
+    bool found = false;
+    for (const auto& row : Rows()) {
+      const std::string e = row.edges;
+      found |= e.rfind("wait mode: ", 0) == 0 && e.find(edge) != std::string::npos;
+    }
+    EXPECT_TRUE(found) << "no wait-mode row walks " << edge;
   }
 }
 
