@@ -99,8 +99,24 @@ Result<Url> ParseHttpUrl(std::string_view text) {
   return url;
 }
 
+namespace {
+
+// "https:..." but not "/next?to=https://...": a scheme is letters, digits, + - . before ':'.
+bool HasScheme(std::string_view location) {
+  size_t colon = location.find(':');
+  if (colon == 0 || colon == std::string_view::npos ||
+      !std::isalpha(static_cast<unsigned char>(location[0]))) {
+    return false;
+  }
+  return std::all_of(location.begin(), location.begin() + colon, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+  });
+}
+
+}  // namespace
+
 Result<Url> ResolveLocation(const Url& base, std::string_view location) {
-  if (location.find("://") != std::string_view::npos) return ParseHttpUrl(location);
+  if (HasScheme(location)) return ParseHttpUrl(location);
   if (location.rfind("//", 0) == 0) return ParseHttpUrl(base.scheme + ":" + std::string(location));
   std::string origin = Url{base.scheme, base.host, base.port, ""}.ToString();
   if (!location.empty() && location.front() == '/')

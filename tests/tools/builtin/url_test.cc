@@ -36,6 +36,9 @@ TEST(UrlTest, ResolvesRedirectLocations) {
   EXPECT_EQ(ResolveLocation(base, "//cdn.example.com/a")->ToString(), "https://cdn.example.com/a");
   EXPECT_EQ(ResolveLocation(base, "/root")->ToString(), "https://example.com/root");
   EXPECT_EQ(ResolveLocation(base, "next")->ToString(), "https://example.com/docs/next");
+  EXPECT_EQ(ResolveLocation(base, "/login?next=https://evil.com/")->ToString(),
+            "https://example.com/login?next=https://evil.com/");
+  EXPECT_FALSE(ResolveLocation(base, "javascript:alert(1)").ok());
 }
 
 TEST(UrlTest, MatchesHostsPatternsAndPorts) {
