@@ -72,6 +72,9 @@ class Engine : public Frontend {
   // `fn` runs (on an engine thread, briefly) whenever the engine may have become
   // quiescent. One listener; nullptr removes it.
   virtual void SetActivityListener(std::function<void()> fn) = 0;
+  // Ends every poll and waiting request now (they return UNAVAILABLE) and refuses new
+  // ones, so a server can drain its calls before the engine is destroyed.
+  virtual void BeginShutdown() = 0;
 };
 
 }  // namespace keel

@@ -270,6 +270,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
       if (!WaitChanged(exec_id, version, deadline)) break;
     }
     Unwatch(exec_id);
+    if (closing_) return Unavailable("the engine is shutting down");
   }
   int64_t last = s.next_event_id() - 1;
   if (request.last_event_id() > 0) last = std::min(last, request.last_event_id());
@@ -321,6 +322,7 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
       }
       bool changed = closed_meanwhile || WaitChanged(exec_id, version, deadline);
       Unwatch(exec_id);
+      if (closing_) return Unavailable("the engine is shutting down");
       if (!changed) {
         v1::GetWorkflowExecutionResultResponse resp;
         resp.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);

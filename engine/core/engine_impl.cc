@@ -46,13 +46,19 @@ EngineImpl::EngineImpl(EngineOptions options, std::unique_ptr<store::Store> stor
 }
 
 EngineImpl::~EngineImpl() {
+  BeginShutdown();
+  timers_->Stop();
+}
+
+void EngineImpl::BeginShutdown() {
   closing_ = true;
   matcher_.Shutdown();
   {
     std::lock_guard<std::mutex> g(watch_mu_);
     for (auto& [id, w] : watches_) w.cv.notify_all();
   }
-  timers_->Stop();
+  std::lock_guard<std::mutex> g(queries_mu_);
+  for (auto& [id, q] : queries_) q->cv.notify_all();
 }
 
 Status EngineImpl::Recover() {

@@ -43,6 +43,7 @@ class EngineImpl final : public Engine {
   bool TimersIdle() override { return timers_->Idle(); }
   bool Quiescent() override;
   void SetActivityListener(std::function<void()> fn) override;
+  void BeginShutdown() override;
 
   // ---- Frontend: clients ----
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(

@@ -37,6 +37,7 @@ Result<v1::QueryWorkflowResponse> EngineImpl::QueryWorkflow(const v1::QueryWorkf
   std::unique_lock<std::mutex> lock(queries_mu_);
   clock_.WaitUntil(lock, q->cv, clock_.Now() + options_.poll_timeout, [&] { return q->done || closing_.load(); });
   queries_.erase(q->id);
+  if (!q->done && closing_) return Unavailable("the engine is shutting down");
   if (!q->done) {
     return DeadlineExceeded("no worker answered query '" + request.query_type() + "' in time: is a worker polling task queue '" +
                             q->task_queue + "'?");

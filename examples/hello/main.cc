@@ -1,7 +1,8 @@
 // hello: the smallest Keel program. Without arguments it runs workflow "hello" on an
 // embedded engine over a temporary database, sends the `proceed` signal itself, and
-// prints the result and the history as a timeline. `hello run --db PATH` does the same
-// on a database that survives, so it can be killed and run again to resume.
+// prints the result and the history as a timeline. `hello demo --db PATH` does the same
+// on a database that survives, so it can be killed and run again to resume. And like
+// every worker binary it has `worker`, `replay` and `run` (keel::cli::WorkerMain).
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <map>
 #include <string>
 
+#include "engine/cli/worker_main.h"
 #include "engine/client.h"
 #include "engine/engine.h"
 #include "engine/registry.h"
@@ -24,17 +26,21 @@ constexpr char kWorkflowId[] = "hello-demo";
 
 void Usage(std::FILE* out) {
   std::fprintf(out,
-               "usage: hello [run --db PATH] [--name NAME]\n"
+               "usage: hello [demo --db PATH] [--name NAME]\n"
+               "       hello worker|replay|run ...   (see hello worker --help)\n"
                "\n"
                "Runs workflow 'hello' on an embedded Keel engine and prints its result and\n"
                "history. The workflow runs three activities, sleeps 1 s, then waits up to 1 h\n"
                "for the 'proceed' signal, which this program sends itself.\n"
                "\n"
-               "  (no command)     use a temporary database, removed at exit\n"
-               "  run --db PATH    use PATH; run it again after a kill and the workflow resumes\n"
-               "                   where it stopped, without repeating a completed activity\n"
-               "  --name NAME      who to greet (default: ada lovelace)\n"
-               "  -h, --help       this text\n");
+               "  (no command)      use a temporary database, removed at exit\n"
+               "  demo --db PATH    use PATH; run it again after a kill and the workflow resumes\n"
+               "                    where it stopped, without repeating a completed activity\n"
+               "  --name NAME       who to greet (default: ada lovelace)\n"
+               "  worker            run hello's workflows and activities for keeld\n"
+               "  replay FILE       replay an exported hello history against this build\n"
+               "  run               engine + server + worker in one process\n"
+               "  -h, --help        this text\n");
 }
 
 int Fail(const std::string& message) {
@@ -46,6 +52,11 @@ int Fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the workflow's log lines
+  if (argc > 1 && keel::cli::IsWorkerMainCommand(argv[1])) {
+    keel::Registry registry;
+    hello::Register(registry, "");
+    return keel::cli::WorkerMain(argc, argv, registry);
+  }
   std::string db_path;
   std::string name = "ada lovelace";
   bool persistent = false;
@@ -54,7 +65,7 @@ int main(int argc, char** argv) {
     if (a == "-h" || a == "--help") {
       Usage(stdout);
       return 0;
-    } else if (a == "run") {
+    } else if (a == "demo") {
       persistent = true;
     } else if (a == "--db" && i + 1 < argc) {
       db_path = argv[++i];
@@ -65,7 +76,7 @@ int main(int argc, char** argv) {
       return Fail("unknown argument '" + a + "'");
     }
   }
-  if (persistent && db_path.empty()) return Fail("run needs --db PATH");
+  if (persistent && db_path.empty()) return Fail("demo needs --db PATH");
 
   std::string temp_dir;
   if (!persistent) {

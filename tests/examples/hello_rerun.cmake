@@ -1,9 +1,9 @@
-# Runs `hello run --db` twice on one database; the second run must resume the same run
+# Runs `hello demo --db` twice on one database; the second run must resume the same run
 # and no activity may run again.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 foreach(round 1 2)
-  execute_process(COMMAND ${HELLO} run --db ${WORK}/keel.db --name "grace hopper"
+  execute_process(COMMAND ${HELLO} demo --db ${WORK}/keel.db --name "grace hopper"
                   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "round ${round}: hello exited ${rc}\n${out}\n${err}")

@@ -1,0 +1,33 @@
+// GrpcFrontend: the Frontend of an engine running in keeld, over gRPC. A Client or a
+// Worker built on it behaves as on the embedded Engine. Long polls get a deadline longer
+// than the server's poll timeout; a lost connection surfaces as UNAVAILABLE (workers back
+// off and retry; gRPC reconnects by itself). The token is sent as bearer metadata and
+// never logged. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "engine/clock.h"
+#include "engine/frontend.h"
+#include "engine/status.h"
+
+namespace keel {
+
+struct ConnectOptions {
+  std::string address = "127.0.0.1:7070";
+  // Sent as "authorization: Bearer <token>" (keeld --tokens). Default: $KEEL_TOKEN.
+  std::string token;
+  // PEM file of the CA that signed keeld's certificate; empty = plaintext.
+  std::string tls_ca_file;
+  Duration call_timeout = std::chrono::seconds(30);  // ordinary calls
+  Duration poll_timeout = std::chrono::seconds(70);  // long polls (keeld's default poll timeout is 60 s)
+};
+
+
+// Creates the channel (it connects lazily, on the first call). Errors: a bad address or
+// an unreadable CA file.
+Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options);
+
+}  // namespace keel

@@ -1,0 +1,43 @@
+// Authentication and authorization for keeld. A tokens file maps bearer tokens to a
+// principal and its roles; each RPC needs one of a set of roles. Tokens are never logged
+// or echoed in errors: only principal names are. Immutable after Load; thread-safe.
+//
+// Tokens file: one `TOKEN PRINCIPAL ROLE[,ROLE...]` per line; `#` starts a comment.
+// Roles: admin (everything), client (start, signal, cancel, terminate, and reading),
+// worker (poll and respond, and reading), reviewer:<group> (reading; reviews later).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "engine/status.h"
+
+namespace keel::server {
+
+struct Principal {
+  std::string name;
+  std::set<std::string> roles;  // "admin", "client", "worker", "reviewer:<group>"
+};
+
+// What an RPC needs.
+enum class Access { kClient, kWorker, kRead };
+
+class TokenAuth {
+ public:
+  // No tokens file: authentication is off (keeld then listens on loopback only).
+  TokenAuth() = default;
+  static Result<TokenAuth> Load(const std::string& path);
+
+  bool enabled() const { return enabled_; }
+  // The principal for an "authorization" metadata value ("Bearer <token>"), or
+  // UNAUTHENTICATED / PERMISSION_DENIED naming what is missing (never the token).
+  Result<const Principal*> Check(std::string_view authorization, Access access, std::string_view method) const;
+
+ private:
+  bool enabled_ = false;
+  std::map<std::string, Principal, std::less<>> by_token_;
+};
+
+}  // namespace keel::server

@@ -1,0 +1,161 @@
+#include "engine/server/server.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/grpcpp.h>
+
+#include "engine/log.h"
+#include "engine/remote/grpc_status.h"
+#include "keel/v1/workflow_service.grpc.pb.h"
+
+namespace keel::server {
+
+namespace {
+
+std::string ReadFile(const std::string& path, Status* st) {
+  std::ifstream in(path);
+  if (!in) {
+    *st = FailedPrecondition("cannot read " + path);
+    return "";
+  }
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string HostOf(const std::string& host_port) {
+  if (!host_port.empty() && host_port.front() == '[') return host_port.substr(1, host_port.find(']') - 1);
+  auto colon = host_port.rfind(':');
+  if (colon == std::string::npos || std::count(host_port.begin(), host_port.end(), ':') > 1) return host_port;
+  return host_port.substr(0, colon);
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& host_port) {
+  std::string host = HostOf(host_port);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Every RPC: authorize, forward to the engine, map the status. Errors are logged at
+// debug level with the principal's name, never the token.
+class Server::Service final : public v1::WorkflowService::Service {
+ public:
+  Service(Engine& engine, const TokenAuth& auth) : engine_(engine), auth_(auth) {}
+
+#define KEEL_RPC(Name, AccessKind)                                                              \
+  grpc::Status Name(grpc::ServerContext* context, const v1::Name##Request* request,            \
+                    v1::Name##Response* response) override {                                    \
+    return Handle(context, Access::AccessKind, #Name, [&] { return engine_.Name(*request); }, response); \
+  }
+  KEEL_RPC(StartWorkflowExecution, kClient)
+  KEEL_RPC(SignalWorkflowExecution, kClient)
+  KEEL_RPC(SignalWithStartWorkflowExecution, kClient)
+  KEEL_RPC(RequestCancelWorkflowExecution, kClient)
+  KEEL_RPC(TerminateWorkflowExecution, kClient)
+  KEEL_RPC(DescribeWorkflowExecution, kRead)
+  KEEL_RPC(ListWorkflowExecutions, kRead)
+  KEEL_RPC(GetWorkflowExecutionHistory, kRead)
+  KEEL_RPC(GetWorkflowExecutionResult, kRead)
+  KEEL_RPC(QueryWorkflow, kRead)
+  KEEL_RPC(PollWorkflowTaskQueue, kWorker)
+  KEEL_RPC(RespondWorkflowTaskCompleted, kWorker)
+  KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
+  KEEL_RPC(RespondQueryTaskCompleted, kWorker)
+  KEEL_RPC(PollActivityTaskQueue, kWorker)
+  KEEL_RPC(RecordActivityTaskHeartbeat, kWorker)
+  KEEL_RPC(RespondActivityTaskCompleted, kWorker)
+  KEEL_RPC(RespondActivityTaskFailed, kWorker)
+  KEEL_RPC(RespondActivityTaskCanceled, kWorker)
+  KEEL_RPC(ShutdownWorker, kWorker)
+#undef KEEL_RPC
+
+ private:
+  template <typename Fn, typename Resp>
+  grpc::Status Handle(grpc::ServerContext* context, Access access, const char* method, Fn&& call, Resp* response) {
+    std::string_view authorization;
+    const auto& metadata = context->client_metadata();
+    if (auto it = metadata.find("authorization"); it != metadata.end()) {
+      authorization = std::string_view(it->second.data(), it->second.size());
+    }
+    auto principal = auth_.Check(authorization, access, method);
+    if (!principal.ok()) {
+      Log().warn("keeld: {} refused from {}: {}", method, context->peer(), principal.status().message());
+      return remote::ToGrpc(principal.status());
+    }
+    auto result = call();
+    if (!result.ok()) {
+      Log().debug("keeld: {} by {}: {}", method, (*principal)->name, result.status().ToString());
+      return remote::ToGrpc(result.status());
+    }
+    *response = std::move(result).value();
+    return grpc::Status::OK;
+  }
+
+  Engine& engine_;
+  const TokenAuth& auth_;
+};
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
+  std::unique_ptr<Server> server(new Server());
+  if (!options.tokens_file.empty()) {
+    KEEL_ASSIGN_OR_RETURN(server->auth_, TokenAuth::Load(options.tokens_file));
+  } else if (!IsLoopback(options.listen)) {
+    return FailedPrecondition("refusing to listen on " + options.listen +
+                              " without --tokens: anyone who can reach it could run and read workflows; "
+                              "give a tokens file or listen on a loopback address");
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_cert_file.empty()) {
+    Status st;
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({ReadFile(options.tls_key_file, &st), ReadFile(options.tls_cert_file, &st)});
+    KEEL_RETURN_IF_ERROR(st);
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  KEEL_ASSIGN_OR_RETURN(server->engine_, Engine::Open(options.engine));
+  server->service_ = std::make_unique<Service>(*server->engine_, server->auth_);
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, credentials, &port);
+  builder.RegisterService(server->service_.get());
+  // Payloads are limited to 2 MiB by the engine; a request carries a few of them.
+  builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
+  builder.SetMaxSendMessageSize(64 * 1024 * 1024);
+  server->grpc_ = builder.BuildAndStart();
+  if (!server->grpc_ || port == 0) {
+    return Unavailable("cannot listen on " + options.listen + " (address in use or not available)");
+  }
+  auto colon = options.listen.rfind(':');
+  server->address_ = options.listen.substr(0, colon) + ":" + std::to_string(port);
+  if (!server->auth_.enabled()) {
+    Log().warn("keeld: no --tokens file: authentication is off; listening on loopback only ({})", server->address_);
+  }
+  return server;
+}
+
+Server::~Server() { Shutdown(std::chrono::seconds(1)); }
+
+void Server::Shutdown(Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  // Polls and waiting requests return at once (UNAVAILABLE); other calls may finish.
+  if (engine_) engine_->BeginShutdown();
+  if (grpc_) {
+    grpc_->Shutdown(Clock::System().Now() + grace);
+    grpc_->Wait();
+  }
+  engine_.reset();
+}
+
+void Server::Wait() {
+  if (grpc_) grpc_->Wait();
+}
+
+}  // namespace keel::server

@@ -1,0 +1,111 @@
+// The engine served over gRPC on loopback (a real keeld Server in this process), used by a
+// remote Client and Worker through ConnectToServer: the same code as embedded.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "engine/client.h"
+#include "engine/grpc_frontend.h"
+#include "engine/server/server.h"
+#include "engine/worker.h"
+#include "tests/support/temp_dir.h"
+
+namespace keel {
+namespace {
+
+using namespace std::chrono_literals;
+
+Task<std::string> Greet(WorkflowContext& ctx, std::string name) {
+  ActivityOptions o;
+  o.start_to_close = 30s;
+  auto upper = co_await ctx.ExecuteActivity<std::string>("upper", o, name);
+  auto word = co_await ctx.WaitSignal<std::string>("word");
+  co_return word + ", " + upper;
+}
+
+class RemoteTest : public ::testing::Test {
+ protected:
+  void StartServer(const std::string& tokens_file = "") {
+    server::ServerOptions o;
+    o.engine.db_path = dir_.File("keel.db");
+    o.listen = "127.0.0.1:0";
+    o.tokens_file = tokens_file;
+    auto s = server::Server::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(s).value();
+  }
+  std::unique_ptr<Frontend> Connect(const std::string& token = "") {
+    ConnectOptions co;
+    co.address = server_->address();
+    co.token = token;
+    auto f = ConnectToServer(co);
+    EXPECT_TRUE(f.ok());
+    return std::move(f).value();
+  }
+
+  keel::testing::TempDir dir_;
+  std::unique_ptr<server::Server> server_;
+};
+
+TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
+  StartServer();
+  Registry r;
+  r.RegisterWorkflow("greet", Greet);
+  r.RegisterActivity("upper", [](std::string s) {
+    for (auto& c : s) c = static_cast<char>(toupper(c));
+    return s;
+  });
+  auto worker_frontend = Connect();
+  Worker worker(*worker_frontend, r);
+  worker.Start();
+  auto client_frontend = Connect();
+  Client client(*client_frontend);
+  client.StartWorkflow("greet", {.id = "g1"}, std::string("ada"));
+  client.SignalWorkflow("g1", "word", std::string("hello"));
+  EXPECT_EQ(client.GetResult<std::string>("g1"), "hello, ADA");
+  EXPECT_EQ(client.DescribeWorkflow("g1").status, WorkflowStatus::kCompleted);
+  EXPECT_GT(client.GetHistory("g1").size(), 10);
+  try {
+    client.StartWorkflow("greet", {.id = ""});
+    FAIL();
+  } catch (const ClientError& e) {
+    EXPECT_EQ(e.Code(), static_cast<int>(StatusCode::kInvalidArgument));
+  }
+  worker.Stop();
+}
+
+TEST_F(RemoteTest, TokensAreRequiredAndRolesChecked) {
+  std::string tokens = dir_.File("tokens");
+  std::ofstream(tokens) << "# token principal roles\n"
+                        << "client-token-0123456789 alice client\n"
+                        << "worker-token-0123456789 bot worker\n";
+  StartServer(tokens);
+  v1::ListWorkflowExecutionsRequest list;
+  EXPECT_EQ(Connect()->ListWorkflowExecutions(list).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(Connect("wrong-token-0123456789")->ListWorkflowExecutions(list).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(Connect("client-token-0123456789")->ListWorkflowExecutions(list).ok());
+  v1::PollActivityTaskQueueRequest poll;
+  poll.set_identity("x");
+  auto denied = Connect("client-token-0123456789")->PollActivityTaskQueue(poll);
+  EXPECT_EQ(denied.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(denied.status().message().find("alice"), std::string::npos);
+  EXPECT_EQ(denied.status().message().find("client-token"), std::string::npos);  // never the token
+  v1::StartWorkflowExecutionRequest start;
+  start.set_workflow_id("w");
+  start.set_workflow_type("t");
+  EXPECT_EQ(Connect("worker-token-0123456789")->StartWorkflowExecution(start).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(RemoteTest, RefusesAPublicAddressWithoutTokens) {
+  server::ServerOptions o;
+  o.engine.db_path = dir_.File("keel.db");
+  o.listen = "0.0.0.0:0";
+  auto s = server::Server::Start(o);
+  EXPECT_EQ(s.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.status().message().find("without --tokens"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keel
