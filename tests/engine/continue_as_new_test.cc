@@ -34,7 +34,9 @@ TEST(ContinueAsNewTest, ThreeGenerationsEachWithItsOwnHistory) {
     History h = env.client().GetHistory("m1", runs[i].run_id);
     const auto& started = h.event(0).workflow_execution_started();
     EXPECT_EQ(started.first_execution_run_id(), first.run_id);
-    if (i + 1 < runs.size()) EXPECT_EQ(started.continued_execution_run_id(), runs[i + 1].run_id);
+    if (i + 1 < runs.size()) {
+      EXPECT_EQ(started.continued_execution_run_id(), runs[i + 1].run_id);
+    }
     const auto& last = h.event(h.size() - 1);
     if (i > 0) {
       ASSERT_TRUE(last.has_workflow_execution_continued_as_new());
