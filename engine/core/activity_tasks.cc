@@ -203,6 +203,7 @@ Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token
 Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHeartbeat(
     const v1::RecordActivityTaskHeartbeatRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "heartbeat details"));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
@@ -231,6 +232,7 @@ Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHe
 Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTaskCompleted(
     const v1::RespondActivityTaskCompletedRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.result(), "activity result"));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
@@ -251,6 +253,8 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
 Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFailed(
     const v1::RespondActivityTaskFailedRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.last_heartbeat_details(), "heartbeat details"));
+  KEEL_RETURN_IF_ERROR(ValidateFailure(request.failure(), options_.max_payload_bytes, "failure"));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
@@ -268,6 +272,7 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
 Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskCanceled(
     const v1::RespondActivityTaskCanceledRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "cancel details"));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));

@@ -53,6 +53,16 @@ Status ValidateExecution(const std::string& ns, const v1::WorkflowExecution& ex)
   return ValidateName(ex.run_id(), "run_id", false);
 }
 
+// Page tokens are decimal ids that this file handed out; anything else is malformed.
+Result<int64_t> ParsePageToken(const std::string& token) {
+  int64_t value = 0;
+  if (token.empty() || token.size() > 18 || token.find_first_not_of("0123456789") != std::string::npos ||
+      (value = std::stoll(token)) <= 0) {
+    return InvalidArgument("malformed next_page_token");
+  }
+  return value;
+}
+
 }  // namespace
 
 Result<v1::SignalWorkflowExecutionResponse> EngineImpl::SignalWorkflowExecution(
@@ -60,6 +70,7 @@ Result<v1::SignalWorkflowExecutionResponse> EngineImpl::SignalWorkflowExecution(
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
   KEEL_RETURN_IF_ERROR(ValidateName(request.signal_name(), "signal_name"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.request_id(), "request_id", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.input(), "signal input"));
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
@@ -83,6 +94,9 @@ Result<v1::SignalWorkflowExecutionResponse> EngineImpl::SignalWorkflowExecution(
 Result<v1::RequestCancelWorkflowExecutionResponse> EngineImpl::RequestCancelWorkflowExecution(
     const v1::RequestCancelWorkflowExecutionRequest& request) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.request_id(), "request_id", false));
+  KEEL_RETURN_IF_ERROR(ValidateText(request.reason(), "reason"));
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
   if (!run->Running()) return NotRunning(run->state);
@@ -100,6 +114,8 @@ Result<v1::RequestCancelWorkflowExecutionResponse> EngineImpl::RequestCancelWork
 Result<v1::TerminateWorkflowExecutionResponse> EngineImpl::TerminateWorkflowExecution(
     const v1::TerminateWorkflowExecutionRequest& request) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(ValidateText(request.reason(), "reason"));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "terminate details"));
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
@@ -196,6 +212,8 @@ Result<v1::ListWorkflowExecutionsResponse> EngineImpl::ListWorkflowExecutions(
   f.workflow_type = request.workflow_type();
   f.workflow_id = request.workflow_id();
   f.status = request.status();
+  if (request.has_start_time_min()) KEEL_RETURN_IF_ERROR(ValidateTime(request.start_time_min(), "start_time_min"));
+  if (request.has_start_time_max()) KEEL_RETURN_IF_ERROR(ValidateTime(request.start_time_max(), "start_time_max"));
   if (request.has_start_time_min()) f.start_time_min_us = ToMicros(FromProtoTime(request.start_time_min()));
   if (request.has_start_time_max()) f.start_time_max_us = ToMicros(FromProtoTime(request.start_time_max()));
   f.limit = request.page_size() == 0 ? 100 : request.page_size();
@@ -209,11 +227,7 @@ Result<v1::ListWorkflowExecutionsResponse> EngineImpl::ListWorkflowExecutions(
   }
   std::sort(f.search_attributes.begin(), f.search_attributes.end());  // one statement per set
   if (!request.next_page_token().empty()) {
-    try {
-      f.before_exec_id = std::stoll(request.next_page_token());
-    } catch (...) {
-      return InvalidArgument("malformed next_page_token");
-    }
+    KEEL_ASSIGN_OR_RETURN(f.before_exec_id, ParsePageToken(request.next_page_token()));
   }
   KEEL_ASSIGN_OR_RETURN(auto rows, store_->ListExecutions(f));
   v1::ListWorkflowExecutionsResponse resp;
@@ -242,11 +256,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   }
   int64_t first = request.first_event_id() > 0 ? request.first_event_id() : 1;
   if (!request.next_page_token().empty()) {
-    try {
-      first = std::stoll(request.next_page_token());
-    } catch (...) {
-      return InvalidArgument("malformed next_page_token");
-    }
+    KEEL_ASSIGN_OR_RETURN(first, ParsePageToken(request.next_page_token()));
   }
   int64_t exec_id;
   v1::ExecutionState s;
@@ -276,7 +286,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   if (request.last_event_id() > 0) last = std::min(last, request.last_event_id());
   int64_t page = request.maximum_page_size() > 0 ? request.maximum_page_size() : 0;
   int64_t to = last;
-  if (page > 0) to = std::min(last, first + page - 1);
+  if (page > 0 && last - first >= page) to = first + page - 1;  // never first + page: it may overflow
   v1::GetWorkflowExecutionHistoryResponse resp;
   auto* h = resp.mutable_history();
   h->set_namespace_(s.namespace_());

@@ -14,11 +14,6 @@ namespace keel::core {
 
 namespace {
 
-Status CheckDuration(const google::protobuf::Duration& d, const char* what) {
-  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument(std::string(what) + " must not be negative");
-  return Status::Ok();
-}
-
 }  // namespace
 
 void EngineImpl::ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a) {
@@ -52,8 +47,9 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "activity input"));
         for (const auto* d : {&cmd.schedule_to_close_timeout(), &cmd.schedule_to_start_timeout(),
                               &cmd.start_to_close_timeout(), &cmd.heartbeat_timeout()}) {
-          KEEL_RETURN_IF_ERROR(CheckDuration(*d, "activity timeouts"));
+          KEEL_RETURN_IF_ERROR(ValidateDuration(*d, "activity timeouts"));
         }
+        KEEL_RETURN_IF_ERROR(ValidateRetryPolicy(cmd.retry_policy(), "activity retry_policy"));
         for (const auto& [id, existing] : m.state().activities()) {
           if (existing.activity_id() == cmd.activity_id()) {
             return InvalidArgument("activity id '" + cmd.activity_id() + "' is already in use by a pending activity");
@@ -138,7 +134,7 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
       case v1::Command::kStartTimer: {
         const auto& cmd = c.start_timer();
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.timer_id(), "timer_id"));
-        KEEL_RETURN_IF_ERROR(CheckDuration(cmd.start_to_fire_timeout(), "timer duration"));
+        KEEL_RETURN_IF_ERROR(ValidateDuration(cmd.start_to_fire_timeout(), "timer duration"));
         if (m.state().timers().count(cmd.timer_id())) {
           return InvalidArgument("timer id '" + cmd.timer_id() + "' is already in use by a pending timer");
         }
@@ -215,6 +211,8 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         break;
       }
       case v1::Command::kFailWorkflowExecution: {
+        KEEL_RETURN_IF_ERROR(ValidateFailure(c.fail_workflow_execution().failure(), options_.max_payload_bytes,
+                                             "workflow failure"));
         auto* a = m.Append()->mutable_workflow_execution_failed();
         *a->mutable_failure() = c.fail_workflow_execution().failure();
         a->set_retry_state(v1::RETRY_STATE_RETRY_POLICY_NOT_SET);
@@ -236,6 +234,8 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_type(), "continue-as-new workflow_type", false));
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "continue-as-new task_queue", false));
         KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "continue-as-new input"));
+        KEEL_RETURN_IF_ERROR(ValidateDuration(cmd.workflow_run_timeout(), "continue-as-new workflow_run_timeout"));
+        KEEL_RETURN_IF_ERROR(ValidateDuration(cmd.workflow_task_timeout(), "continue-as-new workflow_task_timeout"));
         const std::string new_run_id = random_.Uuid();
         auto* a = m.Append()->mutable_workflow_execution_continued_as_new();
         a->set_new_execution_run_id(new_run_id);

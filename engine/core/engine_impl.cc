@@ -3,6 +3,7 @@
 #include <iterator>
 #include <span>
 
+#include "engine/core/validation.h"
 #include "engine/history/convert.h"
 #include "engine/log.h"
 #include "engine/store/sqlite_store.h"
@@ -277,8 +278,9 @@ Result<v1::TaskToken> EngineImpl::ParseToken(const std::string& bytes,
                                              v1::TaskToken::Kind kind) const {
   v1::TaskToken t;
   if (bytes.empty() || !t.ParseFromString(bytes) || t.kind() != kind || t.run_id().empty()) {
-    return InvalidArgument(kind == v1::TaskToken::KIND_WORKFLOW ? "malformed workflow task token"
-                                                                : "malformed activity task token");
+    return InvalidArgument(kind == v1::TaskToken::KIND_WORKFLOW   ? "malformed workflow task token"
+                           : kind == v1::TaskToken::KIND_ACTIVITY ? "malformed activity task token"
+                                                                  : "malformed query task token");
   }
   return t;
 }
@@ -331,7 +333,8 @@ void EngineImpl::NotifyActivity() {
 
 Result<v1::ShutdownWorkerResponse> EngineImpl::ShutdownWorker(
     const v1::ShutdownWorkerRequest& request) {
-  if (request.identity().empty()) return InvalidArgument("identity is required");
+  KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
   matcher_.CancelPolls(request.identity());
   return v1::ShutdownWorkerResponse();
 }

@@ -11,6 +11,7 @@ Result<v1::QueryWorkflowResponse> EngineImpl::QueryWorkflow(const v1::QueryWorkf
   KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
   KEEL_RETURN_IF_ERROR(
       ValidateName(request.workflow_execution().workflow_id(), "workflow_id", request.workflow_execution().run_id().empty()));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.workflow_execution().run_id(), "run_id", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.query_type(), "query_type"));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.query_args(), "query arguments"));
   auto q = std::make_shared<PendingQuery>();
@@ -80,6 +81,8 @@ Result<v1::RespondQueryTaskCompletedResponse> EngineImpl::RespondQueryTaskComple
     const v1::RespondQueryTaskCompletedRequest& request) {
   KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_QUERY));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.query_result(), "query result"));
+  KEEL_RETURN_IF_ERROR(ValidateText(request.error_message(), "error_message"));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   std::lock_guard<std::mutex> g(queries_mu_);
   auto it = queries_.find(token.query_id());
   if (it == queries_.end() || it->second->done) {

@@ -15,20 +15,32 @@ bool ClosedUnsuccessfully(int status) {
          status == v1::WORKFLOW_EXECUTION_STATUS_TIMED_OUT;
 }
 
-Status ValidateStart(const v1::StartWorkflowExecutionRequest& r) {
+Status ValidateStart(const v1::StartWorkflowExecutionRequest& r, size_t max_payload_bytes) {
   KEEL_RETURN_IF_ERROR(ValidateName(r.namespace_(), "namespace", false));
   KEEL_RETURN_IF_ERROR(ValidateName(r.workflow_id(), "workflow_id"));
   KEEL_RETURN_IF_ERROR(ValidateName(r.workflow_type(), "workflow_type"));
   KEEL_RETURN_IF_ERROR(ValidateName(r.task_queue(), "task_queue", false));
   KEEL_RETURN_IF_ERROR(ValidateName(r.request_id(), "request_id", false));
-  for (const auto* d : {&r.workflow_execution_timeout(), &r.workflow_run_timeout(),
-                        &r.workflow_task_timeout()}) {
-    if (d->seconds() < 0 || d->nanos() < 0) return InvalidArgument("timeouts must not be negative");
-  }
+  KEEL_RETURN_IF_ERROR(ValidateName(r.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(ValidateDuration(r.workflow_execution_timeout(), "workflow_execution_timeout"));
+  KEEL_RETURN_IF_ERROR(ValidateDuration(r.workflow_run_timeout(), "workflow_run_timeout"));
+  KEEL_RETURN_IF_ERROR(ValidateDuration(r.workflow_task_timeout(), "workflow_task_timeout"));
   if (!v1::WorkflowIdReusePolicy_IsValid(r.workflow_id_reuse_policy())) {
-    return InvalidArgument("unknown workflow_id_reuse_policy");
+    return InvalidArgument("unknown workflow_id_reuse_policy " + std::to_string(r.workflow_id_reuse_policy()));
   }
-  return Status::Ok();
+  if (r.has_retry_policy()) KEEL_RETURN_IF_ERROR(ValidateRetryPolicy(r.retry_policy(), "retry_policy"));
+  size_t memo_bytes = 0;
+  for (const auto& [name, value] : r.memo()) {
+    KEEL_RETURN_IF_ERROR(ValidateName(name, "memo key"));
+    memo_bytes += name.size() + value.ByteSizeLong();
+  }
+  KEEL_RETURN_IF_ERROR(ValidateSize(memo_bytes, max_payload_bytes, "memo"));
+  size_t attribute_bytes = 0;
+  for (const auto& [name, value] : r.search_attributes()) {
+    KEEL_RETURN_IF_ERROR(ValidateName(name, "search attribute name"));
+    attribute_bytes += name.size() + value.ByteSizeLong();
+  }
+  return ValidateSize(attribute_bytes, max_payload_bytes, "search attributes");
 }
 
 }  // namespace
@@ -61,7 +73,7 @@ Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStart
 Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     const v1::StartWorkflowExecutionRequest& request,
     const v1::SignalWithStartWorkflowExecutionRequest* with_signal, const v1::ParentInfo* parent) {
-  KEEL_RETURN_IF_ERROR(ValidateStart(request));
+  KEEL_RETURN_IF_ERROR(ValidateStart(request, options_.max_payload_bytes));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.input(), "workflow input"));
   const std::string ns = Namespace(request.namespace_());
   std::lock_guard<std::mutex> id_lock(WorkflowIdLock(ns, request.workflow_id()));

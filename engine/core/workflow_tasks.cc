@@ -199,6 +199,8 @@ void EngineImpl::FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFa
 Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTaskCompleted(
     const v1::RespondWorkflowTaskCompletedRequest& request) {
   KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.binary_checksum(), "binary_checksum", false));
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());
@@ -308,6 +310,11 @@ Status EngineImpl::ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNew
 Result<v1::RespondWorkflowTaskFailedResponse> EngineImpl::RespondWorkflowTaskFailed(
     const v1::RespondWorkflowTaskFailedRequest& request) {
   KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
+  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  if (!v1::WorkflowTaskFailedCause_IsValid(request.cause())) {
+    return InvalidArgument("unknown workflow task failure cause " + std::to_string(request.cause()));
+  }
+  KEEL_RETURN_IF_ERROR(ValidateFailure(request.failure(), options_.max_payload_bytes, "failure"));
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());

@@ -1,0 +1,208 @@
+// Authentication and authorization of every WorkflowService RPC, table-driven over the
+// service: no token, a wrong token or a malformed authorization header → UNAUTHENTICATED;
+// a principal without the role the RPC's kind needs → PERMISSION_DENIED naming the
+// principal (never the token); the right role passes authentication. Nothing a refused
+// call sends is written.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <google/protobuf/descriptor.h>
+
+#include "tests/engine/server/server_fixture.h"
+
+namespace keel::testing {
+namespace {
+
+using server::Access;
+
+const std::string kAdmin = "admin-token-0123456789abcdef";
+const std::string kClient = "client-token-0123456789abcdef";
+const std::string kWorker = "worker-token-0123456789abcdef";
+const std::string kReviewer = "reviewer-token-0123456789abcdef";
+const std::string kAll[] = {kAdmin, kClient, kWorker, kReviewer};
+
+class AuthTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    std::string tokens = dir_.File("tokens");
+    std::ofstream(tokens) << "# token principal roles\n"
+                          << kAdmin << " root admin\n"
+                          << kClient << " alice client\n"
+                          << kWorker << " bot worker\n"
+                          << kReviewer << " carol reviewer:legal\n";
+    server::ServerOptions o;
+    o.tokens_file = tokens;
+    o.engine.poll_timeout = std::chrono::milliseconds(100);
+    StartServer(o);
+    // One running workflow, so that refused calls have something they could change.
+    v1::StartWorkflowExecutionRequest start;
+    start.set_workflow_id("w1");
+    start.set_workflow_type("t");
+    ASSERT_TRUE(Call(Rpc("StartWorkflowExecution"), start, kClient).ok());
+  }
+
+  // Tokens of principals that may not call an RPC of this kind (reading is open to every role).
+  static std::vector<std::pair<std::string, std::string>> Refused(Access access) {
+    switch (access) {
+      case Access::kClient: return {{kWorker, "bot"}, {kReviewer, "carol"}};
+      case Access::kWorker: return {{kClient, "alice"}, {kReviewer, "carol"}};
+      case Access::kRead: return {};
+    }
+    return {};
+  }
+  // Tokens that may.
+  static std::vector<std::string> Allowed(Access access) {
+    switch (access) {
+      case Access::kClient: return {kAdmin, kClient};
+      case Access::kWorker: return {kAdmin, kWorker};
+      case Access::kRead: return {kAdmin, kClient, kWorker, kReviewer};
+    }
+    return {};
+  }
+};
+
+void ExpectNoToken(const grpc::Status& st) {
+  for (const auto& token : kAll) {
+    EXPECT_EQ(st.error_message().find(token), std::string::npos) << "a token leaked: " << st.error_message();
+  }
+}
+
+TEST_F(AuthTest, TheTableCoversEveryRpcOfTheService) {
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("keel.v1.WorkflowService");
+  ASSERT_NE(service, nullptr);
+  std::set<std::string> in_service, in_table;
+  for (int i = 0; i < service->method_count(); ++i) in_service.insert(service->method(i)->name());
+  for (const auto& rpc : AllRpcs()) in_table.insert(rpc.name);
+  EXPECT_EQ(in_service, in_table);
+}
+
+TEST_F(AuthTest, EveryRpcRefusesCallsWithoutAValidToken) {
+  const std::string before = SnapshotDatabase(DbPath());
+  for (const auto& rpc : AllRpcs()) {
+    SCOPED_TRACE(rpc.name);
+    auto request = rpc.new_request();
+    struct Case {
+      const char* what;
+      std::vector<std::string> metadata;  // authorization values; empty = none
+      const char* message;
+    };
+    const Case cases[] = {
+        {"no token", {}, "missing"},
+        {"wrong token", {"Bearer wrong-token-0123456789abcdef"}, "unknown token"},
+        {"a token's prefix", {"Bearer " + kAdmin.substr(0, 20)}, "unknown token"},
+        {"not a bearer header", {"Basic " + kAdmin}, "Bearer <token>"},
+        {"lower-case scheme", {"bearer " + kAdmin}, "Bearer <token>"},
+        {"the token alone", {kAdmin}, "Bearer <token>"},
+    };
+    for (const auto& c : cases) {
+      SCOPED_TRACE(c.what);
+      auto context = Context();
+      for (const auto& m : c.metadata) context->AddMetadata("authorization", m);
+      grpc::Status st = rpc.call(*stub_, context.get(), *request);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+      EXPECT_NE(st.error_message().find(c.message), std::string::npos) << st.error_message();
+      ExpectNoToken(st);
+    }
+  }
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+}
+
+TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
+  // Requests that would change something if they were let through.
+  v1::StartWorkflowExecutionRequest start;
+  start.set_workflow_id("w2");
+  start.set_workflow_type("t");
+  v1::SignalWorkflowExecutionRequest signal;
+  signal.mutable_workflow_execution()->set_workflow_id("w1");
+  signal.set_signal_name("s");
+  v1::TerminateWorkflowExecutionRequest terminate;
+  terminate.mutable_workflow_execution()->set_workflow_id("w1");
+  v1::RequestCancelWorkflowExecutionRequest cancel;
+  cancel.mutable_workflow_execution()->set_workflow_id("w1");
+  const std::map<std::string, const google::protobuf::Message*> meaningful = {
+      {"StartWorkflowExecution", &start},
+      {"SignalWorkflowExecution", &signal},
+      {"TerminateWorkflowExecution", &terminate},
+      {"RequestCancelWorkflowExecution", &cancel},
+  };
+  const std::string before = SnapshotDatabase(DbPath());
+  int refusals = 0;
+  for (const auto& rpc : AllRpcs()) {
+    SCOPED_TRACE(rpc.name);
+    auto empty = rpc.new_request();
+    auto it = meaningful.find(rpc.name);
+    const google::protobuf::Message& request = it != meaningful.end() ? *it->second : *empty;
+    for (const auto& [token, principal] : Refused(rpc.access)) {
+      SCOPED_TRACE(principal);
+      grpc::Status st = Call(rpc, request, token);
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+      EXPECT_NE(st.error_message().find("principal '" + principal + "'"), std::string::npos) << st.error_message();
+      EXPECT_NE(st.error_message().find(rpc.name), std::string::npos) << st.error_message();
+      ExpectNoToken(st);
+      ++refusals;
+    }
+  }
+  EXPECT_EQ(refusals, 2 * 5 + 2 * 10);  // client RPCs: 5, worker RPCs: 10; reading is open to all
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+}
+
+TEST_F(AuthTest, EveryRpcLetsPrincipalsWithItsRoleThrough) {
+  for (const auto& rpc : AllRpcs()) {
+    SCOPED_TRACE(rpc.name);
+    auto request = rpc.new_request();  // empty: the engine answers INVALID_ARGUMENT (or OK for List)
+    for (const auto& token : Allowed(rpc.access)) {
+      grpc::Status st = Call(rpc, *request, token);
+      EXPECT_NE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+      EXPECT_NE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
+      EXPECT_TRUE(st.ok() || st.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
+          << st.error_code() << " " << st.error_message();
+    }
+  }
+}
+
+TEST_F(AuthTest, ARefusedClientChangesNothingAndAnAllowedOneDoes) {
+  v1::TerminateWorkflowExecutionRequest terminate;
+  terminate.mutable_workflow_execution()->set_workflow_id("w1");
+  const std::string before = SnapshotDatabase(DbPath());
+  EXPECT_EQ(Call(Rpc("TerminateWorkflowExecution"), terminate, kWorker).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  // The snapshot does see a write: the same call by a client terminates the run.
+  EXPECT_TRUE(Call(Rpc("TerminateWorkflowExecution"), terminate, kClient).ok());
+  EXPECT_NE(SnapshotDatabase(DbPath()), before);
+}
+
+TEST(TokensFileTest, BadFilesGetClearErrorsWithoutTheToken) {
+  TempDir dir;
+  struct Case {
+    const char* content;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"secret-token-0123456789 alice\n", "expected `TOKEN PRINCIPAL ROLE[,ROLE...]`"},
+      {"secret-token-0123456789 alice client extra\n", "expected `TOKEN PRINCIPAL ROLE[,ROLE...]`"},
+      {"short alice client\n", "at least 16 characters"},
+      {"secret-token-0123456789 alice superuser\n", "unknown role 'superuser'"},
+      {"secret-token-0123456789 alice reviewer:\n", "unknown role 'reviewer:'"},
+      {"secret-token-0123456789 a client\nsecret-token-0123456789 b worker\n", "the same token appears twice"},
+      {"# only a comment\n\n", "holds no tokens"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.content);
+    std::string path = dir.File("tokens");
+    std::ofstream(path) << c.content;
+    auto auth = server::TokenAuth::Load(path);
+    ASSERT_FALSE(auth.ok());
+    EXPECT_EQ(auth.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(auth.status().message().find(c.message), std::string::npos) << auth.status().message();
+    EXPECT_EQ(auth.status().message().find("secret-token"), std::string::npos) << auth.status().message();
+  }
+  auto missing = server::TokenAuth::Load(dir.File("no-such-file"));
+  EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace keel::testing
