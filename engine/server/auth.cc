@@ -22,6 +22,14 @@ bool Allows(const Principal& p, Access access) {
   return false;
 }
 
+// Equal contents, in a time that depends only on the lengths.
+bool ConstantTimeEqual(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 const char* Needs(Access access) {
   switch (access) {
     case Access::kClient: return "client or admin";
@@ -58,11 +66,12 @@ Result<TokenAuth> TokenAuth::Load(const std::string& path) {
       }
       p.roles.insert(role);
     }
-    if (!auth.by_token_.emplace(token, std::move(p)).second) {
-      return InvalidArgument(where + ": the same token appears twice");
+    for (const auto& [known, _] : auth.tokens_) {
+      if (known == token) return InvalidArgument(where + ": the same token appears twice");
     }
+    auth.tokens_.emplace_back(token, std::move(p));
   }
-  if (auth.by_token_.empty()) return InvalidArgument(path + " holds no tokens");
+  if (auth.tokens_.empty()) return InvalidArgument(path + " holds no tokens");
   return auth;
 }
 
@@ -77,16 +86,20 @@ Result<const Principal*> TokenAuth::Check(std::string_view authorization, Access
   if (authorization.rfind(kBearer, 0) != 0) {
     return Status(StatusCode::kUnauthenticated, "the authorization metadata must be \"Bearer <token>\"");
   }
-  auto it = by_token_.find(authorization.substr(kBearer.size()));
-  if (it == by_token_.end()) return Status(StatusCode::kUnauthenticated, "unknown token");
-  if (!Allows(it->second, access)) {
+  const std::string_view given = authorization.substr(kBearer.size());
+  const Principal* principal = nullptr;
+  for (const auto& [token, p] : tokens_) {
+    if (ConstantTimeEqual(token, given)) principal = &p;
+  }
+  if (principal == nullptr) return Status(StatusCode::kUnauthenticated, "unknown token");
+  if (!Allows(*principal, access)) {
     std::string roles;
-    for (const auto& r : it->second.roles) roles += (roles.empty() ? "" : ",") + r;
-    return Status(StatusCode::kPermissionDenied, "principal '" + it->second.name + "' (roles: " + roles +
+    for (const auto& r : principal->roles) roles += (roles.empty() ? "" : ",") + r;
+    return Status(StatusCode::kPermissionDenied, "principal '" + principal->name + "' (roles: " + roles +
                                                      ") may not call " + std::string(method) + " (needs " +
                                                      Needs(access) + ")");
   }
-  return &it->second;
+  return principal;
 }
 
 }  // namespace keel::server

@@ -7,10 +7,11 @@
 // worker (poll and respond, and reading), reviewer:<group> (reading; reviews later).
 #pragma once
 
-#include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "engine/status.h"
 
@@ -37,7 +38,9 @@ class TokenAuth {
 
  private:
   bool enabled_ = false;
-  std::map<std::string, Principal, std::less<>> by_token_;
+  // Searched in full with a constant-time comparison, so that response times do not tell
+  // a guesser how much of a token was right.
+  std::vector<std::pair<std::string, Principal>> tokens_;
 };
 
 }  // namespace keel::server

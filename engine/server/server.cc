@@ -116,6 +116,13 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({ReadFile(options.tls_key_file, &st), ReadFile(options.tls_cert_file, &st)});
     KEEL_RETURN_IF_ERROR(st);
+    // gRPC would only fail to listen, without saying why.
+    if (ssl.pem_key_cert_pairs[0].cert_chain.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return InvalidArgument("--tls-cert " + options.tls_cert_file + " holds no PEM certificate");
+    }
+    if (ssl.pem_key_cert_pairs[0].private_key.find("PRIVATE KEY-----") == std::string::npos) {
+      return InvalidArgument("--tls-key " + options.tls_key_file + " holds no PEM private key");
+    }
     credentials = grpc::SslServerCredentials(ssl);
   }
   KEEL_ASSIGN_OR_RETURN(server->engine_, Engine::Open(options.engine));
