@@ -6,7 +6,10 @@
 
 #include <cmath>
 #include <functional>
+#include <future>
 #include <set>
+
+#include <grpcpp/generic/generic_stub.h>
 
 #include "keel/v1/execution_state.pb.h"
 #include "tests/engine/server/server_fixture.h"
@@ -515,6 +518,32 @@ TEST_F(BadInputTest, BadCommandsFailTheWorkflowTaskAndWriteNoneOfThem) {
   EXPECT_EQ(d.pending_timers_size(), 0);  // the good command before the bad one is not kept
   EXPECT_EQ(d.pending_workflow_task().last_failure_cause(), v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND);
   EXPECT_NE(d.pending_workflow_task().last_failure().message().find("100 years"), std::string::npos);
+}
+
+// Bytes that are no request at all (not protobuf, or a string that is not UTF-8, which
+// proto3 forbids) never reach the engine: gRPC's C++ server refuses them while parsing,
+// with INTERNAL (its fixed code for an unparsable message; no client built from the
+// protos can send one). Nothing is written and the server goes on serving.
+TEST_F(BadInputTest, UnparsableRequestsAreRefusedBeforeTheEngine) {
+  grpc::GenericStub generic(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  v1::StartWorkflowExecutionRequest valid;
+  valid.set_workflow_id("ok-id");
+  valid.set_workflow_type("t");
+  std::string not_utf8 = valid.SerializeAsString();
+  not_utf8[not_utf8.find("ok-id")] = '\xff';
+  const std::string cases[] = {std::string("\xff\xff\xff\xff\x0f", 5), not_utf8};
+  for (const auto& bytes : cases) {
+    const std::string before = SnapshotDatabase(DbPath());
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    auto c = Context();
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(c.get(), "/keel.v1.WorkflowService/StartWorkflowExecution", {}, &request, &response,
+                      [&done](grpc::Status st) { done.set_value(st); });
+    grpc::Status st = done.get_future().get();
+    EXPECT_EQ(st.error_code(), StatusCode::INTERNAL) << st.error_message();
+    EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  }
 }
 
 }  // namespace
