@@ -544,6 +544,7 @@ TEST_F(BadInputTest, UnparsableRequestsAreRefusedBeforeTheEngine) {
     EXPECT_EQ(st.error_code(), StatusCode::INTERNAL) << st.error_message();
     EXPECT_EQ(SnapshotDatabase(DbPath()), before);
   }
+  EXPECT_TRUE(Call(Rpc("StartWorkflowExecution"), valid).ok());
 }
 
 }  // namespace
