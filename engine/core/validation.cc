@@ -30,8 +30,10 @@ Status ValidateText(const std::string& value, const char* what) {
 }
 
 Status ValidateDuration(const google::protobuf::Duration& d, const char* what) {
-  if (d.seconds() < 0 || d.nanos() < 0) return InvalidArgument(std::string(what) + " must not be negative");
-  if (d.nanos() >= 1000000000) return InvalidArgument(std::string(what) + " has nanos over 999999999");
+  if (d.seconds() < 0 || d.nanos() < 0)
+    return InvalidArgument(std::string(what) + " must not be negative");
+  if (d.nanos() >= 1000000000)
+    return InvalidArgument(std::string(what) + " has nanos over 999999999");
   if (d.seconds() > kMaxDurationSeconds) {
     return InvalidArgument(std::string(what) + " is " + std::to_string(d.seconds()) +
                            " s; the limit is 100 years");
@@ -40,7 +42,8 @@ Status ValidateDuration(const google::protobuf::Duration& d, const char* what) {
 }
 
 Status ValidateTime(const google::protobuf::Timestamp& t, const char* what) {
-  if (t.seconds() < 0 || t.seconds() > kMaxTimeSeconds || t.nanos() < 0 || t.nanos() >= 1000000000) {
+  if (t.seconds() < 0 || t.seconds() > kMaxTimeSeconds || t.nanos() < 0 ||
+      t.nanos() >= 1000000000) {
     return InvalidArgument(std::string(what) + " must be between 1970 and 2200");
   }
   return Status::Ok();
@@ -57,7 +60,8 @@ Status ValidateRetryPolicy(const v1::RetryPolicy& p, const char* what) {
   if (!std::isfinite(c) || (c != 0 && c < 1)) {
     return InvalidArgument(w + " backoff_coefficient must be at least 1 (or 0 for the default 2)");
   }
-  if (p.maximum_attempts() < 0) return InvalidArgument(w + " maximum_attempts must not be negative");
+  if (p.maximum_attempts() < 0)
+    return InvalidArgument(w + " maximum_attempts must not be negative");
   for (const auto& type : p.non_retryable_error_types()) {
     KEEL_RETURN_IF_ERROR(ValidateName(type, (w + " non_retryable_error_types entry").c_str()));
   }
@@ -66,7 +70,8 @@ Status ValidateRetryPolicy(const v1::RetryPolicy& p, const char* what) {
 
 Status ValidateFailure(const v1::Failure& f, size_t max_bytes, const char* what) {
   KEEL_RETURN_IF_ERROR(ValidateSize(f.ByteSizeLong(), max_bytes, what));
-  for (const v1::Failure* cur = &f; cur != nullptr; cur = cur->has_cause() ? &cur->cause() : nullptr) {
+  for (const v1::Failure* cur = &f; cur != nullptr;
+       cur = cur->has_cause() ? &cur->cause() : nullptr) {
     if (cur->has_application_failure_info()) {
       KEEL_RETURN_IF_ERROR(ValidateDuration(cur->application_failure_info().next_retry_delay(),
                                             (std::string(what) + " next_retry_delay").c_str()));
@@ -77,8 +82,8 @@ Status ValidateFailure(const v1::Failure& f, size_t max_bytes, const char* what)
 
 Status ValidateSize(size_t bytes, size_t max_bytes, const char* what) {
   if (bytes > max_bytes) {
-    return InvalidArgument(std::string(what) + " is " + std::to_string(bytes) + " bytes, over the limit of " +
-                           std::to_string(max_bytes) + " bytes");
+    return InvalidArgument(std::string(what) + " is " + std::to_string(bytes) +
+                           " bytes, over the limit of " + std::to_string(max_bytes) + " bytes");
   }
   return Status::Ok();
 }

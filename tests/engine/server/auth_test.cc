@@ -3,13 +3,12 @@
 // a principal without the role the RPC's kind needs → PERMISSION_DENIED naming the
 // principal (never the token); the right role passes authentication. Nothing a refused
 // call sends is written.
+#include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 #include <set>
-
-#include <google/protobuf/descriptor.h>
 
 #include "tests/engine/server/server_fixture.h"
 
@@ -47,18 +46,24 @@ class AuthTest : public ServerFixture {
   // Tokens of principals that may not call an RPC of this kind (reading is open to every role).
   static std::vector<std::pair<std::string, std::string>> Refused(Access access) {
     switch (access) {
-      case Access::kClient: return {{kWorker, "bot"}, {kReviewer, "carol"}};
-      case Access::kWorker: return {{kClient, "alice"}, {kReviewer, "carol"}};
-      case Access::kRead: return {};
+      case Access::kClient:
+        return {{kWorker, "bot"}, {kReviewer, "carol"}};
+      case Access::kWorker:
+        return {{kClient, "alice"}, {kReviewer, "carol"}};
+      case Access::kRead:
+        return {};
     }
     return {};
   }
   // Tokens that may.
   static std::vector<std::string> Allowed(Access access) {
     switch (access) {
-      case Access::kClient: return {kAdmin, kClient};
-      case Access::kWorker: return {kAdmin, kWorker};
-      case Access::kRead: return {kAdmin, kClient, kWorker, kReviewer};
+      case Access::kClient:
+        return {kAdmin, kClient};
+      case Access::kWorker:
+        return {kAdmin, kWorker};
+      case Access::kRead:
+        return {kAdmin, kClient, kWorker, kReviewer};
     }
     return {};
   }
@@ -66,12 +71,14 @@ class AuthTest : public ServerFixture {
 
 void ExpectNoToken(const grpc::Status& st) {
   for (const auto& token : kAll) {
-    EXPECT_EQ(st.error_message().find(token), std::string::npos) << "a token leaked: " << st.error_message();
+    EXPECT_EQ(st.error_message().find(token), std::string::npos)
+        << "a token leaked: " << st.error_message();
   }
 }
 
 TEST_F(AuthTest, TheTableCoversEveryRpcOfTheService) {
-  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName("keel.v1.WorkflowService");
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      "keel.v1.WorkflowService");
   ASSERT_NE(service, nullptr);
   std::set<std::string> in_service, in_table;
   for (int i = 0; i < service->method_count(); ++i) in_service.insert(service->method(i)->name());
@@ -139,7 +146,8 @@ TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
       SCOPED_TRACE(principal);
       grpc::Status st = Call(rpc, request, token);
       EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
-      EXPECT_NE(st.error_message().find("principal '" + principal + "'"), std::string::npos) << st.error_message();
+      EXPECT_NE(st.error_message().find("principal '" + principal + "'"), std::string::npos)
+          << st.error_message();
       EXPECT_NE(st.error_message().find(rpc.name), std::string::npos) << st.error_message();
       ExpectNoToken(st);
       ++refusals;
@@ -152,7 +160,8 @@ TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
 TEST_F(AuthTest, EveryRpcLetsPrincipalsWithItsRoleThrough) {
   for (const auto& rpc : AllRpcs()) {
     SCOPED_TRACE(rpc.name);
-    auto request = rpc.new_request();  // empty: the engine answers INVALID_ARGUMENT (or OK for List)
+    auto request =
+        rpc.new_request();  // empty: the engine answers INVALID_ARGUMENT (or OK for List)
     for (const auto& token : Allowed(rpc.access)) {
       grpc::Status st = Call(rpc, *request, token);
       EXPECT_NE(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
@@ -187,7 +196,8 @@ TEST(TokensFileTest, BadFilesGetClearErrorsWithoutTheToken) {
       {"short alice client\n", "at least 16 characters"},
       {"secret-token-0123456789 alice superuser\n", "unknown role 'superuser'"},
       {"secret-token-0123456789 alice reviewer:\n", "unknown role 'reviewer:'"},
-      {"secret-token-0123456789 a client\nsecret-token-0123456789 b worker\n", "the same token appears twice"},
+      {"secret-token-0123456789 a client\nsecret-token-0123456789 b worker\n",
+       "the same token appears twice"},
       {"# only a comment\n\n", "holds no tokens"},
   };
   for (const auto& c : cases) {
@@ -197,8 +207,10 @@ TEST(TokensFileTest, BadFilesGetClearErrorsWithoutTheToken) {
     auto auth = server::TokenAuth::Load(path);
     ASSERT_FALSE(auth.ok());
     EXPECT_EQ(auth.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(auth.status().message().find(c.message), std::string::npos) << auth.status().message();
-    EXPECT_EQ(auth.status().message().find("secret-token"), std::string::npos) << auth.status().message();
+    EXPECT_NE(auth.status().message().find(c.message), std::string::npos)
+        << auth.status().message();
+    EXPECT_EQ(auth.status().message().find("secret-token"), std::string::npos)
+        << auth.status().message();
   }
   auto missing = server::TokenAuth::Load(dir.File("no-such-file"));
   EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition);

@@ -2,8 +2,8 @@
 // accepted calls made with tokens, neither its stdout nor its stderr holds any token
 // (or a piece of one), while they do hold the principals' names. Also: keeld without a
 // tokens file warns that authentication is off, and refuses a non-loopback address.
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -32,7 +32,8 @@ std::string AwaitListening(ChildProcess& keeld, std::string* stdout_text) {
   while (keeld.ReadLine(&line)) {
     *stdout_text += line + "\n";
     const std::string prefix = "keeld listening on ";
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
+    if (line.rfind(prefix, 0) == 0)
+      return line.substr(prefix.size(), line.find(' ', prefix.size()) - prefix.size());
   }
   return "";
 }
@@ -49,12 +50,14 @@ TEST(KeeldLogTest, TokensNeverAppearInKeeldsOutput) {
   std::ofstream(tokens) << kClient << " alice client\n" << kWorker << " bot worker\n";
   const std::string err_path = dir.File("keeld.err");
   setenv("KEEL_LOG_LEVEL", "debug", 1);
-  ChildProcess keeld({KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "127.0.0.1:0", "--tokens", tokens},
-                     err_path);
+  ChildProcess keeld(
+      {KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "127.0.0.1:0", "--tokens", tokens},
+      err_path);
   std::string out;
   const std::string address = AwaitListening(keeld, &out);
   ASSERT_FALSE(address.empty()) << out << ReadAll(err_path);
-  auto stub = v1::WorkflowService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::WorkflowService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 
   v1::StartWorkflowExecutionRequest start;
   start.set_workflow_id("w1");
@@ -92,7 +95,8 @@ TEST(KeeldLogTest, TokensNeverAppearInKeeldsOutput) {
   {
     grpc::ClientContext c;  // a token without "Bearer "
     c.AddMetadata("authorization", kClient);
-    EXPECT_EQ(stub->ListWorkflowExecutions(&c, list, &listed).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(stub->ListWorkflowExecutions(&c, list, &listed).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
   }
   {
     grpc::ClientContext c;  // no token
@@ -101,8 +105,9 @@ TEST(KeeldLogTest, TokensNeverAppearInKeeldsOutput) {
   }
   {
     grpc::ClientContext c;  // accepted, then INVALID_ARGUMENT from the engine
-    EXPECT_EQ(stub->DescribeWorkflowExecution(WithToken(&c, kWorker), describe, &described).error_code(),
-              grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(
+        stub->DescribeWorkflowExecution(WithToken(&c, kWorker), describe, &described).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
   }
   // Each call's log line is written before its response is sent, so everything is in.
   keeld.Kill();
@@ -120,7 +125,9 @@ TEST(KeeldLogTest, TokensNeverAppearInKeeldsOutput) {
   for (const auto& token : {kClient, kWorker, kWrong}) {
     // Any 8-byte piece of a token's secret part would be a leak.
     for (size_t i = token.find("secret"); i + 8 <= token.size(); ++i) {
-      EXPECT_EQ(all.find(token.substr(i, 8)), std::string::npos) << "a piece of " << token << " leaked:\n" << all;
+      EXPECT_EQ(all.find(token.substr(i, 8)), std::string::npos)
+          << "a piece of " << token << " leaked:\n"
+          << all;
     }
   }
 }
@@ -129,23 +136,27 @@ TEST(KeeldLogTest, WithoutTokensKeeldWarnsAndServesLoopbackOnly) {
   TempDir dir;
   {
     const std::string err_path = dir.File("open.err");
-    ChildProcess keeld({KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "127.0.0.1:0"}, err_path);
+    ChildProcess keeld({KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "127.0.0.1:0"},
+                       err_path);
     std::string out;
     ASSERT_FALSE(AwaitListening(keeld, &out).empty()) << ReadAll(err_path);
     keeld.Kill();
     keeld.Wait();
-    EXPECT_NE(ReadAll(err_path).find("authentication is off; listening on loopback only"), std::string::npos)
+    EXPECT_NE(ReadAll(err_path).find("authentication is off; listening on loopback only"),
+              std::string::npos)
         << ReadAll(err_path);
   }
   {
     const std::string err_path = dir.File("public.err");
-    ChildProcess keeld({KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "0.0.0.0:0"}, err_path);
+    ChildProcess keeld({KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "0.0.0.0:0"},
+                       err_path);
     std::string out, line;
     while (keeld.ReadLine(&line)) out += line + "\n";
     auto exit = keeld.Wait();
     EXPECT_TRUE(exit.exited && exit.code == 1) << exit.ToString();
     EXPECT_EQ(out.find("listening"), std::string::npos) << out;
-    EXPECT_NE(ReadAll(err_path).find("refusing to listen on 0.0.0.0:0 without --tokens"), std::string::npos)
+    EXPECT_NE(ReadAll(err_path).find("refusing to listen on 0.0.0.0:0 without --tokens"),
+              std::string::npos)
         << ReadAll(err_path);
   }
 }

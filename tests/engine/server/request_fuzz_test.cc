@@ -6,9 +6,8 @@
 // UNKNOWN, and the server must survive. Workflow and activity task completions are also
 // fuzzed with live task tokens, so their commands and outcomes get past the token check.
 // KEEL_FUZZ_SEED and KEEL_FUZZ_ROUNDS override the seed and the number of rounds.
-#include <gtest/gtest.h>
-
 #include <google/protobuf/stubs/logging.h>
+#include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -41,8 +40,10 @@ std::string Mutate(std::string bytes, std::mt19937_64& rng) {
         break;
       case 1:  // overwrite a byte, often with a value that matters in varints and tags
         if (!bytes.empty()) {
-          static const unsigned char kInteresting[] = {0x00, 0x01, 0x7f, 0x80, 0xff, 0x08, 0x10, 0x12, 0x1a, 0x22};
-          bytes[below(bytes.size())] = static_cast<char>(below(2) ? kInteresting[below(sizeof(kInteresting))] : rng());
+          static const unsigned char kInteresting[] = {0x00, 0x01, 0x7f, 0x80, 0xff,
+                                                       0x08, 0x10, 0x12, 0x1a, 0x22};
+          bytes[below(bytes.size())] =
+              static_cast<char>(below(2) ? kInteresting[below(sizeof(kInteresting))] : rng());
         }
         break;
       case 2: {  // insert random bytes
@@ -115,13 +116,16 @@ class RequestFuzzTest : public ServerFixture {
     r.set_workflow_id(id);
     r.set_workflow_type("t");
     r.set_task_queue(queue);
-    return Must<v1::StartWorkflowExecutionResponse>(&v1::WorkflowService::Stub::StartWorkflowExecution, r).run_id();
+    return Must<v1::StartWorkflowExecutionResponse>(
+               &v1::WorkflowService::Stub::StartWorkflowExecution, r)
+        .run_id();
   }
   v1::PollWorkflowTaskQueueResponse PollWorkflow(const std::string& queue) {
     v1::PollWorkflowTaskQueueRequest r;
     r.set_task_queue(queue);
     r.set_identity("live-poller");
-    return Must<v1::PollWorkflowTaskQueueResponse>(&v1::WorkflowService::Stub::PollWorkflowTaskQueue, r);
+    return Must<v1::PollWorkflowTaskQueueResponse>(
+        &v1::WorkflowService::Stub::PollWorkflowTaskQueue, r);
   }
   // A workflow on its own queue whose first task scheduled an activity; the activity's token.
   std::string LiveActivityToken(const std::string& id) {
@@ -136,11 +140,13 @@ class RequestFuzzTest : public ServerFixture {
     a->mutable_start_to_close_timeout()->set_seconds(3600);
     a->mutable_heartbeat_timeout()->set_seconds(3600);
     a->mutable_retry_policy()->set_maximum_attempts(2);
-    Must<v1::RespondWorkflowTaskCompletedResponse>(&v1::WorkflowService::Stub::RespondWorkflowTaskCompleted, done);
+    Must<v1::RespondWorkflowTaskCompletedResponse>(
+        &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted, done);
     v1::PollActivityTaskQueueRequest poll;
     poll.set_task_queue(id + "-act");
     poll.set_identity("live-poller");
-    auto atask = Must<v1::PollActivityTaskQueueResponse>(&v1::WorkflowService::Stub::PollActivityTaskQueue, poll);
+    auto atask = Must<v1::PollActivityTaskQueueResponse>(
+        &v1::WorkflowService::Stub::PollActivityTaskQueue, poll);
     EXPECT_FALSE(atask.task_token().empty());
     return atask.task_token();
   }
@@ -148,8 +154,8 @@ class RequestFuzzTest : public ServerFixture {
   // Sends a mutation of `bytes` that parses as a request of `rpc` (most do not: a string
   // must stay UTF-8, a length must fit), `bytes` itself when `mutate` is null; false when
   // no try parsed.
-  bool Send(const RpcInfo& rpc, const std::string& bytes, std::mt19937_64* mutate, uint64_t seed, int round,
-            const std::function<void(Message&)>& fix = nullptr) {
+  bool Send(const RpcInfo& rpc, const std::string& bytes, std::mt19937_64* mutate, uint64_t seed,
+            int round, const std::function<void(Message&)>& fix = nullptr) {
     auto request = rpc.new_request();
     bool parsed = false;
     for (int tries = 0; tries < 50 && !parsed; ++tries) {
@@ -158,8 +164,9 @@ class RequestFuzzTest : public ServerFixture {
     if (!parsed) return false;
     if (fix) fix(*request);
     grpc::Status st = Call(rpc, *request);
-    static const std::set<StatusCode> kFine = {StatusCode::OK, StatusCode::INVALID_ARGUMENT, StatusCode::NOT_FOUND,
-                                               StatusCode::ALREADY_EXISTS, StatusCode::FAILED_PRECONDITION};
+    static const std::set<StatusCode> kFine = {StatusCode::OK, StatusCode::INVALID_ARGUMENT,
+                                               StatusCode::NOT_FOUND, StatusCode::ALREADY_EXISTS,
+                                               StatusCode::FAILED_PRECONDITION};
     bool fine = kFine.count(st.error_code()) > 0 ||
                 (rpc.name == "QueryWorkflow" && st.error_code() == StatusCode::DEADLINE_EXCEEDED);
     EXPECT_TRUE(fine) << rpc.name << " answered " << st.error_code() << " \"" << st.error_message()
@@ -191,7 +198,8 @@ std::vector<v1::RespondWorkflowTaskCompletedRequest> CompletionSeeds() {
   auto* m = r.add_commands()->mutable_record_marker();
   m->set_marker_name("side_effect");
   (*m->mutable_details())["data"] = Json("42");
-  (*r.add_commands()->mutable_upsert_workflow_search_attributes()->mutable_search_attributes())["k"].set_data("7");
+  (*r.add_commands()->mutable_upsert_workflow_search_attributes()->mutable_search_attributes())["k"]
+      .set_data("7");
   seeds.push_back(r);
 
   v1::RespondWorkflowTaskCompletedRequest c;
@@ -235,7 +243,8 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
   auto first = PollWorkflow("main");
   v1::RespondWorkflowTaskCompletedRequest nothing;
   nothing.set_task_token(first.task_token());
-  Must<v1::RespondWorkflowTaskCompletedResponse>(&v1::WorkflowService::Stub::RespondWorkflowTaskCompleted, nothing);
+  Must<v1::RespondWorkflowTaskCompletedResponse>(
+      &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted, nothing);
   const std::string activity_token = LiveActivityToken("w-act");
   StartOn("w-task", "task");
   const std::string workflow_token = PollWorkflow("task").task_token();
@@ -249,7 +258,9 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
   main.set_workflow_id("w-main");
   main.set_run_id(main_run);
   std::map<std::string, std::vector<std::string>> seeds;
-  auto add = [&seeds](const std::string& rpc, const Message& m) { seeds[rpc].push_back(m.SerializeAsString()); };
+  auto add = [&seeds](const std::string& rpc, const Message& m) {
+    seeds[rpc].push_back(m.SerializeAsString());
+  };
   {
     v1::StartWorkflowExecutionRequest r;
     r.set_workflow_id("f-start");
@@ -371,7 +382,10 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     v1::RespondActivityTaskFailedRequest af;
     af.set_task_token(activity_token);
     af.mutable_failure()->set_message("failed");
-    af.mutable_failure()->mutable_application_failure_info()->mutable_next_retry_delay()->set_seconds(5);
+    af.mutable_failure()
+        ->mutable_application_failure_info()
+        ->mutable_next_retry_delay()
+        ->set_seconds(5);
     *af.mutable_last_heartbeat_details() = Json("4");
     add("RespondActivityTaskFailed", af);
     v1::RespondActivityTaskCanceledRequest cc;
@@ -401,12 +415,14 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     auto set_token = [&token](Message& m) {
       m.GetReflection()->SetString(&m, m.GetDescriptor()->FindFieldByName("task_token"), token);
     };
-    const std::string bytes = failed ? seeds["RespondWorkflowTaskFailed"][0] : base.SerializeAsString();
-    sent += Send(Rpc(failed ? "RespondWorkflowTaskFailed" : "RespondWorkflowTaskCompleted"), bytes, &rng, seed,
-                 round, set_token);
+    const std::string bytes =
+        failed ? seeds["RespondWorkflowTaskFailed"][0] : base.SerializeAsString();
+    sent += Send(Rpc(failed ? "RespondWorkflowTaskFailed" : "RespondWorkflowTaskCompleted"), bytes,
+                 &rng, seed, round, set_token);
   }
-  static const char* kActivityRpcs[] = {"RecordActivityTaskHeartbeat", "RespondActivityTaskCompleted",
-                                        "RespondActivityTaskFailed", "RespondActivityTaskCanceled"};
+  static const char* kActivityRpcs[] = {"RecordActivityTaskHeartbeat",
+                                        "RespondActivityTaskCompleted", "RespondActivityTaskFailed",
+                                        "RespondActivityTaskCanceled"};
   for (int round = 0; round < rounds / 2; ++round) {
     const std::string token = LiveActivityToken("act-" + std::to_string(round));
     auto set_token = [&token](Message& m) {
@@ -419,9 +435,11 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
   // The server still serves, and the fuzz reached past validation (not everything rejected).
   v1::DescribeWorkflowExecutionRequest d;
   d.mutable_workflow_execution()->set_workflow_id("w-main");
-  Must<v1::DescribeWorkflowExecutionResponse>(&v1::WorkflowService::Stub::DescribeWorkflowExecution, d);
+  Must<v1::DescribeWorkflowExecutionResponse>(&v1::WorkflowService::Stub::DescribeWorkflowExecution,
+                                              d);
   std::string summary;
-  for (const auto& [code, n] : codes_) summary += " " + std::to_string(code) + ":" + std::to_string(n);
+  for (const auto& [code, n] : codes_)
+    summary += " " + std::to_string(code) + ":" + std::to_string(n);
   std::printf("sent %d parsed requests; answers by gRPC code:%s\n", sent, summary.c_str());
   EXPECT_GT(sent, rounds * 20);
   EXPECT_GT(codes_[StatusCode::OK], rounds);

@@ -11,7 +11,8 @@ namespace {
 
 template <typename Request, typename Response>
 RpcInfo Entry(std::string name, server::Access access,
-              grpc::Status (v1::WorkflowService::Stub::*method)(grpc::ClientContext*, const Request&, Response*)) {
+              grpc::Status (v1::WorkflowService::Stub::*method)(grpc::ClientContext*,
+                                                                const Request&, Response*)) {
   RpcInfo info;
   info.name = std::move(name);
   info.access = access;
@@ -84,10 +85,12 @@ std::string SnapshotDatabase(const std::string& path) {
     const std::string table = tables.substr(start, end - start);
     start = end + 1;
     // Every column of every row, quoted (blobs as hex), in a stable order.
-    std::string columns = Must(db.QueryText("SELECT group_concat('quote(\"' || name || '\")', ' || ''|'' || ')"
-                                            " FROM pragma_table_info('" + table + "')"));
-    std::string rows = Must(db.QueryText("SELECT group_concat(r, char(10)) FROM (SELECT " + columns +
-                                         " AS r FROM \"" + table + "\" ORDER BY 1)"));
+    std::string columns =
+        Must(db.QueryText("SELECT group_concat('quote(\"' || name || '\")', ' || ''|'' || ')"
+                          " FROM pragma_table_info('" +
+                          table + "')"));
+    std::string rows = Must(db.QueryText("SELECT group_concat(r, char(10)) FROM (SELECT " +
+                                         columns + " AS r FROM \"" + table + "\" ORDER BY 1)"));
     snapshot += "== " + table + "\n" + rows + "\n";
   }
   return snapshot;
@@ -103,7 +106,8 @@ void ServerFixture::StartServer(server::ServerOptions options) {
 }
 
 std::unique_ptr<v1::WorkflowService::Stub> ServerFixture::NewStub() {
-  return v1::WorkflowService::NewStub(grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  return v1::WorkflowService::NewStub(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
 }
 
 std::unique_ptr<grpc::ClientContext> ServerFixture::Context(const std::string& token) {

@@ -4,8 +4,8 @@
 // whether a request wrote anything.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <functional>
 #include <memory>
@@ -24,7 +24,8 @@ struct RpcInfo {
   std::string name;
   server::Access access;
   std::function<std::unique_ptr<google::protobuf::Message>()> new_request;
-  std::function<grpc::Status(v1::WorkflowService::Stub&, grpc::ClientContext*, const google::protobuf::Message&)>
+  std::function<grpc::Status(v1::WorkflowService::Stub&, grpc::ClientContext*,
+                             const google::protobuf::Message&)>
       call;
 };
 const std::vector<RpcInfo>& AllRpcs();
@@ -43,7 +44,8 @@ class ServerFixture : public ::testing::Test {
   // A context with a 30 s deadline and, unless empty, "authorization: Bearer <token>".
   std::unique_ptr<grpc::ClientContext> Context(const std::string& token = "");
   // Calls `rpc` with `request` on a fresh context.
-  grpc::Status Call(const RpcInfo& rpc, const google::protobuf::Message& request, const std::string& token = "");
+  grpc::Status Call(const RpcInfo& rpc, const google::protobuf::Message& request,
+                    const std::string& token = "");
 
   TempDir dir_;
   std::unique_ptr<server::Server> server_;

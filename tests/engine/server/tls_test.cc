@@ -25,7 +25,8 @@ class TlsTest : public ServerFixture {
     o.tls_key_file = kData + "server.key";
     StartServer(o);
   }
-  Result<v1::ListWorkflowExecutionsResponse> List(const std::string& ca_file, const std::string& token) {
+  Result<v1::ListWorkflowExecutionsResponse> List(const std::string& ca_file,
+                                                  const std::string& token) {
     ConnectOptions co;
     co.address = server_->address();
     co.tls_ca_file = ca_file;
@@ -44,7 +45,8 @@ TEST_F(TlsTest, AClientThatTrustsTheCaIsServed) {
 
 TEST_F(TlsTest, TokensAreStillChecked) {
   EXPECT_EQ(List(kData + "ca.pem", "").status().code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(List(kData + "ca.pem", "wrong-token-0123456789").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(List(kData + "ca.pem", "wrong-token-0123456789").status().code(),
+            StatusCode::kUnauthenticated);
 }
 
 TEST_F(TlsTest, APlaintextClientIsNotServed) {
@@ -63,11 +65,13 @@ TEST(TlsOptionsTest, BadTlsOptionsAreClearErrors) {
   o.tls_cert_file = kData + "server.pem";
   auto no_key = server::Server::Start(o);
   EXPECT_EQ(no_key.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(no_key.status().message().find("--tls-cert and --tls-key go together"), std::string::npos);
+  EXPECT_NE(no_key.status().message().find("--tls-cert and --tls-key go together"),
+            std::string::npos);
   o.tls_key_file = dir.File("missing.key");
   auto missing = server::Server::Start(o);
   EXPECT_EQ(missing.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(missing.status().message().find("missing.key"), std::string::npos) << missing.status().message();
+  EXPECT_NE(missing.status().message().find("missing.key"), std::string::npos)
+      << missing.status().message();
   o.tls_key_file = kData + "server.pem";  // a certificate where the key should be
   auto not_a_key = server::Server::Start(o);
   EXPECT_EQ(not_a_key.status().code(), StatusCode::kInvalidArgument);

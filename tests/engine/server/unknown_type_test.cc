@@ -48,7 +48,8 @@ class UnknownTypeTest : public ServerFixture {
 
   // Describes `id` until `done` holds (a worker is working on it), for up to 60 s.
   v1::DescribeWorkflowExecutionResponse DescribeUntil(
-      const std::string& id, const std::function<bool(const v1::DescribeWorkflowExecutionResponse&)>& done) {
+      const std::string& id,
+      const std::function<bool(const v1::DescribeWorkflowExecutionResponse&)>& done) {
     const Time deadline = Clock::System().Now() + 60s;
     v1::DescribeWorkflowExecutionResponse d;
     do {
@@ -77,7 +78,8 @@ TEST_F(UnknownTypeTest, AnUnknownWorkflowTypeWaitsForAWorkerThatHasIt) {
     return d.pending_workflow_task().state() == v1::PendingWorkflowTaskInfo::STATE_BACKING_OFF;
   });
   EXPECT_EQ(d.info().status(), v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
-  EXPECT_EQ(d.pending_workflow_task().last_failure_cause(), v1::WORKFLOW_TASK_FAILED_CAUSE_UNKNOWN_WORKFLOW_TYPE);
+  EXPECT_EQ(d.pending_workflow_task().last_failure_cause(),
+            v1::WORKFLOW_TASK_FAILED_CAUSE_UNKNOWN_WORKFLOW_TYPE);
   const std::string& why = d.pending_workflow_task().last_failure().message();
   EXPECT_NE(why.find("workflow type 'hello' is not registered"), std::string::npos) << why;
   EXPECT_NE(why.find("registered: other"), std::string::npos) << why;
@@ -110,9 +112,11 @@ TEST_F(UnknownTypeTest, AnUnknownActivityTypeRetriesUntilAWorkerHasIt) {
   EXPECT_EQ(a.activity_type(), "shout");
   EXPECT_EQ(a.attempt(), 2);
   EXPECT_EQ(a.last_failure().application_failure_info().type(), "ActivityTypeNotRegistered");
-  EXPECT_NE(a.last_failure().message().find("activity type 'shout' is not registered"), std::string::npos)
+  EXPECT_NE(a.last_failure().message().find("activity type 'shout' is not registered"),
+            std::string::npos)
       << a.last_failure().message();
-  EXPECT_NE(a.last_failure().message().find("registered: whisper"), std::string::npos) << a.last_failure().message();
+  EXPECT_NE(a.last_failure().message().find("registered: whisper"), std::string::npos)
+      << a.last_failure().message();
   old_worker->Stop();
 
   Registry with;
