@@ -1,11 +1,13 @@
 // keel-bench: runs one of the fixed workloads of docs/benchmarks.md and prints its result
 // as one JSON line on stdout (field names fixed by the cross-engine comparison); progress
-// and diagnostics go to stderr. Benchmarks are measurements: nothing is asserted.
+// and diagnostics go to stderr. Benchmarks are measurements: nothing is asserted. The
+// hidden `--worker` subcommand is server mode's worker process (bench_env.h).
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <string>
 
+#include "bench/bench_env.h"
 #include "bench/options.h"
 #include "bench/workloads.h"
 
@@ -21,17 +23,7 @@ int main(int argc, char** argv) {
     keel::bench::PrintUsage(stdout);
     return 0;
   }
-  if (options.mode == "server") {
-    std::fprintf(stderr,
-                 "keel-bench: --mode server is not available yet (it needs keeld); "
-                 "use --mode embedded\n");
-    return 2;
-  }
-  if (options.mode != "embedded") {
-    std::fprintf(stderr, "keel-bench: unknown mode '%s' (embedded or server)\n",
-                 options.mode.c_str());
-    return 2;
-  }
+  if (options.worker) return keel::bench::RunWorkerProcess(options);
 
   using Runner = nlohmann::ordered_json (*)(const BenchOptions&);
   Runner run = nullptr;
@@ -41,10 +33,12 @@ int main(int argc, char** argv) {
     run = keel::bench::RunLatency;
   } else if (options.workload == "W3") {
     run = keel::bench::RunTimers;
+  } else if (options.workload == "W4") {
+    run = keel::bench::RunSignal;
   } else if (options.workload == "W5") {
     run = keel::bench::RunReplay;
   } else {
-    std::fprintf(stderr, "keel-bench: workload '%s' is not implemented (W1, W2, W3, W5)\n",
+    std::fprintf(stderr, "keel-bench: workload '%s' is not implemented (W1 to W5)\n",
                  options.workload.c_str());
     return 2;
   }

@@ -23,34 +23,49 @@ bool ParseInt(const std::string& s, int min, int* out) {
 void PrintUsage(std::FILE* out) {
   std::fprintf(
       out,
-      "usage: keel-bench --workload W1|W2|W3|W5 [--mode embedded] [--n N]\n"
-      "                  [--durability full|normal|off] [--group-commit on|off] [--dir DIR]\n"
+      "usage: keel-bench --workload W1|W2|W3|W4|W5 [--mode embedded|server] [--n N]\n"
+      "                  [--server HOST:PORT] [--durability full|normal|off]\n"
+      "                  [--group-commit on|off] [--dir DIR]\n"
       "\n"
-      "Runs one fixed Keel workload (docs/benchmarks.md) on an embedded engine (engine,\n"
-      "worker and client in this process, real clock) over a fresh database that is removed\n"
-      "afterwards, and prints one JSON result line on stdout. Progress goes to stderr.\n"
+      "Runs one fixed Keel workload (docs/benchmarks.md) over a fresh database that is\n"
+      "removed afterwards, and prints one JSON result line on stdout. Progress goes to stderr.\n"
       "\n"
       "  W1  throughput: N=1000 workflows of 3 sequential no-op activities, 64 in flight\n"
       "  W2  latency: 200 sequential runs of a 1-activity workflow, start -> result\n"
       "  W3  timers: N=200 workflows that each sleep 1 s durably\n"
+      "  W4  signal: 100 sequential runs of a workflow waiting for a signal the client sends\n"
+      "      right after the start, start -> result\n"
       "  W5  replay: replay a 10,007-event history (2,500 activities) against the code\n"
+      "      (in process; embedded mode only)\n"
+      "\n"
+      "Modes: embedded (engine, worker and client in this process, real clock) and server\n"
+      "(keeld, one worker process and this process as the client, over gRPC on loopback).\n"
+      "Server mode starts the keeld found next to keel-bench on 127.0.0.1:0 over a fresh\n"
+      "database, unless --server names a running one; it always starts its own worker\n"
+      "process (keel-bench itself, re-executed).\n"
       "\n"
       "  --workload ID           which workload (required)\n"
-      "  --mode embedded         the only mode so far (server mode comes with keeld)\n"
-      "  --n N                   size: W1 workflows, W2 runs, W3 workflows, W5 activities\n"
+      "  --mode M                embedded (default) or server\n"
+      "  --server HOST:PORT      server mode: use this running keeld (its --durability\n"
+      "                          must match --durability; the runs stay in its database)\n"
+      "  --n N                   size: W1 workflows, W2 runs, W3 workflows, W4 runs,\n"
+      "                          W5 activities\n"
       "  --durability D          full (default, synchronous=FULL: the headline figure),\n"
       "                          normal or off (labelled, never quoted as the headline)\n"
-      "  --group-commit on|off   commit concurrent transitions together (default on)\n"
+      "  --group-commit on|off   commit concurrent transitions together (default on;\n"
+      "                          embedded only: keeld always does)\n"
       "  --dir DIR               put the temporary database under DIR (default: $TMPDIR)\n"
       "  --workflow-pollers K    worker threads running workflow tasks (default 64)\n"
       "  --activity-threads K    worker threads running activities (default 64)\n"
-      "  --timer-threads K       engine threads firing due timers (default 64)\n"
+      "  --timer-threads K       engine threads firing due timers (default 64; embedded\n"
+      "                          only: keeld runs the engine's default)\n"
       "  --reps R                W5: timed replays after the checked one (default 10)\n"
       "  --w5-source S           W5: builder (HistoryBuilder, default) or engine (record\n"
       "                          the history by running the workflow first)\n"
       "  -h, --help              this text\n"
       "\n"
-      "Exit status: 0 measured, 1 the run failed (e.g. wrong results), 2 bad usage.\n");
+      "Exit status: 0 measured, 1 the run failed (e.g. wrong results, keeld did not start),\n"
+      "2 bad usage.\n");
 }
 
 std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, bool* help) {
@@ -61,12 +76,19 @@ std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, boo
       *help = true;
       return std::nullopt;
     }
+    if (a == "--worker") {
+      o->worker = true;
+      continue;
+    }
     if (i + 1 >= argc) return "unknown argument or missing value: '" + a + "'";
     std::string v = argv[++i];
     if (a == "--workload") {
       o->workload = v;
     } else if (a == "--mode") {
+      if (v != "embedded" && v != "server") return "--mode is embedded or server, not '" + v + "'";
       o->mode = v;
+    } else if (a == "--server") {
+      o->server = v;
     } else if (a == "--n") {
       if (!ParseInt(v, 1, &o->n)) return "--n needs a positive integer, not '" + v + "'";
     } else if (a == "--durability") {
@@ -99,7 +121,19 @@ std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, boo
       return "unknown argument '" + a + "'";
     }
   }
+  if (o->worker) {
+    if (o->server.empty()) return "--worker needs --server HOST:PORT";
+    return std::nullopt;
+  }
   if (o->workload.empty()) return "--workload is required";
+  if (o->mode == "embedded" && !o->server.empty()) return "--server needs --mode server";
+  if (o->mode == "server") {
+    if (o->workload == "W5") return "W5 replays in process: it has no server mode";
+    // keeld has no flag for these; it runs the engine's defaults.
+    if (!o->group_commit) return "--group-commit off is embedded only (keeld always groups)";
+    if (o->timer_threads > 0)
+      return "--timer-threads is embedded only (keeld runs the engine's default)";
+  }
   return std::nullopt;
 }
 
@@ -123,6 +157,7 @@ nlohmann::ordered_json ResultHead(const BenchOptions& o, int n, double seconds) 
   j["seconds"] = Round(seconds, 6);
   j["durability"] = DurabilityName(o.durability);
   j["group_commit"] = o.group_commit ? "on" : "off";
+  if (o.mode == "server") j["keeld"] = o.server.empty() ? "started" : "external";
   return j;
 }
 

@@ -12,9 +12,14 @@
 namespace keel::bench {
 
 struct BenchOptions {
-  std::string workload;  // "W1", "W2", "W3" or "W5"
-  std::string mode = "embedded";
-  int n = 0;  // 0 = the workload's fixed size (W1 1000, W2 200, W3 200, W5 2500)
+  std::string workload;           // "W1" to "W5"
+  std::string mode = "embedded";  // or "server"
+  // Server mode: a running keeld to use (HOST:PORT); empty = start one on a fresh database.
+  // The worker process: the keeld to poll.
+  std::string server;
+  // The hidden subcommand: run as server mode's worker process (bench_env.h).
+  bool worker = false;
+  int n = 0;  // 0 = the workload's fixed size (W1 1000, W2 200, W3 200, W4 100, W5 2500)
   Durability durability = Durability::kFull;
   bool group_commit = true;
   // Parent directory of the fresh database (default: the system temp directory).
@@ -27,15 +32,17 @@ struct BenchOptions {
   std::string w5_source = "builder";  // W5: "builder" or "engine" (record it first)
 };
 
-// Fills `options` from argv. Returns an error message for a bad command line; sets
-// `help` for -h/--help.
+// Fills `options` from argv and checks that they go together (e.g. the settings keeld
+// has no flag for are refused in server mode). Returns an error message for a bad command
+// line; sets `help` for -h/--help.
 std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* options, bool* help);
 
 void PrintUsage(std::FILE* out);
 
 std::string_view DurabilityName(Durability d);
 
-// {"workload","mode","n","seconds","durability","group_commit"}: the head of a result line.
+// {"workload","mode","n","seconds","durability","group_commit"}: the head of a result line
+// (server mode adds "keeld": "started" by keel-bench or "external" with --server).
 nlohmann::ordered_json ResultHead(const BenchOptions& options, int n, double seconds);
 
 }  // namespace keel::bench

@@ -22,8 +22,9 @@ double Mean(const std::vector<double>& samples) {
   return std::accumulate(samples.begin(), samples.end(), 0.0) / static_cast<double>(samples.size());
 }
 
-double PeakRssMb() {
-  std::ifstream in("/proc/self/status");
+double PeakRssMb(int pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/status")
+                            : "/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind("VmHWM:", 0) != 0) continue;

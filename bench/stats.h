@@ -20,9 +20,9 @@ double Percentile(std::vector<double> samples, double p);
 
 double Mean(const std::vector<double>& samples);
 
-// The process's peak resident set size (VmHWM of /proc/self/status) in MiB; -1 when it
-// cannot be read.
-double PeakRssMb();
+// A process's peak resident set size (VmHWM of /proc/PID/status) in MiB: this process's
+// when pid is 0; -1 when it cannot be read.
+double PeakRssMb(int pid = 0);
 
 // `value` rounded to `decimals` decimal places, so the JSON line stays readable.
 double Round(double value, int decimals);

@@ -1,6 +1,5 @@
-// TempEngine: an embedded engine (real SystemClock) over a fresh database in a new
-// temporary directory, which is removed when the TempEngine is destroyed. One per
-// benchmark run, so no run sees another's data. Not copyable; engine() is thread-safe.
+// TempEngine: an embedded engine (real SystemClock) over a fresh database in a TempDbDir,
+// removed when the TempEngine is destroyed. Not copyable; engine() is thread-safe.
 #pragma once
 
 #include <functional>
@@ -8,15 +7,15 @@
 #include <string>
 
 #include "bench/options.h"
+#include "bench/temp_db_dir.h"
 #include "engine/engine.h"
 
 namespace keel::bench {
 
 class TempEngine {
  public:
-  // Creates the directory under options.dir (or the system temp directory) and opens the
-  // engine with options.durability, options.group_commit and the timer threads of
-  // tuning.h; `tweak` may adjust the rest.
+  // Opens the engine with options.durability, options.group_commit and the timer threads
+  // of tuning.h over a new directory under options.dir; `tweak` may adjust the rest.
   // Throws std::runtime_error when either fails.
   explicit TempEngine(const BenchOptions& options,
                       const std::function<void(EngineOptions&)>& tweak = nullptr);
@@ -25,11 +24,10 @@ class TempEngine {
   TempEngine& operator=(const TempEngine&) = delete;
 
   Engine& engine() { return *engine_; }
-  const std::string& db_path() const { return db_path_; }
+  const std::string& db_path() const { return dir_.db_path(); }
 
  private:
-  std::string dir_;
-  std::string db_path_;
+  TempDbDir dir_;
   std::unique_ptr<Engine> engine_;
 };
 

@@ -20,7 +20,11 @@ void AddSettings(const BenchOptions& options, nlohmann::ordered_json& result) {
   WorkerOptions w = BenchWorkerOptions(options);
   result["workflow_task_pollers"] = w.workflow_task_pollers;
   result["max_concurrent_activities"] = w.max_concurrent_activities;
-  result["timer_threads"] = BenchTimerThreads(options);
+  if (options.mode != "server") {
+    result["timer_threads"] = BenchTimerThreads(options);
+  } else if (options.server.empty()) {
+    result["timer_threads"] = EngineOptions{}.timer_threads;  // keeld has no flag for it
+  }                                                           // an external keeld's are unknown
 }
 
 }  // namespace keel::bench

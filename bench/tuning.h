@@ -23,7 +23,8 @@ WorkerOptions BenchWorkerOptions(const BenchOptions& options);
 int BenchTimerThreads(const BenchOptions& options);
 
 // Adds the settings above to a result line (workflow_task_pollers,
-// max_concurrent_activities, timer_threads).
+// max_concurrent_activities, timer_threads). In server mode the pollers and threads are
+// the worker process's, and timer_threads is keeld's (the engine's default).
 void AddSettings(const BenchOptions& options, nlohmann::ordered_json& result);
 
 }  // namespace keel::bench

@@ -4,13 +4,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/bench_env.h"
 #include "bench/stats.h"
-#include "bench/temp_engine.h"
 #include "bench/tuning.h"
 #include "bench/workflows.h"
 #include "bench/workloads.h"
@@ -28,13 +29,8 @@ constexpr int kStepsPerWorkflow = 3;
 
 nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : kDefaultWorkflows;
-  TempEngine env(options);
-  Registry registry;
-  RegisterBenchCode(registry);
-  WorkerOptions worker_options = BenchWorkerOptions(options);
-  Worker worker(env.engine(), registry, worker_options);
-  worker.Start();
-  Client client(env.engine());
+  std::unique_ptr<BenchEnv> env = OpenBenchEnv(options);
+  Client& client = env->client();
 
   std::atomic<int> next{0};
   std::atomic<int> errors{0};
@@ -44,7 +40,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   for (int t = 0; t < std::min(kMaxInFlight, n); ++t) {
     clients.emplace_back([&] {
       for (int i = next++; i < n; i = next++) {
-        std::string id = "w1-" + std::to_string(i);
+        std::string id = WorkflowId(options, "w1", i);
         try {
           client.StartWorkflow(kThreeSteps, {.id = id}, int64_t{i});
           auto result = client.GetResult<int64_t>(id);
@@ -61,17 +57,16 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   }
   for (auto& t : clients) t.join();
   const double seconds = wall.Seconds();
-  worker.Stop();
+  Worker::Stats stats = env->StopWorker();
   if (errors > 0) {
     throw std::runtime_error(std::to_string(errors.load()) + " of " + std::to_string(n) +
                              " workflows failed or returned a wrong result");
   }
 
-  Worker::Stats stats = worker.stats();
   auto j = ResultHead(options, n, seconds);
   j["workflows_per_s"] = Round(n / seconds, 1);
   j["steps_per_s"] = Round(kStepsPerWorkflow * n / seconds, 1);
-  j["peak_rss_mb"] = Round(PeakRssMb(), 1);
+  env->AddPeakRss(j);
   j["in_flight"] = std::min(kMaxInFlight, n);
   AddSettings(options, j);
   j["workflow_tasks"] = stats.workflow_tasks;

@@ -2,12 +2,13 @@
 // client's StartWorkflow call to GetResult returning. A few warm-up runs (not measured)
 // come first so that the figure is the steady state, not thread and cache start-up.
 #include <cstdio>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/bench_env.h"
 #include "bench/stats.h"
-#include "bench/temp_engine.h"
 #include "bench/tuning.h"
 #include "bench/workflows.h"
 #include "bench/workloads.h"
@@ -24,13 +25,8 @@ constexpr int kWarmupRuns = 10;
 
 nlohmann::ordered_json RunLatency(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : kDefaultRuns;
-  TempEngine env(options);
-  Registry registry;
-  RegisterBenchCode(registry);
-  WorkerOptions worker_options = BenchWorkerOptions(options);
-  Worker worker(env.engine(), registry, worker_options);
-  worker.Start();
-  Client client(env.engine());
+  std::unique_ptr<BenchEnv> env = OpenBenchEnv(options);
+  Client& client = env->client();
 
   auto run_one = [&](const std::string& id, int64_t x) {
     client.StartWorkflow(kOneStep, {.id = id}, x);
@@ -40,7 +36,7 @@ nlohmann::ordered_json RunLatency(const BenchOptions& options) {
                                ", expected " + std::to_string(x + 1));
     }
   };
-  for (int i = 0; i < kWarmupRuns; ++i) run_one("w2-warmup-" + std::to_string(i), i);
+  for (int i = 0; i < kWarmupRuns; ++i) run_one(WorkflowId(options, "w2-warmup", i), i);
 
   std::vector<double> latencies_ms;
   latencies_ms.reserve(n);
@@ -48,19 +44,19 @@ nlohmann::ordered_json RunLatency(const BenchOptions& options) {
   Stopwatch wall;
   for (int i = 0; i < n; ++i) {
     Stopwatch one;
-    run_one("w2-" + std::to_string(i), i);
+    run_one(WorkflowId(options, "w2", i), i);
     latencies_ms.push_back(one.Millis());
     progress.Add();
   }
   const double seconds = wall.Seconds();
-  worker.Stop();
+  env->StopWorker();
 
   auto j = ResultHead(options, n, seconds);
   j["p50_ms"] = Round(Percentile(latencies_ms, 50), 3);
   j["p99_ms"] = Round(Percentile(latencies_ms, 99), 3);
   j["mean_ms"] = Round(Mean(latencies_ms), 3);
   j["max_ms"] = Round(Percentile(latencies_ms, 100), 3);
-  j["peak_rss_mb"] = Round(PeakRssMb(), 1);
+  env->AddPeakRss(j);
   j["warmup_runs"] = kWarmupRuns;
   AddSettings(options, j);
   return j;

@@ -10,14 +10,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/bench_env.h"
 #include "bench/stats.h"
-#include "bench/temp_engine.h"
 #include "bench/tuning.h"
 #include "bench/workflows.h"
 #include "bench/workloads.h"
@@ -51,13 +52,8 @@ std::optional<double> TimerFiredLateMs(const History& h) {
 
 nlohmann::ordered_json RunTimers(const BenchOptions& options) {
   const int n = options.n > 0 ? options.n : kDefaultWorkflows;
-  TempEngine env(options);
-  Registry registry;
-  RegisterBenchCode(registry);
-  WorkerOptions worker_options = BenchWorkerOptions(options);
-  Worker worker(env.engine(), registry, worker_options);
-  worker.Start();
-  Client client(env.engine());
+  std::unique_ptr<BenchEnv> env = OpenBenchEnv(options);
+  Client& client = env->client();
 
   std::vector<double> lateness_ms(n, 0), e2e_over_ms(n, 0);
   std::vector<Stopwatch> started(n);
@@ -70,7 +66,7 @@ nlohmann::ordered_json RunTimers(const BenchOptions& options) {
     clients.emplace_back([&, t] {
       std::vector<std::string> failed_starts;
       for (int i = t; i < n; i += threads) {
-        std::string id = "w3-" + std::to_string(i);
+        std::string id = WorkflowId(options, "w3", i);
         started[i].Restart();
         try {
           client.StartWorkflow(kSleepOneSecond, {.id = id});
@@ -80,7 +76,7 @@ nlohmann::ordered_json RunTimers(const BenchOptions& options) {
         }
       }
       for (int i = t; i < n; i += threads) {
-        std::string id = "w3-" + std::to_string(i);
+        std::string id = WorkflowId(options, "w3", i);
         if (std::find(failed_starts.begin(), failed_starts.end(), id) != failed_starts.end()) {
           progress.Add();
           continue;
@@ -99,7 +95,7 @@ nlohmann::ordered_json RunTimers(const BenchOptions& options) {
   }
   for (auto& t : clients) t.join();
   const double seconds = wall.Seconds();
-  worker.Stop();
+  env->StopWorker();
   if (errors > 0) {
     throw std::runtime_error(std::to_string(errors.load()) + " of " + std::to_string(n) +
                              " timer workflows failed or woke up early");
@@ -108,7 +104,7 @@ nlohmann::ordered_json RunTimers(const BenchOptions& options) {
   // The engine's own part, from the histories (not timed): TimerFired - TimerStarted - 1 s.
   std::vector<double> fired_late_ms;
   for (int i = 0; i < n; ++i) {
-    if (auto late = TimerFiredLateMs(client.GetHistory("w3-" + std::to_string(i)))) {
+    if (auto late = TimerFiredLateMs(client.GetHistory(WorkflowId(options, "w3", i)))) {
       fired_late_ms.push_back(*late);
     }
   }
@@ -119,7 +115,7 @@ nlohmann::ordered_json RunTimers(const BenchOptions& options) {
   j["lateness_max_ms"] = Round(Percentile(lateness_ms, 100), 3);
   j["timer_fired_late_p99_ms"] = Round(Percentile(fired_late_ms, 99), 3);
   j["e2e_over_1s_p99_ms"] = Round(Percentile(e2e_over_ms, 99), 3);
-  j["peak_rss_mb"] = Round(PeakRssMb(), 1);
+  env->AddPeakRss(j);
   AddSettings(options, j);
   return j;
 }

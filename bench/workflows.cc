@@ -27,6 +27,11 @@ Task<int64_t> SleepOneSecond(WorkflowContext& ctx) {
   co_return std::chrono::duration_cast<std::chrono::microseconds>(late).count();
 }
 
+Task<int64_t> WaitSignal(WorkflowContext& ctx, int64_t x) {
+  int64_t y = co_await ctx.WaitSignal<int64_t>(kGo);
+  co_return x + y;
+}
+
 Task<int64_t> Batches(WorkflowContext& ctx, int64_t n) {
   int64_t sum = 0;
   for (int64_t first = 0; first < n; first += kBatchSize) {
@@ -45,8 +50,15 @@ void RegisterBenchCode(Registry& registry) {
   registry.RegisterWorkflow(kThreeSteps, ThreeSteps);
   registry.RegisterWorkflow(kOneStep, OneStep);
   registry.RegisterWorkflow(kSleepOneSecond, SleepOneSecond);
+  registry.RegisterWorkflow(kWaitSignal, WaitSignal);
   registry.RegisterWorkflow(kBatches, Batches);
   registry.RegisterActivity(kIncrement, [](int64_t x) { return x + 1; });
+}
+
+Registry BenchRegistry() {
+  Registry registry;
+  RegisterBenchCode(registry);
+  return registry;
 }
 
 }  // namespace keel::bench

@@ -16,6 +16,9 @@ inline constexpr char kOneStep[] = "w2_one_step";        // x -> x + 1 through 1
 // Sleeps 1 s durably; returns the wake-up lateness in microseconds, measured on the
 // workflow's own clock: ctx.Now() after the sleep - ctx.Now() before it - 1 s.
 inline constexpr char kSleepOneSecond[] = "w3_sleep_1s";
+// Waits for signal kGo (an int64 y) and returns x + y; no activity, no timer.
+inline constexpr char kWaitSignal[] = "w4_wait_signal";
+inline constexpr char kGo[] = "go";
 // Runs `n` increment activities (of 0..n-1) in batches of 3 awaited with WhenAll;
 // returns the sum of their results, n(n+1)/2.
 inline constexpr char kBatches[] = "w5_batches";
@@ -29,5 +32,7 @@ inline ActivityOptions StepOptions() {
 
 // Registers all of the above.
 void RegisterBenchCode(Registry& registry);
+// A registry holding all of the above.
+Registry BenchRegistry();
 
 }  // namespace keel::bench
