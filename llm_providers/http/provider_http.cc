@@ -90,7 +90,8 @@ std::string Redact(std::string text, const std::vector<std::string>& secrets) {
 ApplicationError HttpError(const std::string& provider, const http::Response& response, Time now,
                            const std::vector<std::string>& secrets) {
   const int status = response.status;
-  const ErrorBody body = ParseErrorBody(response.body);
+  // Redact before anything shortens the body: a key cut in half no longer matches.
+  const ErrorBody body = ParseErrorBody(Redact(response.body, secrets));
   ProviderErrorInfo info{.provider = provider,
                          .http_status = status,
                          .provider_type = Redact(body.type, secrets),
@@ -170,7 +171,7 @@ JsonReply SendJson(http::Transport& transport, const Clock& clock, const JsonCal
   json body = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded() || !body.is_object()) {
     throw MalformedResponse(call.provider, "the body is not a JSON object: " +
-                                               Redact(OneLine(response.body, 200), call.secrets));
+                                               OneLine(Redact(response.body, call.secrets), 200));
   }
   return {std::move(body), ParseRateLimits(response.headers, now)};
 }

@@ -25,14 +25,15 @@ void AppendText(json& blocks, const std::vector<ContentPart>& parts) {
   }
 }
 
+// One text part: a string; several: text blocks (empty ones dropped); none: no content.
 json ToolResultBlock(const Message& m) {
   json block = {{"type", "tool_result"}, {"tool_use_id", AnthropicToolId(m.tool_call_id)}};
   if (m.content.size() == 1) {
     if (!m.content.front().text.empty()) block["content"] = m.content.front().text;
   } else if (m.content.size() > 1) {
     json blocks = json::array();
-    for (const auto& p : m.content) blocks.push_back(TextBlock(p.text));
-    block["content"] = std::move(blocks);
+    AppendText(blocks, m.content);
+    if (!blocks.empty()) block["content"] = std::move(blocks);
   }
   if (m.is_error) block["is_error"] = true;
   return block;
@@ -93,15 +94,19 @@ json ToolChoice(const std::string& choice) {
   return nullptr;
 }
 
-std::string TextOf(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string text;
+// A tool_result's content: a string, or blocks of which the text ones are kept (one part
+// each, as ToolResultBlock wrote them).
+std::vector<ContentPart> PartsOf(const json& content) {
+  if (content.is_string()) return {{content.get<std::string>()}};
+  std::vector<ContentPart> parts;
   if (content.is_array()) {
     for (const auto& b : content) {
-      if (b.value("type", std::string()) == "text") text += b.at("text").get<std::string>();
+      if (b.value("type", std::string()) == "text")
+        parts.push_back({b.at("text").get<std::string>()});
     }
   }
-  return text;
+  if (parts.empty()) parts.push_back({""});
+  return parts;
 }
 
 }  // namespace
@@ -275,7 +280,7 @@ std::vector<Message> FromAnthropicMessages(const json& system, const json& messa
         m.tool_calls.push_back(std::move(call));
       } else if (type == "tool_result") {
         Message result{.role = Role::kTool,
-                       .content = {{b.contains("content") ? TextOf(b.at("content")) : ""}},
+                       .content = PartsOf(b.contains("content") ? b.at("content") : json()),
                        .tool_call_id = b.at("tool_use_id").get<std::string>(),
                        .is_error = b.value("is_error", false)};
         if (auto it = call_names.find(result.tool_call_id); it != call_names.end()) {

@@ -132,6 +132,26 @@ class OneReplyTransport final : public http::Transport {
   Result<http::Response> reply_;
 };
 
+// Bodies that are not JSON are shortened for the message; a key that straddles the cut
+// must not leave its first characters behind.
+TEST(ProviderHttpTest, AKeyAtTheEdgeOfAShortenedBodyLeavesNoPrefix) {
+  const std::string prefix = kSecrets[0].substr(0, 8);  // "sk-secre"
+  for (size_t pad = 180; pad < 310; ++pad) {
+    const std::string body = std::string(pad, 'x') + kSecrets[0] + " proxy echo";
+    const std::string http_error = ErrorFor(502, body).what();
+    EXPECT_EQ(http_error.find(prefix), std::string::npos) << pad << ": " << http_error;
+
+    ManualClock clock;
+    OneReplyTransport t(http::Response{.status = 200, .body = body});
+    try {
+      SendJson(t, clock, {.provider = "openai", .secrets = kSecrets});
+      FAIL() << "no error for " << body;
+    } catch (const ApplicationError& e) {
+      EXPECT_EQ(std::string(e.what()).find(prefix), std::string::npos) << pad << ": " << e.what();
+    }
+  }
+}
+
 TEST(ProviderHttpTest, SendJsonRejectsBodiesThatAreNotJsonObjects) {
   ManualClock clock;
   for (const char* body : {"not json", "[1,2]", "", "{\"truncated\":"}) {

@@ -195,5 +195,20 @@ TEST(AnthropicWireTest, MessagesImportBackToTheCanonicalForm) {
   EXPECT_EQ(FromAnthropicMessages(body["system"], body["messages"]), r.messages);
 }
 
+TEST(AnthropicWireTest, ToolResultsWithSeveralPartsKeepThemAndSendNoEmptyBlocks) {
+  Message result = Message::ToolResult("call_a", "get_weather", "");
+  result.content = {{"18C"}, {""}, {"sunny"}};
+  std::vector<Message> messages = {
+      Message::User("Weather?"),
+      Message::Assistant("", {{.id = "call_a", .name = "get_weather"}}),
+      result,
+  };
+  json body = ToAnthropicRequest({.messages = messages}, "m", {});
+  EXPECT_EQ(body["messages"][2]["content"][0]["content"], json::parse(R"([
+    {"type": "text", "text": "18C"}, {"type": "text", "text": "sunny"}])"));
+  messages[2].content = {{"18C"}, {"sunny"}};
+  EXPECT_EQ(FromAnthropicMessages(body["system"], body["messages"]), messages);
+}
+
 }  // namespace
 }  // namespace keel::llm::wire

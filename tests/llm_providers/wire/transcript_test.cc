@@ -153,6 +153,81 @@ TEST(TranscriptTest, ConversationRecordedFromAnthropicBecomesAValidOpenAIRequest
     {"type": "tool_result", "tool_use_id": "toolu_01B", "content": "sent"}])"));
 }
 
+// A recorded OpenAI conversation, as the wire carried it (arguments as compact strings).
+const char* kRecordedOpenAI = R"([
+  {"role": "system", "content": "You are a travel agent."},
+  {"role": "user", "content": "Weather in Paris and Rome?"},
+  {"role": "assistant", "content": null, "tool_calls": [
+    {"id": "call_Pa1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}},
+    {"id": "call_Ro2", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Rome\",\"units\":\"C\"}"}}]},
+  {"role": "tool", "tool_call_id": "call_Pa1", "content": "18C"},
+  {"role": "tool", "tool_call_id": "call_Ro2", "content": "24C"},
+  {"role": "assistant", "content": "Paris 18C, Rome 24C. Shall I book?", "tool_calls": [
+    {"id": "call_Bk3", "type": "function", "function": {"name": "book", "arguments": "{\"city\":\"Rome\",\"nights\":2}"}}]},
+  {"role": "tool", "tool_call_id": "call_Bk3", "content": "booked"},
+  {"role": "assistant", "content": "Booked two nights in Rome."},
+  {"role": "user", "content": "Thanks!"}
+])";
+
+TEST(TranscriptTest, RecordedOpenAIConversationGoesToAnthropicAndBackUnchanged) {
+  const std::vector<Message> canonical = FromOpenAIMessages(json::parse(kRecordedOpenAI));
+  ASSERT_EQ(canonical.size(), 9u);
+  EXPECT_EQ(canonical[3].tool_name, "get_weather");
+  EXPECT_EQ(canonical[5].tool_calls.at(0).arguments, json::parse(R"({"city":"Rome","nights":2})"));
+
+  // Stored in a history, read back, sent to Anthropic.
+  const json anthropic =
+      ToAnthropicRequest({.messages = Recorded(canonical)}, "claude-sonnet-4-5", {});
+  ExpectValidAnthropic(anthropic);
+  ASSERT_EQ(anthropic["messages"].size(), 7u);  // results merged into user turns
+  EXPECT_EQ(anthropic["messages"][2]["content"], json::parse(R"([
+    {"type": "tool_result", "tool_use_id": "call_Pa1", "content": "18C"},
+    {"type": "tool_result", "tool_use_id": "call_Ro2", "content": "24C"}])"));
+  EXPECT_EQ(anthropic["messages"][3]["content"], json::parse(R"([
+    {"type": "text", "text": "Paris 18C, Rome 24C. Shall I book?"},
+    {"type": "tool_use", "id": "call_Bk3", "name": "book", "input": {"city": "Rome", "nights": 2}}])"));
+
+  // Read back from Anthropic's wire: the same transcript, ids, argument objects, tool
+  // names and result order included; and on to OpenAI: the recorded messages exactly.
+  const std::vector<Message> back =
+      FromAnthropicMessages(anthropic["system"], anthropic["messages"]);
+  EXPECT_EQ(back, canonical);
+  EXPECT_EQ(ToOpenAIMessages(back), json::parse(kRecordedOpenAI));
+  ExpectValidOpenAI(ToOpenAIRequest({.messages = back}, "gpt-4o", {}));
+}
+
+TEST(TranscriptTest, RecordedAnthropicConversationGoesToOpenAIAndBack) {
+  const json system = "You are a shop assistant.";
+  const json recorded = json::parse(R"([
+    {"role": "user", "content": [{"type": "text", "text": "Refund order 42 and email me."}]},
+    {"role": "assistant", "content": [
+      {"type": "text", "text": "I'll do both."},
+      {"type": "tool_use", "id": "toolu_01A", "name": "refund", "input": {"order": 42, "reason": {"code": "late"}}},
+      {"type": "tool_use", "id": "toolu_01B", "name": "send_email", "input": {}}]},
+    {"role": "user", "content": [
+      {"type": "tool_result", "tool_use_id": "toolu_01A", "content": "card declined", "is_error": true},
+      {"type": "tool_result", "tool_use_id": "toolu_01B", "content": "sent"},
+      {"type": "text", "text": "Try again tomorrow."}]},
+    {"role": "assistant", "content": [{"type": "text", "text": "Noted."}]}
+  ])");
+  const std::vector<Message> canonical = FromAnthropicMessages(system, recorded);
+  EXPECT_EQ(canonical[3].tool_name, "refund");
+  EXPECT_TRUE(canonical[3].is_error);
+
+  const json openai = ToOpenAIMessages(Recorded(canonical));
+  ExpectValidOpenAI({{"messages", openai}});
+  std::vector<Message> back = FromOpenAIMessages(openai);
+  // OpenAI has no error flag on a tool message: the only thing its wire cannot carry.
+  ASSERT_EQ(back.size(), canonical.size());
+  EXPECT_FALSE(back[3].is_error);
+  back[3].is_error = true;
+  EXPECT_EQ(back, canonical);
+
+  const json anthropic = ToAnthropicRequest({.messages = back}, "claude-sonnet-4-5", {});
+  EXPECT_EQ(anthropic["system"], system);
+  EXPECT_EQ(anthropic["messages"], recorded);
+}
+
 TEST(TranscriptTest, ArgumentsThatWereNotJsonSurviveTheRoundTripToOpenAI) {
   ChatResponse r = FromOpenAIResponse(json::parse(R"({"choices": [{"finish_reason": "tool_calls",
     "message": {"role": "assistant", "content": null, "tool_calls": [
