@@ -20,25 +20,28 @@ std::optional<TaskRef> TaskMatcher::Poll(const std::string& namespace_name,
                                          const std::string& task_queue, store::TaskKind kind,
                                          const std::string& identity, Time deadline) {
   std::unique_lock<std::mutex> lock(mu_);
-  Queue& q = QueueFor({namespace_name, task_queue, static_cast<int>(kind)});
+  const Key key{namespace_name, task_queue, static_cast<int>(kind)};
+  Queue& q = QueueFor(key);
   auto cancelled = [&] { return shutdown_ || shut_down_.count(identity) > 0; };
   ++q.waiting;
   clock_.WaitUntil(lock, q.cv, deadline, [&] { return !q.tasks.empty() || cancelled(); });
   --q.waiting;
-  if (cancelled() || q.tasks.empty()) {
-    // Pass a wake-up we may have consumed on to another poller.
-    if (!q.tasks.empty() && q.waiting > 0) q.cv.notify_one();
-    return std::nullopt;
+  std::optional<TaskRef> t;
+  if (!cancelled() && !q.tasks.empty()) {
+    t = q.tasks.front();
+    q.tasks.pop_front();
   }
-  TaskRef t = q.tasks.front();
-  q.tasks.pop_front();
+  // Pass on a wake-up we may have consumed (or one more task) to another poller.
   if (!q.tasks.empty() && q.waiting > 0) q.cv.notify_one();
+  if (q.tasks.empty() && q.waiting == 0) queues_.erase(key);
   return t;
 }
 
 void TaskMatcher::CancelPolls(const std::string& identity) {
   std::lock_guard<std::mutex> g(mu_);
-  shut_down_.insert(identity);
+  const Time now = clock_.Now();
+  std::erase_if(shut_down_, [&](const auto& entry) { return now - entry.second > kCancelMemory; });
+  shut_down_[identity] = now;
   for (auto& [key, q] : queues_) q->cv.notify_all();
 }
 
@@ -56,10 +59,16 @@ bool TaskMatcher::Idle() {
   return true;
 }
 
+size_t TaskMatcher::QueueCount() {
+  std::lock_guard<std::mutex> g(mu_);
+  return queues_.size();
+}
+
 size_t TaskMatcher::Backlog(const std::string& namespace_name, const std::string& task_queue,
                             store::TaskKind kind) {
   std::lock_guard<std::mutex> g(mu_);
-  return QueueFor({namespace_name, task_queue, static_cast<int>(kind)}).tasks.size();
+  auto it = queues_.find({namespace_name, task_queue, static_cast<int>(kind)});
+  return it == queues_.end() ? 0 : it->second->tasks.size();
 }
 
 }  // namespace keel::core

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <tuple>
 
@@ -37,8 +36,8 @@ class TaskMatcher {
   std::optional<TaskRef> Poll(const std::string& namespace_name, const std::string& task_queue,
                               store::TaskKind kind, const std::string& identity, Time deadline);
 
-  // Ends every poll of `identity`, now and later (a worker shutting down; identities are
-  // unique per worker instance).
+  // Ends every poll of `identity`, now and for kCancelMemory after (a worker shutting down,
+  // whose last polls may still be on the way; identities are unique per worker instance).
   void CancelPolls(const std::string& identity);
   // Ends every poll, now and later.
   void Shutdown();
@@ -48,6 +47,8 @@ class TaskMatcher {
   // True when no queue has both tasks and pollers waiting for them (tasks on a queue
   // nobody polls do not count: nothing will happen to them).
   bool Idle();
+  // Queues held in memory (for tests and metrics).
+  size_t QueueCount();
 
  private:
   using Key = std::tuple<std::string, std::string, int>;
@@ -57,11 +58,16 @@ class TaskMatcher {
     int waiting = 0;
   };
   Queue& QueueFor(const Key& key);  // requires mu_
+  // Cancelled identities are forgotten after this long, so callers cannot grow the set
+  // without bound; a poll outlives none of them (long polls end after at most minutes).
+  static constexpr Duration kCancelMemory = std::chrono::minutes(10);
 
   Clock& clock_;
   std::mutex mu_;
+  // Only queues with tasks or pollers: a queue is dropped when its last poller leaves it
+  // empty, so polls of made-up queue names leave nothing behind.
   std::map<Key, std::unique_ptr<Queue>> queues_;
-  std::set<std::string> shut_down_;
+  std::map<std::string, Time> shut_down_;  // identity -> when its polls were cancelled
   bool shutdown_ = false;
 };
 

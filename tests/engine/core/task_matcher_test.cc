@@ -74,5 +74,32 @@ TEST(TaskMatcherTest, ShutdownEndsEveryPoll) {
   EXPECT_FALSE(poll.get().has_value());
 }
 
+TEST(TaskMatcherTest, PollsOfUnusedQueuesLeaveNothingBehind) {
+  // A caller polling made-up queue names must not grow the engine's memory.
+  ManualClock clock;
+  TaskMatcher m(clock);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_FALSE(m.Poll("ns", "q" + std::to_string(i), kWf, "w", clock.Now()).has_value());
+  }
+  EXPECT_EQ(m.Backlog("ns", "q0", kWf), 0u);
+  EXPECT_EQ(m.QueueCount(), 0u);
+  m.Add("ns", "q", kWf, {1, 0});
+  EXPECT_EQ(m.QueueCount(), 1u);  // a queue with a task stays
+  EXPECT_TRUE(m.Poll("ns", "q", kWf, "w", clock.Now()).has_value());
+  EXPECT_EQ(m.QueueCount(), 0u);
+}
+
+TEST(TaskMatcherTest, CancelledIdentitiesAreForgottenAfterAWhile) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  m.CancelPolls("old");
+  m.Add("ns", "q", kWf, {1, 0});
+  EXPECT_FALSE(m.Poll("ns", "q", kWf, "old", clock.Now()).has_value());
+  clock.Advance(11min);
+  m.CancelPolls("new");  // forgetting happens as others are added
+  EXPECT_FALSE(m.Poll("ns", "q", kWf, "new", clock.Now()).has_value());
+  EXPECT_TRUE(m.Poll("ns", "q", kWf, "old", clock.Now()).has_value());
+}
+
 }  // namespace
 }  // namespace keel::core
