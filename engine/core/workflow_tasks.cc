@@ -261,7 +261,7 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
     KEEL_RETURN_IF_ERROR(Commit(run, fm));
     ReleaseWorkflowTaskLease(run);
     Log().warn("workflow {} (run {}): workflow task failed: {}", run.state.workflow_id(),
-               run.state.run_id(), bad.message());
+               run.state.run_id(), ForLog(bad.message()));
     return bad;
   }
   if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
@@ -332,7 +332,7 @@ Result<v1::RespondWorkflowTaskFailedResponse> EngineImpl::RespondWorkflowTaskFai
   ReleaseWorkflowTaskLease(run);
   Log().warn("workflow {} (run {}): workflow task attempt {} failed ({}): {}", run.state.workflow_id(),
              run.state.run_id(), run.state.workflow_task().attempt() - 1,
-             v1::WorkflowTaskFailedCause_Name(request.cause()), request.failure().message());
+             v1::WorkflowTaskFailedCause_Name(request.cause()), ForLog(request.failure().message()));
   return v1::RespondWorkflowTaskFailedResponse();
 }
 
