@@ -1,6 +1,7 @@
 // keel llm complete: one model call from the shell, to check a provider configuration
 // (spec, key, base URL, tools, schema) before writing code. Prints the reply, tool calls,
 // usage and cost (or the ChatResponse JSON); failures are one line on stderr.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -90,11 +91,14 @@ llm::OutputSchema ParseSchema(const json& j) {
   return {.schema = j};
 }
 
+constexpr double kMaxTimeoutSeconds = 86400;
+
+// A finite number ("nan" and "inf" are not).
 double ParseNumber(const std::string& flag, const std::string& text) {
   try {
     size_t used = 0;
     double v = std::stod(text, &used);
-    if (used == text.size()) return v;
+    if (used == text.size() && std::isfinite(v)) return v;
   } catch (const std::exception&) {
   }
   throw UsageError{flag + ": not a number: " + text};
@@ -154,7 +158,9 @@ Args ParseArgs(int argc, char** argv) {
     } else if (arg == "--timeout") {
       const std::string flag = arg;
       a.timeout_seconds = ParseNumber(flag, value());
-      if (*a.timeout_seconds <= 0) throw UsageError{flag + ": expected a positive number"};
+      // Also keeps the conversion to a Duration from overflowing.
+      if (*a.timeout_seconds <= 0 || *a.timeout_seconds > kMaxTimeoutSeconds)
+        throw UsageError{flag + ": expected a number of seconds above 0 and at most 86400"};
     } else if (arg == "--") {
       for (++i; i < argc; ++i) a.prompt.push_back(argv[i]);
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -245,9 +251,13 @@ int Complete(int argc, char** argv) {
 
 int LlmCommand(int argc, char** argv) {
   // argv[0] is "llm".
-  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    std::fputs("keel llm: missing subcommand: complete (see keel llm --help)\n", stderr);
+    return 2;
+  }
+  if (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
+    std::fputs(kUsage, stdout);
+    return 0;
   }
   const std::string sub = argv[1];
   if (sub != "complete") {

@@ -99,8 +99,9 @@ std::string Parse(int argc, char** argv, Invocation& inv) {
     } else if (arg == "--timeout") {
       char* end = nullptr;
       double seconds = value(v) ? std::strtod(v.c_str(), &end) : 0;
-      if (end == nullptr || *end != '\0' || seconds <= 0)
-        return "--timeout needs a positive number of seconds";
+      // The upper bound also keeps the conversion to a Duration from overflowing.
+      if (end == nullptr || *end != '\0' || !(seconds > 0 && seconds <= 86400))
+        return "--timeout needs a number of seconds above 0 and at most 86400";
       auto d = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
       inv.options.request_timeout = d;
       inv.options.initialize_timeout = d;

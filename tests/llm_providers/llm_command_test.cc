@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -171,14 +172,29 @@ TEST_F(LlmCommandTest, MissingKeyFails) {
             "keel llm: ANTHROPIC_API_KEY is not set (needed for anthropic:claude-haiku-4-5)\n");
 }
 
-TEST_F(LlmCommandTest, BadUsageExitsTwo) {
-  EXPECT_EQ(Keel({"complete"}).exit_code, 2);
-  EXPECT_EQ(Keel({"complete", "--model", "gemini:pro", "hi"}).exit_code, 2);
-  EXPECT_EQ(Keel({"complete", "--bogus", "hi"}).exit_code, 2);
-  EXPECT_EQ(Keel({"complete", "--tools", dir_.File("missing.json"), "hi"}).exit_code, 2);
-  EXPECT_EQ(Keel({"complete", "--schema", WriteFile("bad.json", "{nope"), "hi"}).exit_code, 2);
-  EXPECT_EQ(Keel({"complete", "--max-tokens", "many", "hi"}).exit_code, 2);
-  EXPECT_EQ(Keel({"frobnicate"}).exit_code, 2);
+TEST_F(LlmCommandTest, BadUsageExitsTwoWithOneLineOnStderr) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {},
+           {"complete"},
+           {"complete", "--model", "gemini:pro", "hi"},
+           {"complete", "--bogus", "hi"},
+           {"complete", "--tools", dir_.File("missing.json"), "hi"},
+           {"complete", "--tools", WriteFile("tools.json", R"({"name": "t"})"), "hi"},
+           {"complete", "--schema", WriteFile("bad.json", "{nope"), "hi"},
+           {"complete", "--max-tokens", "many", "hi"},
+           {"complete", "--timeout", "0", "hi"},
+           {"complete", "--timeout", "inf", "hi"},
+           {"complete", "--timeout", "nan", "hi"},
+           {"complete", "--temperature", "nan", "hi"},
+           {"frobnicate"}}) {
+    CliRun r = Keel(args);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << shown;
+    EXPECT_EQ(r.out, "") << shown;
+    EXPECT_EQ(r.err.rfind("keel llm: ", 0), 0u) << shown << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << shown << ": " << r.err;
+  }
   CliRun r = Keel({"complete", "--model"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "keel llm: --model needs a value (see keel llm --help)\n");

@@ -131,6 +131,8 @@ TEST(McpCommandTest, BadUsageExitsWithTwo) {
                                              {"mcp", "call", "echo", "not json", "--", "x"},
                                              {"mcp", "call", "echo", "[1]", "--", "x"},
                                              {"mcp", "tools", "--timeout", "soon", "--", "x"},
+                                             {"mcp", "tools", "--timeout", "inf", "--", "x"},
+                                             {"mcp", "tools", "--timeout", "nan", "--", "x"},
                                              {"mcp", "tools", "--bogus", "--", "x"}}) {
     CliRun r = Keel(args);
     EXPECT_EQ(r.exit_code, 2) << ::testing::PrintToString(args) << ": " << r.err;
