@@ -1,10 +1,12 @@
 // HTTP for LLM providers and tools: a Transport interface (inject a fake in tests, or a
 // recording one) and a libcurl implementation with connection reuse, timeouts, the
-// system's CA certificates and the standard proxy variables (http_proxy, https_proxy,
-// no_proxy). Errors never include request headers (where API keys live). Thread-safe.
+// system's CA certificates (or the bundle named by SSL_CERT_FILE / CURL_CA_BUNDLE), the
+// standard proxy variables (http_proxy, https_proxy, no_proxy) and TCP keep-alive for long
+// model calls. Errors never include request headers (where API keys live). Thread-safe.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -23,6 +25,9 @@ struct Request {
   Duration timeout = std::chrono::seconds(60);         // whole request
   Duration connect_timeout = std::chrono::seconds(10);
   size_t max_response_bytes = 0;                        // 0 = no limit
+  // Polled while the request is in flight (a few times a second); true aborts it with
+  // kCancelled. Empty: never cancelled.
+  std::function<bool()> cancelled;
 };
 
 struct Response {
@@ -39,7 +44,8 @@ class Transport {
   virtual ~Transport() = default;
   // A response for any HTTP status; an error Status only when no response came:
   // kUnavailable (connection refused or reset, DNS), kDeadlineExceeded (timeout),
-  // kResourceExhausted (body over max_response_bytes), kInvalidArgument (bad URL).
+  // kResourceExhausted (body over max_response_bytes), kInvalidArgument (bad URL),
+  // kCancelled (Request::cancelled said so).
   virtual Result<Response> Send(const Request& request) = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <functional>
 #include <mutex>
 
 #include "engine/http.h"
@@ -34,6 +36,20 @@ size_t OnBody(char* data, size_t size, size_t n, void* user) {
   }
   c->response->body.append(data, bytes);
   return bytes;
+}
+
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  const auto* cancelled = static_cast<const std::function<bool()>*>(user);
+  return (*cancelled)() ? 1 : 0;  // non-zero aborts the transfer (CURLE_ABORTED_BY_CALLBACK)
+}
+
+// A CA bundle named in the environment (curl's command line reads these; libcurl does not).
+const char* CaBundleFromEnv() {
+  for (const char* name : {"SSL_CERT_FILE", "CURL_CA_BUNDLE"}) {
+    const char* v = std::getenv(name);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  return nullptr;
 }
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
@@ -69,6 +85,8 @@ class CurlTransport final : public Transport {
     Collect collect{&response, request.max_response_bytes};
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : request.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+    // No "Expect: 100-continue" on large bodies: it can stall a request for a second.
+    headers = curl_slist_append(headers, "Expect:");
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
@@ -87,6 +105,13 @@ class CurlTransport final : public Transport {
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &collect);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);  // callers decide about redirects
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);     // reasoning calls can be silent for minutes
+    if (const char* ca = CaBundleFromEnv()) curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+    if (request.cancelled) {
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &request.cancelled);
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -106,6 +131,8 @@ class CurlTransport final : public Transport {
         return response;
       case CURLE_OPERATION_TIMEDOUT:
         return DeadlineExceeded(where + ": timed out");
+      case CURLE_ABORTED_BY_CALLBACK:
+        return Cancelled(where + ": cancelled");
       case CURLE_URL_MALFORMAT:
       case CURLE_UNSUPPORTED_PROTOCOL:
         return InvalidArgument(where + ": " + curl_easy_strerror(rc));

@@ -111,13 +111,16 @@ class HttpGetTool final : public Tool {
                                       {"Accept", "text/*, application/json;q=0.9, */*;q=0.5"}},
                           .timeout = timeout,
                           .connect_timeout = std::min(timeout, Duration(std::chrono::seconds(10))),
-                          .max_response_bytes = options_.max_response_bytes};
+                          .max_response_bytes = options_.max_response_bytes,
+                          .cancelled = ctx.is_cancelled};
     auto response = options_.transport->Send(request);
     if (response.ok()) return std::move(response).value();
     const Status& s = response.status();
     switch (s.code()) {
       case StatusCode::kDeadlineExceeded:
         throw ApplicationError("HttpGetTimeout", s.message());
+      case StatusCode::kCancelled:
+        throw CanceledError(s.message());
       case StatusCode::kResourceExhausted:
       case StatusCode::kInvalidArgument:
         throw ToolError("cannot fetch " + url.ToString() + ": " + s.message());
