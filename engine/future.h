@@ -272,6 +272,8 @@ Future<std::tuple<internal::ValueOf<Ts>...>> WhenAll(const Future<Ts>&... fs) {
     if (out->ready()) return;
     if (st->failed()) {
       out->Reject(st->error());
+      // The others' callbacks hold `states`, which holds them: break the cycle.
+      std::apply([](auto&... s) { (s.reset(), ...); }, *states);
       return;
     }
     if (--*remaining == 0) {
@@ -304,10 +306,12 @@ auto WhenAll(const std::vector<Future<T>>& fs) {
   };
   if (fs.empty()) finish();
   for (const auto& f : fs) {
-    f.state()->OnReady([out, remaining, finish, raw = f.state().get()] {
+    f.state()->OnReady([out, remaining, finish, states, raw = f.state().get()] {
       if (out->ready()) return;
       if (raw->failed()) {
         out->Reject(raw->error());
+        // The others' callbacks hold `states`, which holds them: break the cycle.
+        states->clear();
         return;
       }
       if (--*remaining == 0) finish();
