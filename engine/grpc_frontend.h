@@ -1,8 +1,10 @@
 // GrpcFrontend: the Frontend of an engine running in keeld, over gRPC. A Client or a
 // Worker built on it behaves as on the embedded Engine. Long polls get a deadline longer
-// than the server's poll timeout; a lost connection surfaces as UNAVAILABLE (workers back
-// off and retry; gRPC reconnects by itself). The token is sent as bearer metadata and
-// never logged. Thread-safe.
+// than the server's poll timeout. While keeld is unreachable (restarting, not started
+// yet) worker polls wait for it, up to their deadline, and ShutdownWorker ends them;
+// every other call waits up to connect_wait and then fails with UNAVAILABLE (retry it
+// with the same request id). The channel tries to reconnect at least once a second. The
+// token is sent as bearer metadata and never logged. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,8 @@ struct ConnectOptions {
   std::string tls_ca_file;
   Duration call_timeout = std::chrono::seconds(30);  // ordinary calls
   Duration poll_timeout = std::chrono::seconds(70);  // long polls (keeld's default poll timeout is 60 s)
+  // How long a call waits for a connection to keeld before failing with UNAVAILABLE.
+  Duration connect_wait = std::chrono::seconds(1);
 };
 
 

@@ -1,7 +1,11 @@
 #include "engine/grpc_frontend.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <set>
 #include <sstream>
 
 #include <grpcpp/grpcpp.h>
@@ -16,7 +20,7 @@ namespace {
 class GrpcFrontendImpl final : public Frontend {
  public:
   GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel)
-      : options_(std::move(options)), stub_(v1::WorkflowService::NewStub(channel)) {}
+      : options_(std::move(options)), channel_(channel), stub_(v1::WorkflowService::NewStub(channel)) {}
 
 #define KEEL_UNARY(Name, Timeout)                                                   \
   Result<v1::Name##Response> Name(const v1::Name##Request& request) override {      \
@@ -32,32 +36,99 @@ class GrpcFrontendImpl final : public Frontend {
   KEEL_UNARY(GetWorkflowExecutionHistory, options_.poll_timeout)
   KEEL_UNARY(GetWorkflowExecutionResult, options_.poll_timeout)
   KEEL_UNARY(QueryWorkflow, options_.poll_timeout)
-  KEEL_UNARY(PollWorkflowTaskQueue, options_.poll_timeout)
   KEEL_UNARY(RespondWorkflowTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RespondWorkflowTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondQueryTaskCompleted, options_.call_timeout)
-  KEEL_UNARY(PollActivityTaskQueue, options_.poll_timeout)
   KEEL_UNARY(RecordActivityTaskHeartbeat, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskCanceled, options_.call_timeout)
-  KEEL_UNARY(ShutdownWorker, options_.call_timeout)
 #undef KEEL_UNARY
+
+  Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
+      const v1::PollWorkflowTaskQueueRequest& request) override {
+    return Poll<v1::PollWorkflowTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollWorkflowTaskQueue);
+  }
+  Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
+      const v1::PollActivityTaskQueueRequest& request) override {
+    return Poll<v1::PollActivityTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollActivityTaskQueue);
+  }
+
+  // Like the engine's: ends the worker's polls, now and later. keeld ends those it holds
+  // (first, so it hands them no more tasks); the ones still waiting for keeld to be
+  // reachable end here.
+  Result<v1::ShutdownWorkerResponse> ShutdownWorker(const v1::ShutdownWorkerRequest& request) override {
+    auto response = Call<v1::ShutdownWorkerResponse>(request, options_.call_timeout,
+                                                     &v1::WorkflowService::Stub::ShutdownWorker);
+    std::lock_guard<std::mutex> g(polls_mu_);
+    shut_down_.insert(request.identity());
+    for (auto [it, end] = polls_.equal_range(request.identity()); it != end; ++it) it->second->TryCancel();
+    return response;
+  }
 
  private:
   template <typename Resp, typename Req, typename Method>
   Result<Resp> Call(const Req& request, Duration timeout, Method method) {
+    // A call that fails at once does not drive the connection forward: without this
+    // wait, a keeld that came back is only noticed by gRPC's 5 s background poller.
+    if (channel_->GetState(true) != GRPC_CHANNEL_READY) {
+      (void)channel_->WaitForConnected(Clock::System().Now() + std::min(timeout, options_.connect_wait));
+    }
     grpc::ClientContext context;
-    context.set_deadline(Clock::System().Now() + timeout);
-    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+    Prepare(context, timeout);
     Resp response;
     grpc::Status st = (stub_.get()->*method)(&context, request, &response);
     if (!st.ok()) return remote::FromGrpc(st);
     return response;
   }
 
+  // A poll waits for keeld to be reachable (a restart, a worker started before keeld)
+  // instead of failing at once: it goes out as soon as the channel reconnects, and a
+  // worker does not pile up failures and back off further while keeld is away.
+  template <typename Resp, typename Req, typename Method>
+  Result<Resp> Poll(const Req& request, Method method) {
+    grpc::ClientContext context;
+    Prepare(context, options_.poll_timeout);
+    context.set_wait_for_ready(true);
+    {
+      std::lock_guard<std::mutex> g(polls_mu_);
+      if (shut_down_.count(request.identity())) return Resp();
+      polls_.emplace(request.identity(), &context);
+    }
+    Resp response;
+    grpc::Status st = (stub_.get()->*method)(&context, request, &response);
+    bool shut_down = false;
+    {
+      std::lock_guard<std::mutex> g(polls_mu_);
+      for (auto [it, end] = polls_.equal_range(request.identity()); it != end; ++it) {
+        if (it->second == &context) {
+          polls_.erase(it);
+          break;
+        }
+      }
+      shut_down = shut_down_.count(request.identity()) > 0;
+    }
+    if (shut_down && st.error_code() == grpc::StatusCode::CANCELLED) return Resp();  // as the engine: no task
+    if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && channel_->GetState(false) != GRPC_CHANNEL_READY) {
+      return Unavailable("keeld at " + options_.address + " was not reachable for the whole poll (" +
+                         std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.poll_timeout).count()) +
+                         " s)");
+    }
+    if (!st.ok()) return remote::FromGrpc(st);
+    return response;
+  }
+
+  void Prepare(grpc::ClientContext& context, Duration timeout) const {
+    context.set_deadline(Clock::System().Now() + timeout);
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  }
+
   ConnectOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::WorkflowService::Stub> stub_;
+  std::mutex polls_mu_;
+  std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
+  std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
 };
 
 }  // namespace
@@ -82,6 +153,10 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // histories can be large
   args.SetMaxSendMessageSize(16 * 1024 * 1024);
+  // After keeld restarts, try to reach it again soon: gRPC's default backoff grows to
+  // two minutes between attempts, so a restarted keeld could sit unused that long.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel));
 }
