@@ -75,6 +75,15 @@ class Engine : public Frontend {
   // Ends every poll and waiting request now (they return UNAVAILABLE) and refuses new
   // ones, so a server can drain its calls before the engine is destroyed.
   virtual void BeginShutdown() = 0;
+
+  // Polls that also end, empty, within about a second after `caller_gone` turns true: a
+  // server passes "the client hung up", so no task is handed to a worker that died.
+  using Frontend::PollActivityTaskQueue;
+  using Frontend::PollWorkflowTaskQueue;
+  virtual Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
+      const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
+  virtual Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
+      const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
 };
 
 }  // namespace keel

@@ -103,6 +103,11 @@ void EngineImpl::ActivityAttemptFailed(RunState& run, Mutation& m, int64_t id,
 
 Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
     const v1::PollActivityTaskQueueRequest& request) {
+  return PollActivityTaskQueue(request, {});
+}
+
+Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
+    const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) {
   KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
@@ -110,7 +115,8 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
   const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
   const Time deadline = clock_.Now() + options_.poll_timeout;
   while (true) {
-    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kActivity, request.identity(), deadline);
+    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kActivity, request.identity(), deadline,
+                             caller_gone);
     if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollActivityTaskQueueResponse();
     std::unique_lock<std::mutex> lock;

@@ -69,6 +69,8 @@ class EngineImpl final : public Engine {
   // ---- Frontend: workers ----
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
       const v1::PollWorkflowTaskQueueRequest& request) override;
+  Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
+      const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) override;
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override;
   Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
@@ -77,6 +79,8 @@ class EngineImpl final : public Engine {
       const v1::RespondQueryTaskCompletedRequest& request) override;
   Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) override;
+  Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
+      const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) override;
   Result<v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
       const v1::RecordActivityTaskHeartbeatRequest& request) override;
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(

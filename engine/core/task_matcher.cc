@@ -1,5 +1,7 @@
 #include "engine/core/task_matcher.h"
 
+#include <algorithm>
+
 namespace keel::core {
 
 TaskMatcher::Queue& TaskMatcher::QueueFor(const Key& key) {
@@ -18,13 +20,19 @@ void TaskMatcher::Add(const std::string& namespace_name, const std::string& task
 
 std::optional<TaskRef> TaskMatcher::Poll(const std::string& namespace_name,
                                          const std::string& task_queue, store::TaskKind kind,
-                                         const std::string& identity, Time deadline) {
+                                         const std::string& identity, Time deadline,
+                                         const std::function<bool()>& caller_gone) {
   std::unique_lock<std::mutex> lock(mu_);
   const Key key{namespace_name, task_queue, static_cast<int>(kind)};
   Queue& q = QueueFor(key);
   auto cancelled = [&] { return shutdown_ || shut_down_.count(identity) > 0; };
+  auto ready = [&] { return !q.tasks.empty() || cancelled(); };
   ++q.waiting;
-  clock_.WaitUntil(lock, q.cv, deadline, [&] { return !q.tasks.empty() || cancelled(); });
+  while (true) {
+    const Time until = caller_gone ? std::min(deadline, clock_.Now() + kGoneCheck) : deadline;
+    if (clock_.WaitUntil(lock, q.cv, until, ready)) break;
+    if (clock_.Now() >= deadline || (caller_gone && caller_gone())) break;
+  }
   --q.waiting;
   std::optional<TaskRef> t;
   if (!cancelled() && !q.tasks.empty()) {

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,10 +32,14 @@ class TaskMatcher {
   void Add(const std::string& namespace_name, const std::string& task_queue, store::TaskKind kind,
            TaskRef task);
 
-  // Waits until a task is queued, `deadline` passes, this identity's polls are cancelled
-  // or the matcher shuts down. nullopt for all but the first.
+  // Waits until a task is queued, `deadline` passes, this identity's polls are cancelled,
+  // `caller_gone` (checked every kGoneCheck) turns true or the matcher shuts down. nullopt
+  // for all but the first. `caller_gone` lets a server end the poll of a worker that hung
+  // up, so no task is handed to it.
   std::optional<TaskRef> Poll(const std::string& namespace_name, const std::string& task_queue,
-                              store::TaskKind kind, const std::string& identity, Time deadline);
+                              store::TaskKind kind, const std::string& identity, Time deadline,
+                              const std::function<bool()>& caller_gone = {});
+  static constexpr Duration kGoneCheck = std::chrono::seconds(1);
 
   // Ends every poll of `identity`, now and for kCancelMemory after (a worker shutting down,
   // whose last polls may still be on the way; identities are unique per worker instance).

@@ -48,6 +48,11 @@ void EngineImpl::ReleaseWorkflowTaskLease(RunState& run) {
 
 Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     const v1::PollWorkflowTaskQueueRequest& request) {
+  return PollWorkflowTaskQueue(request, {});
+}
+
+Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
+    const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) {
   KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
@@ -55,7 +60,8 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
   const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
   const Time deadline = clock_.Now() + options_.poll_timeout;
   while (true) {
-    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline);
+    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline,
+                             caller_gone);
     if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollWorkflowTaskQueueResponse();
     if (ref->ref < 0) {  // a query (queries.cc)

@@ -60,17 +60,30 @@ class Server::Service final : public v1::WorkflowService::Service {
   KEEL_RPC(GetWorkflowExecutionHistory, kRead)
   KEEL_RPC(GetWorkflowExecutionResult, kRead)
   KEEL_RPC(QueryWorkflow, kRead)
-  KEEL_RPC(PollWorkflowTaskQueue, kWorker)
   KEEL_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
   KEEL_RPC(RespondQueryTaskCompleted, kWorker)
-  KEEL_RPC(PollActivityTaskQueue, kWorker)
   KEEL_RPC(RecordActivityTaskHeartbeat, kWorker)
   KEEL_RPC(RespondActivityTaskCompleted, kWorker)
   KEEL_RPC(RespondActivityTaskFailed, kWorker)
   KEEL_RPC(RespondActivityTaskCanceled, kWorker)
   KEEL_RPC(ShutdownWorker, kWorker)
 #undef KEEL_RPC
+
+  // Polls end soon after their worker hangs up (a killed worker's poll would otherwise
+  // take a task and hold it until the task's timeout).
+  grpc::Status PollWorkflowTaskQueue(grpc::ServerContext* context, const v1::PollWorkflowTaskQueueRequest* request,
+                                     v1::PollWorkflowTaskQueueResponse* response) override {
+    auto gone = [context] { return context->IsCancelled(); };
+    return Handle(context, Access::kWorker, "PollWorkflowTaskQueue",
+                  [&] { return engine_.PollWorkflowTaskQueue(*request, gone); }, response);
+  }
+  grpc::Status PollActivityTaskQueue(grpc::ServerContext* context, const v1::PollActivityTaskQueueRequest* request,
+                                     v1::PollActivityTaskQueueResponse* response) override {
+    auto gone = [context] { return context->IsCancelled(); };
+    return Handle(context, Access::kWorker, "PollActivityTaskQueue",
+                  [&] { return engine_.PollActivityTaskQueue(*request, gone); }, response);
+  }
 
  private:
   template <typename Fn, typename Resp>

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -72,6 +73,41 @@ TEST(TaskMatcherTest, ShutdownEndsEveryPoll) {
   while (clock.Waiters() == 0) std::this_thread::yield();
   m.Shutdown();
   EXPECT_FALSE(poll.get().has_value());
+}
+
+TEST(TaskMatcherTest, APollWhoseCallerIsGoneEndsAtTheNextCheckAndTakesNoTask) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  std::atomic<bool> gone{false};
+  std::atomic<int> checks{0};
+  auto poll = std::async(std::launch::async, [&] {
+    return m.Poll("ns", "q", kWf, "w", clock.Now() + 1h, [&] {
+      ++checks;
+      return gone.load();
+    });
+  });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  clock.Advance(TaskMatcher::kGoneCheck);  // checked, still there: keeps waiting
+  while (checks.load() == 0) std::this_thread::yield();
+  while (clock.Waiters() == 0) std::this_thread::yield();  // waiting again (after the check)
+  gone = true;
+  clock.Advance(TaskMatcher::kGoneCheck);
+  EXPECT_FALSE(poll.get().has_value());
+  m.Add("ns", "q", kWf, {1, 0});  // left for a live poller
+  EXPECT_EQ(m.Backlog("ns", "q", kWf), 1u);
+}
+
+TEST(TaskMatcherTest, APollWithACallerCheckStillGetsItsTask) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] {
+    return m.Poll("ns", "q", kWf, "w", clock.Now() + 1h, [] { return false; });
+  });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  m.Add("ns", "q", kWf, {4, 0});
+  auto t = poll.get();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->exec_id, 4);
 }
 
 TEST(TaskMatcherTest, PollsOfUnusedQueuesLeaveNothingBehind) {
