@@ -1,5 +1,8 @@
 #include "tests/engine/runtime/driver_harness.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <gtest/gtest.h>
 
 #include <map>
@@ -172,6 +175,47 @@ void ExpectLiveCommands(const Registry& registry, const History& h,
     DriveResult got = batches ? DriveInBatches(registry, h) : DriveAll(registry, h);
     ASSERT_TRUE(got.status.ok()) << got.status.ToString();
     EXPECT_EQ(got.commands, want);
+  }
+}
+
+void PrintTo(const MachineRow& row, std::ostream* os) { *os << row.name; }
+
+namespace {
+
+void CheckRow(const DriveResult& got, const MachineRow& row) {
+  EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
+  if (row.code == StatusCode::kOk) {
+    EXPECT_THAT(got.commands, ::testing::ElementsAreArray(row.commands));
+  } else {
+    EXPECT_EQ(got.divergence_event_id, row.event_id);
+    EXPECT_THAT(got.status.message(), ::testing::HasSubstr(row.message));
+  }
+}
+
+}  // namespace
+
+void WalkRow(const Registry& registry, const MachineRow& row) {
+  SCOPED_TRACE(row.edges);
+  History h = row.history();
+  {
+    SCOPED_TRACE("all events at once");
+    CheckRow(DriveAll(registry, h), row);
+  }
+  {
+    SCOPED_TRACE("batch by batch");
+    CheckRow(DriveInBatches(registry, h), row);
+  }
+}
+
+void ExpectEveryEdgeHasARow(const std::vector<MachineRow>& rows, const std::vector<std::string>& edges,
+                            const std::string& prefix) {
+  for (const auto& edge : edges) {
+    bool found = false;
+    for (const auto& row : rows) {
+      const std::string walked = row.edges;
+      found |= walked.rfind(prefix, 0) == 0 && walked.find(edge) != std::string::npos;
+    }
+    EXPECT_TRUE(found) << "no " << prefix << "row walks " << edge;
   }
 }
 

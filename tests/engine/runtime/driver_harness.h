@@ -4,6 +4,7 @@
 // commands of the live task as short strings that read well in assertions.
 #pragma once
 
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -80,5 +81,29 @@ History Live(keel::testing::HistoryBuilder& b);
 // commands equal to `want`.
 void ExpectLiveCommands(const Registry& registry, const History& h,
                         const std::vector<std::string>& want);
+
+// One row of a command state machine's edge table: a history that walks some edges
+// ("Scheduled | ActivityTaskStarted", listed in `edges`) and what its live task gives:
+// `commands`, or an error `code` (with the event a divergence names and part of the
+// message).
+struct MachineRow {
+  const char* name;
+  const char* edges;  // the table rows this one walks, in order
+  std::function<History()> history;
+  std::vector<std::string> commands;  // of the live task
+  StatusCode code = StatusCode::kOk;
+  int64_t event_id = 0;      // for kNondeterminism
+  const char* message = "";  // a part of the error message
+};
+void PrintTo(const MachineRow& row, std::ostream* os);
+
+// Drives the row's history all at once (a fresh worker) and batch by batch (a cached
+// run) and checks both against the row.
+void WalkRow(const Registry& registry, const MachineRow& row);
+
+// The table as a checklist: fails for each of `edges` that no row (whose `edges` start
+// with `prefix`) walks.
+void ExpectEveryEdgeHasARow(const std::vector<MachineRow>& rows, const std::vector<std::string>& edges,
+                            const std::string& prefix = "");
 
 }  // namespace keel::runtime_test

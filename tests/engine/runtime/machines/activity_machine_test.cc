@@ -155,17 +155,7 @@ class Probe {
   std::vector<int64_t> timeouts_;
 };
 
-struct Row {
-  const char* name;
-  const char* edges;  // the table rows this one walks, in order
-  std::function<History()> history;
-  std::vector<std::string> commands;  // of the live task
-  StatusCode code = StatusCode::kOk;
-  int64_t event_id = 0;      // for kNondeterminism
-  const char* message = "";  // a part of the error message
-};
-
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+using Row = MachineRow;
 
 const std::vector<Row>& Rows() {
   static const auto* rows = new std::vector<Row>{
@@ -581,30 +571,11 @@ class ActivityMachineTableTest : public ::testing::TestWithParam<Row> {
     registry_.RegisterWorkflow("activity_probe", ActivityProbe)
         .RegisterWorkflow("activity_wait_probe", ActivityWaitProbe);
   }
-  void Check(const DriveResult& got, const Row& row) {
-    EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
-    if (row.code == StatusCode::kOk) {
-      EXPECT_THAT(got.commands, ElementsAreArray(row.commands));
-    } else {
-      EXPECT_EQ(got.divergence_event_id, row.event_id);
-      EXPECT_THAT(got.status.message(), HasSubstr(row.message));
-    }
-  }
   Registry registry_;
 };
 
 TEST_P(ActivityMachineTableTest, WalksEdge) {
-  const Row& row = GetParam();
-  SCOPED_TRACE(row.edges);
-  History h = row.history();
-  {
-    SCOPED_TRACE("all events at once");
-    Check(DriveAll(registry_, h), row);
-  }
-  {
-    SCOPED_TRACE("batch by batch");
-    Check(DriveInBatches(registry_, h), row);
-  }
+  WalkRow(registry_, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, ActivityMachineTableTest, ::testing::ValuesIn(Rows()),
@@ -641,11 +612,7 @@ TEST(ActivityMachineTableTest, EveryListedEdgeHasARow) {
       "CancelRecorded | Canceled",
       "any other pair",
   };
-  for (const auto& edge : edges) {
-    bool found = false;
-    for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
-    EXPECT_TRUE(found) << "no row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), edges);
 }
 
 // The edges whose effect differs in wait-for-cancellation mode (and the ones around
@@ -668,14 +635,7 @@ TEST(ActivityMachineTableTest, EveryWaitModeEdgeHasAWaitModeRow) {
       "CancelRecorded | Canceled",
       "any other pair",
   };
-  for (const auto& edge : edges) {
-    bool found = false;
-    for (const auto& row : Rows()) {
-      const std::string e = row.edges;
-      found |= e.rfind("wait mode: ", 0) == 0 && e.find(edge) != std::string::npos;
-    }
-    EXPECT_TRUE(found) << "no wait-mode row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), edges, "wait mode: ");
 }
 
 }  // namespace

@@ -163,17 +163,7 @@ v1::StartChildWorkflowExecutionInitiatedEventAttributes* InitiatedOf(History& h)
 
 const char kCancelKid[] = "RequestCancelExternalWorkflowExecution kid (child)";
 
-struct Row {
-  const char* name;
-  const char* edges;  // the table rows this one walks, in order
-  std::function<History()> history;
-  std::vector<std::string> commands;  // of the live task
-  StatusCode code = StatusCode::kOk;
-  int64_t event_id = 0;      // for kNondeterminism
-  const char* message = "";  // a part of the error message
-};
-
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+using Row = MachineRow;
 
 const std::vector<Row>& Rows() {
   static const auto* rows = new std::vector<Row>{
@@ -477,30 +467,11 @@ const std::vector<Row>& Rows() {
 class ChildWorkflowMachineTableTest : public ::testing::TestWithParam<Row> {
  protected:
   ChildWorkflowMachineTableTest() { registry_.RegisterWorkflow("child_probe", ChildProbe); }
-  void Check(const DriveResult& got, const Row& row) {
-    EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
-    if (row.code == StatusCode::kOk) {
-      EXPECT_THAT(got.commands, ElementsAreArray(row.commands));
-    } else {
-      EXPECT_EQ(got.divergence_event_id, row.event_id);
-      EXPECT_THAT(got.status.message(), HasSubstr(row.message));
-    }
-  }
   Registry registry_;
 };
 
 TEST_P(ChildWorkflowMachineTableTest, WalksEdge) {
-  const Row& row = GetParam();
-  SCOPED_TRACE(row.edges);
-  History h = row.history();
-  {
-    SCOPED_TRACE("all events at once");
-    Check(DriveAll(registry_, h), row);
-  }
-  {
-    SCOPED_TRACE("batch by batch");
-    Check(DriveInBatches(registry_, h), row);
-  }
+  WalkRow(registry_, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, ChildWorkflowMachineTableTest, ::testing::ValuesIn(Rows()),
@@ -524,11 +495,7 @@ TEST(ChildWorkflowMachineTableTest, EveryListedEdgeHasARow) {
       "Started | Cancel()",
       "any other pair",
   };
-  for (const auto& edge : edges) {
-    bool found = false;
-    for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
-    EXPECT_TRUE(found) << "no row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), edges);
 }
 
 }  // namespace

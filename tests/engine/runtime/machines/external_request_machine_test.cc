@@ -127,17 +127,7 @@ class Probe {
 const char kSignalCommand[] = "SignalExternalWorkflowExecution target:ping";
 const char kCancelCommand[] = "RequestCancelExternalWorkflowExecution target";
 
-struct Row {
-  const char* name;
-  const char* edges;  // the table rows this one walks, in order
-  std::function<History()> history;
-  std::vector<std::string> commands;  // of the live task
-  StatusCode code = StatusCode::kOk;
-  int64_t event_id = 0;      // for kNondeterminism
-  const char* message = "";  // a part of the error message
-};
-
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+using Row = MachineRow;
 
 const std::vector<Row>& Rows() {
   static const auto* rows = new std::vector<Row>{
@@ -314,30 +304,11 @@ class ExternalRequestMachineTableTest : public ::testing::TestWithParam<Row> {
   ExternalRequestMachineTableTest() {
     registry_.RegisterWorkflow("external_probe", ExternalProbe);
   }
-  void Check(const DriveResult& got, const Row& row) {
-    EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
-    if (row.code == StatusCode::kOk) {
-      EXPECT_THAT(got.commands, ElementsAreArray(row.commands));
-    } else {
-      EXPECT_EQ(got.divergence_event_id, row.event_id);
-      EXPECT_THAT(got.status.message(), HasSubstr(row.message));
-    }
-  }
   Registry registry_;
 };
 
 TEST_P(ExternalRequestMachineTableTest, WalksEdge) {
-  const Row& row = GetParam();
-  SCOPED_TRACE(row.edges);
-  History h = row.history();
-  {
-    SCOPED_TRACE("all events at once");
-    Check(DriveAll(registry_, h), row);
-  }
-  {
-    SCOPED_TRACE("batch by batch");
-    Check(DriveInBatches(registry_, h), row);
-  }
+  WalkRow(registry_, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, ExternalRequestMachineTableTest, ::testing::ValuesIn(Rows()),
@@ -359,11 +330,7 @@ TEST(ExternalRequestMachineTableTest, EveryListedEdgeHasARow) {
       "Initiated | RequestCancelExternalWorkflowExecutionFailed",
       "any other pair",
   };
-  for (const auto& edge : edges) {
-    bool found = false;
-    for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
-    EXPECT_TRUE(found) << "no row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), edges);
 }
 
 }  // namespace

@@ -79,14 +79,7 @@ class Probe {
   HistoryBuilder b_;
 };
 
-struct Row {
-  const char* name;
-  const char* edges;
-  std::function<History()> history;
-  std::vector<std::string> commands;
-};
-
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+using Row = MachineRow;
 
 const std::vector<Row>& Rows() {
   static const auto* rows = new std::vector<Row>{
@@ -125,25 +118,11 @@ const std::vector<Row>& Rows() {
 class SignalWaitMachineTableTest : public ::testing::TestWithParam<Row> {
  protected:
   SignalWaitMachineTableTest() { registry_.RegisterWorkflow("signal_probe", SignalProbe); }
-  void Check(const DriveResult& got, const Row& row) {
-    ASSERT_TRUE(got.status.ok()) << got.status.ToString();
-    EXPECT_THAT(got.commands, ElementsAreArray(row.commands));
-  }
   Registry registry_;
 };
 
 TEST_P(SignalWaitMachineTableTest, WalksEdge) {
-  const Row& row = GetParam();
-  SCOPED_TRACE(row.edges);
-  History h = row.history();
-  {
-    SCOPED_TRACE("all events at once");
-    Check(DriveAll(registry_, h), row);
-  }
-  {
-    SCOPED_TRACE("batch by batch");
-    Check(DriveInBatches(registry_, h), row);
-  }
+  WalkRow(registry_, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, SignalWaitMachineTableTest, ::testing::ValuesIn(Rows()),
@@ -152,11 +131,7 @@ INSTANTIATE_TEST_SUITE_P(Edges, SignalWaitMachineTableTest, ::testing::ValuesIn(
                          });
 
 TEST(SignalWaitMachineTableTest, EveryListedEdgeHasARow) {
-  for (const std::string edge : {"Waiting | signal delivered", "Waiting | Cancel()"}) {
-    bool found = false;
-    for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
-    EXPECT_TRUE(found) << "no row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), {"Waiting | signal delivered", "Waiting | Cancel()"});
 }
 
 // A signal that arrived before the workflow asked for it is buffered: WaitSignal takes it

@@ -92,17 +92,7 @@ class Probe {
   HistoryBuilder b_;
 };
 
-struct Row {
-  const char* name;
-  const char* edges;
-  std::function<History()> history;
-  std::vector<std::string> commands;
-  StatusCode code = StatusCode::kOk;
-  int64_t event_id = 0;
-  const char* message = "";
-};
-
-void PrintTo(const Row& row, std::ostream* os) { *os << row.name; }
+using Row = MachineRow;
 
 const std::vector<Row>& Rows() {
   static const auto* rows = new std::vector<Row>{
@@ -179,30 +169,11 @@ const std::vector<Row>& Rows() {
 class TimerMachineTableTest : public ::testing::TestWithParam<Row> {
  protected:
   TimerMachineTableTest() { registry_.RegisterWorkflow("timer_probe", TimerProbe); }
-  void Check(const DriveResult& got, const Row& row) {
-    EXPECT_EQ(got.status.code(), row.code) << got.status.ToString();
-    if (row.code == StatusCode::kOk) {
-      EXPECT_THAT(got.commands, ElementsAreArray(row.commands));
-    } else {
-      EXPECT_EQ(got.divergence_event_id, row.event_id);
-      EXPECT_THAT(got.status.message(), HasSubstr(row.message));
-    }
-  }
   Registry registry_;
 };
 
 TEST_P(TimerMachineTableTest, WalksEdge) {
-  const Row& row = GetParam();
-  SCOPED_TRACE(row.edges);
-  History h = row.history();
-  {
-    SCOPED_TRACE("all events at once");
-    Check(DriveAll(registry_, h), row);
-  }
-  {
-    SCOPED_TRACE("batch by batch");
-    Check(DriveInBatches(registry_, h), row);
-  }
+  WalkRow(registry_, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Edges, TimerMachineTableTest, ::testing::ValuesIn(Rows()),
@@ -216,11 +187,7 @@ TEST(TimerMachineTableTest, EveryListedEdgeHasARow) {
       "Started | Cancel()", "CancelCommanded | TimerCanceled", "CancelCommanded | TimerFired",
       "any other pair",
   };
-  for (const auto& edge : edges) {
-    bool found = false;
-    for (const auto& row : Rows()) found |= std::string(row.edges).find(edge) != std::string::npos;
-    EXPECT_TRUE(found) << "no row walks " << edge;
-  }
+  ExpectEveryEdgeHasARow(Rows(), edges);
 }
 
 }  // namespace
