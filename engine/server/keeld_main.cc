@@ -3,8 +3,10 @@
 // file continues every workflow.
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -17,7 +19,7 @@ void Usage(std::FILE* out) {
   std::fprintf(out,
                "usage: keeld [--db PATH] [--listen HOST:PORT] [--tokens FILE]\n"
                "             [--tls-cert FILE --tls-key FILE] [--poll-timeout SECONDS]\n"
-               "             [--durability full|normal|off]\n"
+               "             [--durability full|normal|off] [--timer-threads N]\n"
                "\n"
                "Serves Keel's engine over gRPC.\n"
                "\n"
@@ -27,11 +29,23 @@ void Usage(std::FILE* out) {
                "                         admin, client, worker, reviewer:<group>. Without it,\n"
                "                         authentication is off and only loopback addresses are allowed\n"
                "  --tls-cert, --tls-key  PEM certificate chain and key: serve TLS\n"
-               "  --poll-timeout S       how long worker polls and waiting requests wait (default 60)\n"
+               "  --poll-timeout S       how long worker polls and waiting requests wait (default 60, max 3600)\n"
+               "  --timer-threads N      threads applying due timers (default 4; more fire many at once sooner)\n"
                "  --durability MODE      full (default): a completed step survives power loss\n"
                "\n"
                "Prints \"keeld listening on HOST:PORT\" once it serves. Logs go to stderr\n"
                "(KEEL_LOG_LEVEL=debug for more).\n");
+}
+
+// A whole number in [1, max] or a clear error naming the flag.
+int PositiveInt(const std::string& text, const char* flag, int max) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > max) {
+    throw std::invalid_argument(std::string(flag) + " takes a whole number from 1 to " + std::to_string(max) +
+                                ", not '" + text + "'");
+  }
+  return v;
 }
 
 int Fail(const std::string& message) {
@@ -65,9 +79,9 @@ int main(int argc, char** argv) {
       } else if (a == "--tls-key") {
         options.tls_key_file = value("--tls-key");
       } else if (a == "--poll-timeout") {
-        int seconds = std::stoi(value("--poll-timeout"));
-        if (seconds <= 0) throw std::invalid_argument("--poll-timeout must be positive");
-        options.engine.poll_timeout = std::chrono::seconds(seconds);
+        options.engine.poll_timeout = std::chrono::seconds(PositiveInt(value("--poll-timeout"), "--poll-timeout", 3600));
+      } else if (a == "--timer-threads") {
+        options.engine.timer_threads = PositiveInt(value("--timer-threads"), "--timer-threads", 256);
       } else if (a == "--durability") {
         std::string d = value("--durability");
         if (d == "full") options.engine.durability = keel::Durability::kFull;

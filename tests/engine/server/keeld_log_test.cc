@@ -1,11 +1,14 @@
 // keeld as a child process with a tokens file and debug logging: after refused and
 // accepted calls made with tokens, neither its stdout nor its stderr holds any token
 // (or a piece of one), while they do hold the principals' names. Also: keeld without a
-// tokens file warns that authentication is off, and refuses a non-loopback address.
+// tokens file warns that authentication is off, and refuses a non-loopback address; bad
+// flags are one line on stderr and exit 2, creating nothing.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -159,6 +162,31 @@ TEST(KeeldLogTest, WithoutTokensKeeldWarnsAndServesLoopbackOnly) {
               std::string::npos)
         << ReadAll(err_path);
   }
+}
+
+TEST(KeeldLogTest, BadFlagsAreOneLineAndExitTwo) {
+  TempDir dir;
+  const std::vector<std::vector<std::string>> bad = {
+      {"--poll-timeout", "abc"}, {"--poll-timeout", "0"}, {"--poll-timeout", "5x"},
+      {"--timer-threads", "-1"}, {"--durability", "sometimes"}, {"--no-such-flag"}, {"--db"}};
+  int i = 0;
+  for (const auto& flags : bad) {
+    const std::string err_path = dir.File("bad" + std::to_string(i++) + ".err");
+    std::vector<std::string> argv = {KEEL_KEELD, "--db", dir.File("keel.db"), "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    ChildProcess keeld(argv, err_path);
+    std::string out, line;
+    while (keeld.ReadLine(&line)) out += line + "\n";
+    auto exit = keeld.Wait();
+    SCOPED_TRACE(flags[0]);
+    EXPECT_TRUE(exit.exited && exit.code == 2) << exit.ToString();
+    EXPECT_EQ(out, "");
+    const std::string err = ReadAll(err_path);
+    EXPECT_EQ(err.rfind("keeld: ", 0), 0u) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_NE(err.find(flags[0]), std::string::npos) << err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.File("keel.db")));  // nothing was created
 }
 
 }  // namespace
