@@ -129,7 +129,7 @@ std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, boo
   if (o->mode == "embedded" && !o->server.empty()) return "--server needs --mode server";
   if (o->mode == "server") {
     if (o->workload == "W5") return "W5 replays in process: it has no server mode";
-    // keeld has no flag for these; it runs the engine's defaults.
+    // keel-bench starts keeld with its defaults (keeld --timer-threads exists; not passed yet).
     if (!o->group_commit) return "--group-commit off is embedded only (keeld always groups)";
     if (o->timer_threads > 0)
       return "--timer-threads is embedded only (keeld runs the engine's default)";

@@ -23,7 +23,7 @@ void AddSettings(const BenchOptions& options, nlohmann::ordered_json& result) {
   if (options.mode != "server") {
     result["timer_threads"] = BenchTimerThreads(options);
   } else if (options.server.empty()) {
-    result["timer_threads"] = EngineOptions{}.timer_threads;  // keeld has no flag for it
+    result["timer_threads"] = EngineOptions{}.timer_threads;  // keeld runs its default
   }                                                           // an external keeld's are unknown
 }
 
