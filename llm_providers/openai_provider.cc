@@ -8,14 +8,7 @@
 namespace keel::llm {
 
 OpenAIProvider::OpenAIProvider(OpenAIOptions options) : options_(std::move(options)) {
-  if (!options_.transport) options_.transport = internal::SharedCurlTransport();
-  if (!options_.env) options_.env = ProcessEnv();
-  if (!options_.clock) options_.clock = &Clock::System();
-  if (!options_.prices) options_.prices = &DefaultPriceTable();
-  api_key_ = options_.api_key;
-  if (api_key_.empty() && !options_.api_key_env.empty()) {
-    api_key_ = options_.env(options_.api_key_env).value_or("");
-  }
+  api_key_ = internal::ApplyDefaults(options_);
 }
 
 ChatResponse OpenAIProvider::Complete(const ChatRequest& request) {

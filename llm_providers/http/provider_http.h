@@ -14,6 +14,8 @@
 #include "engine/errors.h"
 #include "engine/http.h"
 #include "engine/status.h"
+#include "llm_providers/env.h"
+#include "llm_providers/pricing.h"
 #include "llm_providers/rate_limits.h"
 
 namespace keel::llm::internal {
@@ -49,5 +51,19 @@ std::string JoinUrl(std::string_view base_url, std::string_view path);
 
 // One libcurl transport for the process, so every provider shares its connection pool.
 std::shared_ptr<http::Transport> SharedCurlTransport();
+
+// Fills a provider's unset options (transport, env, clock, prices) with the defaults and
+// returns its API key: the given one, else the one in the environment variable named by
+// api_key_env. Shared by the OpenAI and Anthropic providers, whose options have these
+// fields.
+template <typename Options>
+std::string ApplyDefaults(Options& o) {
+  if (!o.transport) o.transport = SharedCurlTransport();
+  if (!o.env) o.env = ProcessEnv();
+  if (!o.clock) o.clock = &Clock::System();
+  if (!o.prices) o.prices = &DefaultPriceTable();
+  if (!o.api_key.empty() || o.api_key_env.empty()) return o.api_key;
+  return o.env(o.api_key_env).value_or("");
+}
 
 }  // namespace keel::llm::internal
