@@ -37,6 +37,12 @@ class UnknownTypeTest : public ServerFixture {
     ASSERT_TRUE(f.ok());
     frontend_ = std::move(f).value();
   }
+  // The engine's threads use clock_, which (a member of this class) goes before the
+  // base's server_: stop the server first.
+  void TearDown() override {
+    frontend_.reset();
+    server_.reset();
+  }
 
   v1::DescribeWorkflowExecutionResponse Describe(const std::string& id) {
     v1::DescribeWorkflowExecutionRequest r;
