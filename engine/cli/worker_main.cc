@@ -75,6 +75,21 @@ int Worker(const Flags& f, const Registry& registry) {
     std::fprintf(stderr, "worker: %s\n", frontend.status().message().c_str());
     return 1;
   }
+  // Say at once when keeld does not answer or refuses this worker's token, instead of
+  // polling in silence (every role may read, so a list of one run is a fair probe).
+  v1::ListWorkflowExecutionsRequest probe;
+  probe.set_page_size(1);
+  auto reached = (*frontend)->ListWorkflowExecutions(probe);
+  if (!reached.ok()) {
+    const StatusCode code = reached.status().code();
+    if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
+      std::fprintf(stderr, "worker: keeld at %s refused this worker: %s\n", f.server.c_str(),
+                   reached.status().message().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "worker: keeld at %s does not answer yet (%s); the worker keeps trying\n",
+                 f.server.c_str(), reached.status().message().c_str());
+  }
   keel::Worker worker(**frontend, registry, f.worker);
   worker.Start();
   std::printf("worker %s polling task queue '%s' on %s\n", worker.identity().c_str(), f.worker.task_queue.c_str(),

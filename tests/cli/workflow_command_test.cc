@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -399,6 +400,26 @@ TEST_F(WorkflowCommandTest, UnreachableServerIsOneLineError) {
   CommandResult r = Keel({"workflow", "list"});
   ExpectOneLineError(r, 1);
   EXPECT_THAT(r.err, HasSubstr("cannot reach keeld at " + address));
+}
+
+TEST_F(WorkflowCommandTest, WorkerSaysWhenKeeldDoesNotAnswer) {
+  StartServer();
+  keeld_.reset();  // killed: nothing listens on its port now
+  StartWorker();   // still starts: keeld may come up later
+  std::ifstream log(dir_.File("worker.log"));
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("worker: keeld at " + address_ + " does not answer yet"));
+}
+
+TEST_F(WorkflowCommandTest, WorkerWithAWrongTokenStopsWithOneLine) {
+  const std::string tokens_file = dir_.File("tokens");
+  std::ofstream(tokens_file) << "right-Token-0123456789 bot worker\n";
+  StartServer(tokens_file);
+  CommandResult r = RunCommand({HELLO_BIN, "worker", "--server", address_, "--token", "wrong-Token-0123456789"},
+                               CleanEnv());
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("refused this worker"));
+  EXPECT_THAT(r.err, Not(HasSubstr("wrong-Token")));
 }
 
 TEST_F(WorkflowCommandTest, TokensAuthenticateAndNeverAppearInOutput) {
