@@ -92,6 +92,9 @@ class ServerEnv final : public BenchEnv {
       s.workflow_tasks = j.value("workflow_tasks", uint64_t{0});
       s.workflow_task_failures = j.value("workflow_task_failures", uint64_t{0});
       s.cache_hits = j.value("cache_hits", uint64_t{0});
+      s.inline_workflow_tasks = j.value("inline_workflow_tasks", uint64_t{0});
+      s.eager_activities = j.value("eager_activities", uint64_t{0});
+      s.eager_workflow_tasks = j.value("eager_workflow_tasks", uint64_t{0});
       s.replays = j.value("replays", uint64_t{0});
       s.activities = j.value("activities", uint64_t{0});
       s.activity_failures = j.value("activity_failures", uint64_t{0});

@@ -71,6 +71,9 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   AddSettings(options, j);
   j["workflow_tasks"] = stats.workflow_tasks;
   j["cache_hits"] = stats.cache_hits;  // tasks applied to a cached run (no replay)
+  j["inline_workflow_tasks"] = stats.inline_workflow_tasks;
+  j["eager_activities"] = stats.eager_activities;
+  j["eager_workflow_tasks"] = stats.eager_workflow_tasks;
   return j;
 }
 

@@ -52,6 +52,9 @@ int RunWorkerProcess(const BenchOptions& options) {
   j["workflow_tasks"] = s.workflow_tasks;
   j["workflow_task_failures"] = s.workflow_task_failures;
   j["cache_hits"] = s.cache_hits;
+  j["inline_workflow_tasks"] = s.inline_workflow_tasks;
+  j["eager_activities"] = s.eager_activities;
+  j["eager_workflow_tasks"] = s.eager_workflow_tasks;
   j["replays"] = s.replays;
   j["activities"] = s.activities;
   j["activity_failures"] = s.activity_failures;

@@ -13,6 +13,7 @@
 
 #include "engine/clock.h"
 #include "engine/frontend.h"
+#include "engine/inline_workflow_tasks.h"
 #include "engine/random.h"
 #include "engine/status.h"
 
@@ -75,6 +76,13 @@ class Engine : public Frontend {
   // Ends every poll and waiting request now (they return UNAVAILABLE) and refuses new
   // ones, so a server can drain its calls before the engine is destroyed.
   virtual void BeginShutdown() = 0;
+
+  // Workflow tasks of `task_queue` may run inline (see inline_workflow_tasks.h) on
+  // `tasks`; several may be added (each is asked in turn). Remove waits until no call
+  // into `tasks` is under way; call it before `tasks` goes away.
+  virtual void AddInlineWorkflowTasks(const std::string& namespace_name, const std::string& task_queue,
+                                      InlineWorkflowTasks* tasks) = 0;
+  virtual void RemoveInlineWorkflowTasks(InlineWorkflowTasks* tasks) = 0;
 
   // Polls that also end, empty, within about a second after `caller_gone` turns true: a
   // server passes "the client hung up", so no task is handed to a worker that died.

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,7 @@ namespace keel {
 namespace internal {
 class RunDriver;
 }
+class Engine;
 
 struct WorkerOptions {
   std::string namespace_name = "default";
@@ -49,6 +51,9 @@ class Worker {
     uint64_t replays = 0;      // tasks that replayed the run from its first event
     uint64_t activities = 0;
     uint64_t activity_failures = 0;
+    uint64_t eager_workflow_tasks = 0;  // handed over with an activity's outcome
+    uint64_t eager_activities = 0;      // handed over with a workflow task's completion
+    uint64_t inline_workflow_tasks = 0; // run inside the transition that scheduled them
   };
 
   Worker(Frontend& frontend, const Registry& registry, WorkerOptions options = {});
@@ -66,14 +71,26 @@ class Worker {
 
  private:
   class RunCache;
+  class InlineRunner;
+  // Inline workflow tasks on an embedded engine (inline_workflow_tasks.h).
+  bool RunInline(const v1::PollWorkflowTaskQueueResponse& task, v1::RespondWorkflowTaskCompletedRequest* completion);
+  void InlineDone(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager_activity);
   void WorkflowLoop();
   void ActivityLoop();
-  void ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task);
+  // Runs a workflow task and reports its outcome. An activity thread (`run_activity`)
+  // asks to run one activity the task schedules itself (eager dispatch) and gets its
+  // task back; a workflow poller never does, so long activities cannot hold it.
+  std::optional<v1::PollActivityTaskQueueResponse> ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task,
+                                                                       bool run_activity = false);
   void AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task);
   // A fresh driver with the run's whole recorded history applied (for queries).
   std::unique_ptr<internal::RunDriver> ReplayRun(const v1::WorkflowExecution& execution,
                                                  const std::string& workflow_type, Status* status);
-  void RunActivity(const v1::PollActivityTaskQueueResponse& task);
+  // Runs an activity and reports its outcome. When this worker holds the run in its
+  // cache it asks for the run's next workflow task (eager dispatch) and returns it.
+  std::optional<v1::PollWorkflowTaskQueueResponse> RunActivity(const v1::PollActivityTaskQueueResponse& task);
+  // The 1-based index of a command whose activity this worker can run itself, or 0.
+  int EagerActivityCommand(const std::vector<v1::Command>& commands) const;
   // Waits before polling again after an error; false when stopping.
   bool Backoff(int& failures);
 
@@ -83,6 +100,8 @@ class Worker {
   Clock& clock_;
   std::string identity_;
   std::unique_ptr<RunCache> cache_;
+  std::unique_ptr<InlineRunner> inline_runner_;
+  Engine* inline_engine_ = nullptr;  // where inline_runner_ is registered
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   bool started_ = false;
@@ -90,7 +109,8 @@ class Worker {
   std::condition_variable stop_cv_;
 
   std::atomic<uint64_t> workflow_tasks_{0}, workflow_task_failures_{0}, cache_hits_{0}, replays_{0},
-      activities_{0}, activity_failures_{0};
+      activities_{0}, activity_failures_{0}, eager_workflow_tasks_{0}, eager_activities_{0},
+      inline_workflow_tasks_{0};
 };
 
 }  // namespace keel

@@ -129,62 +129,93 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
       NotifyActivity();
       continue;  // stale
     }
-    const v1::ActivityState& a = it->second;
-    auto input = run.activity_inputs.find(ref->ref);
-    if (input == run.activity_inputs.end()) {
-      auto scheduled = ReadEvents(run.exec_id, ref->ref, ref->ref);
-      if (!scheduled.ok() || scheduled->empty() || !scheduled->front().has_activity_task_scheduled()) {
-        matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
-        return scheduled.ok() ? DataLoss("the ActivityTaskScheduled event of a pending activity is missing")
-                              : scheduled.status();
-      }
-      input = run.activity_inputs.emplace(ref->ref, scheduled->front().activity_task_scheduled().input()).first;
-    }
-    const Time now = clock_.Now();
-    ActivityLease lease;
-    lease.lease_id = NewLeaseId();
-    lease.started_time = now;
-    lease.deadline = now + FromProtoDuration(a.start_to_close_timeout());
-    Duration hb = FromProtoDuration(a.heartbeat_timeout());
-    if (hb > Duration::zero()) lease.heartbeat_deadline = now + hb;
-    lease.identity = request.identity();
-
-    v1::TaskToken token;
-    token.set_kind(v1::TaskToken::KIND_ACTIVITY);
-    token.set_namespace_(ns);
-    token.set_workflow_id(run.state.workflow_id());
-    token.set_run_id(run.state.run_id());
-    token.set_scheduled_event_id(ref->ref);
-    token.set_attempt(a.attempt());
-    token.set_lease_id(lease.lease_id);
-
-    v1::PollActivityTaskQueueResponse resp;
-    resp.set_task_token(NewToken(token));
-    resp.set_workflow_namespace(ns);
-    resp.set_workflow_type(run.state.workflow_type());
-    resp.mutable_workflow_execution()->set_workflow_id(run.state.workflow_id());
-    resp.mutable_workflow_execution()->set_run_id(run.state.run_id());
-    resp.set_activity_type(a.activity_type());
-    resp.set_activity_id(a.activity_id());
-    *resp.mutable_input() = input->second;
-    *resp.mutable_heartbeat_details() = a.heartbeat_details();
-    *resp.mutable_scheduled_time() = a.scheduled_time();
-    *resp.mutable_current_attempt_scheduled_time() = a.current_attempt_scheduled_time();
-    *resp.mutable_started_time() = ToProtoTime(now);
-    resp.set_attempt(a.attempt());
-    *resp.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
-    *resp.mutable_start_to_close_timeout() = a.start_to_close_timeout();
-    *resp.mutable_heartbeat_timeout() = a.heartbeat_timeout();
-    *resp.mutable_retry_policy() = a.retry_policy();
-    resp.set_scheduled_event_id(ref->ref);
-
-    timers_->SetDeadline(DeadlineKind::kActivityLease, run.exec_id, ref->ref, lease.deadline);
-    if (lease.heartbeat_deadline) {
-      timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, ref->ref, *lease.heartbeat_deadline);
-    }
-    run.activity_leases[ref->ref] = std::move(lease);
-    ++leases_;
+    auto resp = LeaseActivityTask(run, ns, ref->ref, request.identity());
+    if (!resp.ok()) matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
     return resp;
+  }
+}
+
+Result<v1::PollActivityTaskQueueResponse> EngineImpl::LeaseActivityTask(RunState& run, const std::string& ns,
+                                                                        int64_t id, const std::string& identity) {
+  const v1::ActivityState& a = run.state.activities().at(id);
+  auto input = run.activity_inputs.find(id);
+  if (input == run.activity_inputs.end()) {
+    auto scheduled = ReadEvents(run.exec_id, id, id);
+    if (!scheduled.ok() || scheduled->empty() || !scheduled->front().has_activity_task_scheduled()) {
+      return scheduled.ok() ? DataLoss("the ActivityTaskScheduled event of a pending activity is missing")
+                            : scheduled.status();
+    }
+    input = run.activity_inputs.emplace(id, scheduled->front().activity_task_scheduled().input()).first;
+  }
+  const Time now = clock_.Now();
+  ActivityLease lease;
+  lease.lease_id = NewLeaseId();
+  lease.started_time = now;
+  lease.deadline = now + FromProtoDuration(a.start_to_close_timeout());
+  Duration hb = FromProtoDuration(a.heartbeat_timeout());
+  if (hb > Duration::zero()) lease.heartbeat_deadline = now + hb;
+  lease.identity = identity;
+
+  v1::TaskToken token;
+  token.set_kind(v1::TaskToken::KIND_ACTIVITY);
+  token.set_namespace_(ns);
+  token.set_workflow_id(run.state.workflow_id());
+  token.set_run_id(run.state.run_id());
+  token.set_scheduled_event_id(id);
+  token.set_attempt(a.attempt());
+  token.set_lease_id(lease.lease_id);
+
+  v1::PollActivityTaskQueueResponse resp;
+  resp.set_task_token(NewToken(token));
+  resp.set_workflow_namespace(ns);
+  resp.set_workflow_type(run.state.workflow_type());
+  resp.mutable_workflow_execution()->set_workflow_id(run.state.workflow_id());
+  resp.mutable_workflow_execution()->set_run_id(run.state.run_id());
+  resp.set_activity_type(a.activity_type());
+  resp.set_activity_id(a.activity_id());
+  *resp.mutable_input() = input->second;
+  *resp.mutable_heartbeat_details() = a.heartbeat_details();
+  *resp.mutable_scheduled_time() = a.scheduled_time();
+  *resp.mutable_current_attempt_scheduled_time() = a.current_attempt_scheduled_time();
+  *resp.mutable_started_time() = ToProtoTime(now);
+  resp.set_attempt(a.attempt());
+  *resp.mutable_schedule_to_close_timeout() = a.schedule_to_close_timeout();
+  *resp.mutable_start_to_close_timeout() = a.start_to_close_timeout();
+  *resp.mutable_heartbeat_timeout() = a.heartbeat_timeout();
+  *resp.mutable_retry_policy() = a.retry_policy();
+  resp.set_scheduled_event_id(id);
+
+  timers_->SetDeadline(DeadlineKind::kActivityLease, run.exec_id, id, lease.deadline);
+  if (lease.heartbeat_deadline) {
+    timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, id, *lease.heartbeat_deadline);
+  }
+  run.activity_leases[id] = std::move(lease);
+  ++leases_;
+  return resp;
+}
+
+Status EngineImpl::CheckEagerRequest(bool requested, const std::string& identity) const {
+  if (requested && identity.empty()) {
+    return InvalidArgument("request_workflow_task needs the worker's identity (the task is leased to it)");
+  }
+  return Status::Ok();
+}
+
+bool EngineImpl::KeepWorkflowTaskForCaller(RunState& run, Mutation& m, int64_t id, bool requested) {
+  // Only a worker polling the run's own task queue may run its workflow tasks.
+  if (!requested || run.state.activities().at(id).task_queue() != run.state.task_queue()) return false;
+  m.HandToCaller(store::TaskKind::kWorkflow, 0);
+  return true;
+}
+
+void EngineImpl::HandWorkflowTaskToCaller(RunState& run, const std::string& ns, const std::string& identity,
+                                          std::function<v1::PollWorkflowTaskQueueResponse*()> out) {
+  if (!WorkflowTaskDue(run)) return;  // none scheduled, or it runs elsewhere (or ran inline)
+  auto task = LeaseWorkflowTask(run, ns, identity);
+  if (task.ok()) {
+    *out() = std::move(task).value();
+  } else {
+    matcher_.Add(ns, run.state.task_queue(), store::TaskKind::kWorkflow, {run.exec_id, 0});
   }
 }
 
@@ -239,11 +270,13 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
     const v1::RespondActivityTaskCompletedRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.result(), "activity result"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
+  const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
   int64_t started_id = 0;
   auto* e = AppendOutcome(*run, m, id, &started_id)->mutable_activity_task_completed();
   *e->mutable_result() = request.result();
@@ -251,9 +284,12 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
   e->set_started_event_id(started_id);
   e->set_identity(request.identity());
   RecordActivityClosed(*run, m, id);
-  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  KEEL_RETURN_IF_ERROR(CommitWithInlineTask(*run, m));
   ReleaseActivityLease(*run, id);
-  return v1::RespondActivityTaskCompletedResponse();
+  v1::RespondActivityTaskCompletedResponse resp;
+  if (eager) HandWorkflowTaskToCaller(*run, Namespace(token.namespace_()), request.identity(),
+                                      [&] { return resp.mutable_workflow_task(); });
+  return resp;
 }
 
 Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFailed(
@@ -261,29 +297,36 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.last_heartbeat_details(), "heartbeat details"));
   KEEL_RETURN_IF_ERROR(ValidateFailure(request.failure(), options_.max_payload_bytes, "failure"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
+  const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
   if (request.has_last_heartbeat_details()) {
     *m.state().mutable_activities()->at(id).mutable_heartbeat_details() = request.last_heartbeat_details();
   }
   ActivityAttemptFailed(*run, m, id, request.failure(), request.identity());
-  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  KEEL_RETURN_IF_ERROR(CommitWithInlineTask(*run, m));
   ReleaseActivityLease(*run, id);
-  return v1::RespondActivityTaskFailedResponse();
+  v1::RespondActivityTaskFailedResponse resp;
+  if (eager) HandWorkflowTaskToCaller(*run, Namespace(token.namespace_()), request.identity(),
+                                      [&] { return resp.mutable_workflow_task(); });
+  return resp;
 }
 
 Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskCanceled(
     const v1::RespondActivityTaskCanceledRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "cancel details"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
+  KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
+  const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
   const v1::ActivityState& a = m.state().activities().at(id);
   int64_t started_id = 0;
   int64_t cancel_event = a.cancel_requested_event_id();
@@ -294,9 +337,12 @@ Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskC
   e->set_latest_cancel_requested_event_id(cancel_event);
   e->set_identity(request.identity());
   RecordActivityClosed(*run, m, id);
-  KEEL_RETURN_IF_ERROR(Commit(*run, m));
+  KEEL_RETURN_IF_ERROR(CommitWithInlineTask(*run, m));
   ReleaseActivityLease(*run, id);
-  return v1::RespondActivityTaskCanceledResponse();
+  v1::RespondActivityTaskCanceledResponse resp;
+  if (eager) HandWorkflowTaskToCaller(*run, Namespace(token.namespace_()), request.identity(),
+                                      [&] { return resp.mutable_workflow_task(); });
+  return resp;
 }
 
 }  // namespace keel::core

@@ -205,6 +205,7 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
     run->loaded = true;
     UpdateCaches(*run, m->events());
     for (const auto& task : m->added_tasks()) {
+      if (m->HandedToCaller(task.key)) continue;
       matcher_.Add(task.namespace_name, task.task_queue, task.key.kind, {task.key.exec_id, task.key.ref});
     }
     timers_->OnCommitted(m->added_timers(), m->removed_timers());

@@ -44,6 +44,9 @@ class EngineImpl final : public Engine {
   bool Quiescent() override;
   void SetActivityListener(std::function<void()> fn) override;
   void BeginShutdown() override;
+  void AddInlineWorkflowTasks(const std::string& namespace_name, const std::string& task_queue,
+                              InlineWorkflowTasks* tasks) override;
+  void RemoveInlineWorkflowTasks(InlineWorkflowTasks* tasks) override;
 
   // ---- Frontend: clients ----
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
@@ -106,6 +109,10 @@ class EngineImpl final : public Engine {
   // Commits `m` and, when durable, installs its state into `run` and tells the matcher,
   // the timer service and any waiters. `run` must be locked by the caller.
   Status Commit(RunState& run, Mutation& m);
+  // Commit, running the workflow task `m` schedules inline within it when a registered
+  // InlineWorkflowTasks can (inline_tasks.cc). Only for transitions whose caller does
+  // not look at the workflow task afterwards.
+  Status CommitWithInlineTask(RunState& run, Mutation& m);
   // Commits two runs' transitions atomically (continue-as-new: the old run closes and the
   // new one starts in one store transaction). Both runs must be locked.
   Status CommitBoth(RunState& a, Mutation& ma, RunState& b, Mutation& mb);
@@ -162,12 +169,46 @@ class EngineImpl final : public Engine {
     google::protobuf::Map<std::string, v1::Payload> memo;               // empty = carry over
     google::protobuf::Map<std::string, v1::Payload> search_attributes;  // empty = carry over
   };
+  // The completion's events (started, completed) and its commands, applied to `m`.
+  Status CompleteWorkflowTask(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
+                              const v1::RespondWorkflowTaskCompletedRequest& request, bool& closed,
+                              ContinueAsNewPlan* plan);
   Status ApplyCommands(RunState& run, Mutation& m,
                        const google::protobuf::RepeatedPtrField<v1::Command>& commands,
                        int64_t completed_event_id, bool& closed, ContinueAsNewPlan* plan);
   void ReleaseWorkflowTaskLease(RunState& run);
+  // The scheduled event id of the activity a completion asks to run eagerly
+  // (eager_activity_command), once its commands are applied to `m`; 0 when none.
+  int64_t EagerActivityId(const RunState& run, const Mutation& m,
+                          const v1::RespondWorkflowTaskCompletedRequest& request) const;
+  // True when the run's workflow task waits for a worker (scheduled, not backing off,
+  // not leased). The run must be locked.
+  bool WorkflowTaskDue(const RunState& run) const;
+  // Leases the due workflow task to `identity` and builds what the worker gets (polls and
+  // eager dispatch). Flushes events buffered by an earlier attempt first.
+  Result<v1::PollWorkflowTaskQueueResponse> LeaseWorkflowTask(RunState& run, const std::string& ns,
+                                                              const std::string& identity);
   // Commits the closing run `m` together with the first transition of its next run.
   Status ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNewPlan& plan, Time now);
+
+  // ---- inline_tasks.cc ----
+  // Inline workflow tasks: (namespace, task queue) -> who may run them. A caller counts
+  // itself in `users` while it uses an entry, so Remove can wait for it.
+  struct InlineEntry {
+    std::string namespace_name;
+    std::string task_queue;
+    InlineWorkflowTasks* tasks = nullptr;
+    int users = 0;
+    bool removed = false;
+  };
+  // Runs the workflow task `m` schedules inside `m` when an InlineWorkflowTasks takes it;
+  // returns that one (to be told the commit's outcome) and the eager activity's id.
+  struct InlineOutcome {
+    InlineWorkflowTasks* tasks = nullptr;  // who ran it; null when no one did
+    int64_t eager_id = 0;                  // the activity it asked to run itself
+    std::string identity;
+  };
+  InlineOutcome RunInline(RunState& run, Mutation& m, const std::vector<std::shared_ptr<InlineEntry>>& candidates);
 
   // ---- activity_tasks.cc ----
   void ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a);
@@ -176,6 +217,18 @@ class EngineImpl final : public Engine {
                              const v1::Failure& failure, const std::string& identity);
   void RecordActivityClosed(RunState& run, Mutation& m, int64_t scheduled_event_id);
   void ReleaseActivityLease(RunState& run, int64_t scheduled_event_id);
+  // Leases activity `id` (pending, not leased) to `identity`: polls and eager dispatch.
+  Result<v1::PollActivityTaskQueueResponse> LeaseActivityTask(RunState& run, const std::string& ns, int64_t id,
+                                                              const std::string& identity);
+  // Eager workflow task of an activity outcome (request_workflow_task): checked before
+  // anything is done; before the commit, keeps the run's next workflow task from the
+  // matcher (true when the caller may take it); after the commit, leases it to the
+  // caller if one is due (else the matcher gets it back).
+  Status CheckEagerRequest(bool requested, const std::string& identity) const;
+  bool KeepWorkflowTaskForCaller(RunState& run, Mutation& m, int64_t id, bool requested);
+  // `out` gives where to put it (a proto's mutable_ accessor: called only when there is one).
+  void HandWorkflowTaskToCaller(RunState& run, const std::string& ns, const std::string& identity,
+                                std::function<v1::PollWorkflowTaskQueueResponse*()> out);
   Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
                                   std::unique_lock<std::mutex>& lock);
 
@@ -243,6 +296,15 @@ class EngineImpl final : public Engine {
   std::atomic<int> leases_{0};  // workflow and activity tasks handed to workers
   std::mutex listener_mu_;
   std::function<void()> listener_;
+
+  std::mutex inline_mu_;
+  std::condition_variable inline_cv_;
+  std::vector<std::shared_ptr<InlineEntry>> inline_tasks_;
+  std::atomic<bool> has_inline_{false};
 };
+
+// Appends the in-flight task's WorkflowTaskScheduled (when transient) and
+// WorkflowTaskStarted; returns the started event's id (workflow_tasks.cc).
+int64_t AppendStartedEvents(Mutation& m, const WorkflowTaskLease& lease);
 
 }  // namespace keel::core

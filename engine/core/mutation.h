@@ -5,6 +5,7 @@
 // the run's lock.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <vector>
 
@@ -37,8 +38,23 @@ class Mutation {
   int FlushBuffered();
   // Schedules a workflow task (event + task row) unless one is pending or the run ended.
   void ScheduleWorkflowTask();
+  // Schedules now the workflow task that an event for the workflow asked for (Build
+  // would, at the end).
+  void ScheduleWorkflowTaskIfNeeded() {
+    if (needs_workflow_task_) ScheduleWorkflowTask();
+    needs_workflow_task_ = false;
+  }
+  // While a workflow task runs inline inside this transition, events for the workflow
+  // are buffered as for a worker's task in flight.
+  void set_workflow_task_in_flight(bool in_flight) { workflow_task_in_flight_ = in_flight; }
 
   void AddTask(store::TaskKind kind, int64_t ref, const std::string& task_queue);
+  // The caller leases this task itself right after the commit (eager dispatch), so the
+  // task matcher is not told of it; its row is committed as usual.
+  void HandToCaller(store::TaskKind kind, int64_t ref) { handed_.push_back({exec_id_, kind, ref}); }
+  bool HandedToCaller(const store::TaskKey& key) const {
+    return std::find(handed_.begin(), handed_.end(), key) != handed_.end();
+  }
   void RemoveTask(store::TaskKind kind, int64_t ref);
   void AddTimer(store::TimerKind kind, int64_t ref, Time fire_time);
   void RemoveTimer(store::TimerKind kind, int64_t ref);
@@ -74,6 +90,7 @@ class Mutation {
   v1::HistoryBatch batch_;
   std::vector<store::TaskRow> add_tasks_;
   std::vector<store::TaskKey> remove_tasks_;
+  std::vector<store::TaskKey> handed_;
   std::vector<store::TimerRow> add_timers_;
   std::vector<store::TimerKey> remove_timers_;
   std::vector<store::SearchAttributeRow> search_attributes_;

@@ -150,7 +150,7 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
   }
   m.ScheduleWorkflowTask();
   std::unique_lock<std::mutex> run_lock(fresh.run->mu);
-  Status st = Commit(*fresh.run, m);
+  Status st = CommitWithInlineTask(*fresh.run, m);
   if (!st.ok()) {
     DropNewRun(*fresh.run);
     return st;

@@ -73,85 +73,88 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
     auto locked = LockRun(ref->exec_id, lock);
     if (!locked.ok()) continue;  // the run is gone
     RunState& run = **locked;
-    v1::ExecutionState& s = run.state;
-    if (!run.Running() || !s.has_workflow_task() || s.workflow_task().backing_off() ||
-        run.workflow_task_lease) {
+    if (!WorkflowTaskDue(run)) {
       NotifyActivity();
       continue;  // stale: this task was completed, or is running elsewhere
     }
-    const Time now = clock_.Now();
-    if (s.buffered_events_size() > 0) {
-      // Left over from an attempt that ended without completing (lease expiry, restart).
-      Mutation m(run, now);
-      m.FlushBuffered();
-      Status st = Commit(run, m);
-      if (!st.ok()) {
-        matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
-        return st;
-      }
-    }
-    const auto& wt = s.workflow_task();
-    const bool transient = wt.scheduled_event_id() == 0;
-    WorkflowTaskLease lease;
-    lease.lease_id = NewLeaseId();
-    lease.started_time = std::max(now, FromProtoTime(s.start_time()));
-    lease.scheduled_event_id = transient ? s.next_event_id() : wt.scheduled_event_id();
-    lease.started_event_id = transient ? s.next_event_id() + 1 : s.next_event_id();
-    lease.identity = request.identity();
-
-    v1::PollWorkflowTaskQueueResponse resp;
-    if (!run.recent_events_valid) {
-      auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
-      if (!events.ok()) {
-        matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
-        return events.status();
-      }
-      run.recent_events = std::move(events).value();
-      run.recent_events_valid = true;
-    }
-    resp.mutable_events()->Reserve(static_cast<int>(run.recent_events.size()) + 2);
-    for (const auto& e : run.recent_events) *resp.add_events() = e;
-    if (transient) {
-      auto* e = resp.add_events();
-      e->set_event_id(lease.scheduled_event_id);
-      *e->mutable_event_time() = wt.scheduled_time();
-      auto* a = e->mutable_workflow_task_scheduled();
-      a->set_task_queue(s.task_queue());
-      *a->mutable_start_to_close_timeout() = s.workflow_task_timeout();
-      a->set_attempt(wt.attempt());
-    }
-    auto* started = resp.add_events();
-    started->set_event_id(lease.started_event_id);
-    *started->mutable_event_time() = ToProtoTime(lease.started_time);
-    started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
-    started->mutable_workflow_task_started()->set_identity(lease.identity);
-
-    v1::TaskToken token;
-    token.set_kind(v1::TaskToken::KIND_WORKFLOW);
-    token.set_namespace_(ns);
-    token.set_workflow_id(s.workflow_id());
-    token.set_run_id(s.run_id());
-    token.set_attempt(wt.attempt());
-    token.set_lease_id(lease.lease_id);
-    resp.set_task_token(NewToken(token));
-    resp.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
-    resp.mutable_workflow_execution()->set_run_id(s.run_id());
-    resp.set_workflow_type(s.workflow_type());
-    resp.set_previous_started_event_id(s.previous_started_event_id());
-    resp.set_started_event_id(lease.started_event_id);
-    resp.set_attempt(wt.attempt());
-    resp.set_history_size_bytes(s.history_size_bytes());
-
-    run.workflow_task_lease = lease;
-    ++leases_;
-    run.last_workflow_task_note.clear();
-    timers_->SetDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0,
-                         lease.started_time + FromProtoDuration(s.workflow_task_timeout()));
+    auto resp = LeaseWorkflowTask(run, ns, request.identity());
+    if (!resp.ok()) matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
     return resp;
   }
 }
 
-namespace {
+bool EngineImpl::WorkflowTaskDue(const RunState& run) const {
+  const v1::ExecutionState& s = run.state;
+  return run.Running() && s.has_workflow_task() && !s.workflow_task().backing_off() && !run.workflow_task_lease;
+}
+
+Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::LeaseWorkflowTask(RunState& run, const std::string& ns,
+                                                                        const std::string& identity) {
+  const v1::ExecutionState& s = run.state;
+  const Time now = clock_.Now();
+  if (s.buffered_events_size() > 0) {
+    // Left over from an attempt that ended without completing (lease expiry, restart).
+    Mutation m(run, now);
+    m.FlushBuffered();
+    Status st = Commit(run, m);
+    KEEL_RETURN_IF_ERROR(st);
+  }
+  const auto& wt = s.workflow_task();
+  const bool transient = wt.scheduled_event_id() == 0;
+  WorkflowTaskLease lease;
+  lease.lease_id = NewLeaseId();
+  lease.started_time = std::max(now, FromProtoTime(s.start_time()));
+  lease.scheduled_event_id = transient ? s.next_event_id() : wt.scheduled_event_id();
+  lease.started_event_id = transient ? s.next_event_id() + 1 : s.next_event_id();
+  lease.identity = identity;
+
+  v1::PollWorkflowTaskQueueResponse resp;
+  if (!run.recent_events_valid) {
+    auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
+    if (!events.ok()) return events.status();
+    run.recent_events = std::move(events).value();
+    run.recent_events_valid = true;
+  }
+  resp.mutable_events()->Reserve(static_cast<int>(run.recent_events.size()) + 2);
+  for (const auto& e : run.recent_events) *resp.add_events() = e;
+  if (transient) {
+    auto* e = resp.add_events();
+    e->set_event_id(lease.scheduled_event_id);
+    *e->mutable_event_time() = wt.scheduled_time();
+    auto* a = e->mutable_workflow_task_scheduled();
+    a->set_task_queue(s.task_queue());
+    *a->mutable_start_to_close_timeout() = s.workflow_task_timeout();
+    a->set_attempt(wt.attempt());
+  }
+  auto* started = resp.add_events();
+  started->set_event_id(lease.started_event_id);
+  *started->mutable_event_time() = ToProtoTime(lease.started_time);
+  started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
+  started->mutable_workflow_task_started()->set_identity(lease.identity);
+
+  v1::TaskToken token;
+  token.set_kind(v1::TaskToken::KIND_WORKFLOW);
+  token.set_namespace_(ns);
+  token.set_workflow_id(s.workflow_id());
+  token.set_run_id(s.run_id());
+  token.set_attempt(wt.attempt());
+  token.set_lease_id(lease.lease_id);
+  resp.set_task_token(NewToken(token));
+  resp.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
+  resp.mutable_workflow_execution()->set_run_id(s.run_id());
+  resp.set_workflow_type(s.workflow_type());
+  resp.set_previous_started_event_id(s.previous_started_event_id());
+  resp.set_started_event_id(lease.started_event_id);
+  resp.set_attempt(wt.attempt());
+  resp.set_history_size_bytes(s.history_size_bytes());
+
+  run.workflow_task_lease = lease;
+  ++leases_;
+  run.last_workflow_task_note.clear();
+  timers_->SetDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0,
+                       lease.started_time + FromProtoDuration(s.workflow_task_timeout()));
+  return resp;
+}
 
 // Appends the in-flight task's WorkflowTaskScheduled (when transient) and WorkflowTaskStarted.
 int64_t AppendStartedEvents(Mutation& m, const WorkflowTaskLease& lease) {
@@ -173,7 +176,22 @@ int64_t AppendStartedEvents(Mutation& m, const WorkflowTaskLease& lease) {
   return e->event_id();
 }
 
-}  // namespace
+int64_t EngineImpl::EagerActivityId(const RunState& run, const Mutation& m,
+                                    const v1::RespondWorkflowTaskCompletedRequest& request) const {
+  const int eager = request.eager_activity_command();
+  if (eager == 0) return 0;
+  // The n-th ScheduleActivityTask command wrote the n-th ActivityTaskScheduled event.
+  int n = 0;
+  for (int i = 0; i < eager - 1; ++i) n += request.commands(i).has_schedule_activity_task() ? 1 : 0;
+  for (const auto& e : m.events().events()) {
+    if (!e.has_activity_task_scheduled() || n-- > 0) continue;
+    // Only an activity on the run's own task queue (the one this worker polls) and
+    // still pending (not cancelled by a later command of the same completion).
+    bool pending = m.state().activities().count(e.event_id()) > 0;
+    return pending && e.activity_task_scheduled().task_queue() == m.state().task_queue() ? e.event_id() : 0;
+  }
+  return 0;
+}
 
 void EngineImpl::FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFailedCause cause,
                                   const v1::Failure& failure, bool write_events) {
@@ -207,6 +225,12 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.binary_checksum(), "binary_checksum", false));
+  const int eager = request.eager_activity_command();
+  if (eager != 0 && (eager < 1 || eager > request.commands_size() ||
+                     !request.commands(eager - 1).has_schedule_activity_task() || request.identity().empty())) {
+    return InvalidArgument("eager_activity_command " + std::to_string(eager) +
+                           " must name a ScheduleActivityTask command (1-based) and needs the worker's identity");
+  }
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());
@@ -241,19 +265,9 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   }
 
   Mutation m(run, now);
-  int64_t started_id = AppendStartedEvents(m, lease);
-  auto* done = m.Append();
-  auto* a = done->mutable_workflow_task_completed();
-  a->set_scheduled_event_id(lease.scheduled_event_id);
-  a->set_started_event_id(started_id);
-  a->set_identity(request.identity());
-  a->set_binary_checksum(request.binary_checksum());
-  m.state().set_previous_started_event_id(started_id);
-  m.state().clear_workflow_task();
-  m.RemoveTask(store::TaskKind::kWorkflow, 0);
   bool closed = false;
   ContinueAsNewPlan plan;
-  Status bad = ApplyCommands(run, m, request.commands(), done->event_id(), closed, &plan);
+  Status bad = CompleteWorkflowTask(run, m, lease, request, closed, &plan);
   if (!bad.ok()) {
     // The commands cannot be applied; fail the task (nothing of it is kept) so that a
     // fixed build can try again.
@@ -271,13 +285,41 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
     return bad;
   }
   if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
+  int64_t eager_id = closed ? 0 : EagerActivityId(run, m, request);
+  if (eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, eager_id);
   if (plan.continued) {
     KEEL_RETURN_IF_ERROR(ContinueAsNew(run, m, plan, now));
   } else {
     KEEL_RETURN_IF_ERROR(Commit(run, m));
   }
   ReleaseWorkflowTaskLease(run);
-  return v1::RespondWorkflowTaskCompletedResponse();
+  v1::RespondWorkflowTaskCompletedResponse resp;
+  if (eager_id > 0) {
+    auto task = LeaseActivityTask(run, Namespace(token.namespace_()), eager_id, request.identity());
+    if (task.ok()) {
+      *resp.mutable_activity_task() = std::move(task).value();
+    } else {
+      matcher_.Add(Namespace(token.namespace_()), run.state.task_queue(), store::TaskKind::kActivity,
+                   {run.exec_id, eager_id});
+    }
+  }
+  return resp;
+}
+
+Status EngineImpl::CompleteWorkflowTask(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
+                                        const v1::RespondWorkflowTaskCompletedRequest& request, bool& closed,
+                                        ContinueAsNewPlan* plan) {
+  int64_t started_id = AppendStartedEvents(m, lease);
+  auto* done = m.Append();
+  auto* a = done->mutable_workflow_task_completed();
+  a->set_scheduled_event_id(lease.scheduled_event_id);
+  a->set_started_event_id(started_id);
+  a->set_identity(request.identity());
+  a->set_binary_checksum(request.binary_checksum());
+  m.state().set_previous_started_event_id(started_id);
+  m.state().clear_workflow_task();
+  m.RemoveTask(store::TaskKind::kWorkflow, 0);
+  return ApplyCommands(run, m, request.commands(), done->event_id(), closed, plan);
 }
 
 Status EngineImpl::ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNewPlan& plan, Time now) {

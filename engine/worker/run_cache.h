@@ -28,6 +28,11 @@ class Worker::RunCache {
     return driver;
   }
 
+  bool Contains(const std::string& run_id) {
+    std::lock_guard<std::mutex> g(mu_);
+    return index_.count(run_id) > 0;
+  }
+
   void Put(const std::string& run_id, std::unique_ptr<internal::RunDriver> driver) {
     std::unique_ptr<internal::RunDriver> evicted;  // destroyed outside the lock
     std::unique_ptr<internal::RunDriver> replaced;

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "engine/engine.h"
 #include "engine/history/convert.h"
 #include "engine/log.h"
 #include "engine/random.h"
@@ -13,6 +14,14 @@
 namespace keel {
 
 namespace {
+
+// The worker whose activity loop runs on this thread (eager activities go only there),
+// the eager activity an inline workflow task handed to it, and the driver of the inline
+// workflow task under way (between Run and Done, on one thread).
+thread_local Worker* t_activity_worker = nullptr;
+thread_local std::optional<v1::PollActivityTaskQueueResponse> t_eager_activity;
+thread_local std::unique_ptr<internal::RunDriver> t_inline_driver;
+thread_local bool t_inline_cached = false;  // t_inline_driver came from the cache
 
 std::string DefaultIdentity() {
   char host[256] = {0};
@@ -43,6 +52,20 @@ Worker::Worker(Frontend& frontend, const Registry& registry, WorkerOptions optio
       identity_((options_.identity.empty() ? DefaultIdentity() : options_.identity) + "#" + UniqueSuffix()),
       cache_(std::make_unique<RunCache>(options_.max_cached_workflows)) {}
 
+class Worker::InlineRunner : public InlineWorkflowTasks {
+ public:
+  explicit InlineRunner(Worker& worker) : worker_(worker) {}
+  bool Run(const v1::PollWorkflowTaskQueueResponse& task, v1::RespondWorkflowTaskCompletedRequest* completion) override {
+    return worker_.RunInline(task, completion);
+  }
+  void Done(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager) override {
+    worker_.InlineDone(run_id, committed, eager);
+  }
+
+ private:
+  Worker& worker_;
+};
+
 Worker::~Worker() { Stop(); }
 
 void Worker::Start() {
@@ -54,6 +77,12 @@ void Worker::Start() {
   }
   started_ = true;
   if (workflows) {
+    // Embedded: let the engine run this worker's workflow tasks inline.
+    if (auto* engine = dynamic_cast<Engine*>(&frontend_)) {
+      inline_runner_ = std::make_unique<InlineRunner>(*this);
+      inline_engine_ = engine;
+      engine->AddInlineWorkflowTasks(options_.namespace_name, options_.task_queue, inline_runner_.get());
+    }
     for (int i = 0; i < std::max(1, options_.workflow_task_pollers); ++i) {
       threads_.emplace_back([this] { WorkflowLoop(); });
     }
@@ -76,6 +105,7 @@ void Worker::Stop() {
     std::lock_guard<std::mutex> g(stop_mu_);
   }
   stop_cv_.notify_all();
+  if (inline_engine_) inline_engine_->RemoveInlineWorkflowTasks(inline_runner_.get());
   v1::ShutdownWorkerRequest req;
   req.set_namespace_(options_.namespace_name);
   req.set_identity(identity_);
@@ -93,6 +123,9 @@ Worker::Stats Worker::stats() const {
   s.replays = replays_;
   s.activities = activities_;
   s.activity_failures = activity_failures_;
+  s.eager_workflow_tasks = eager_workflow_tasks_;
+  s.eager_activities = eager_activities_;
+  s.inline_workflow_tasks = inline_workflow_tasks_;
   return s;
 }
 
@@ -187,7 +220,8 @@ void Worker::AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task) {
   if (!st.ok()) Log().debug("worker {}: query answer not accepted: {}", identity_, st.status().ToString());
 }
 
-void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) {
+std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
+    const v1::PollWorkflowTaskQueueResponse& task, bool run_activity) {
   ++workflow_tasks_;
   const std::string& run_id = task.workflow_execution().run_id();
   auto driver = cache_->Take(run_id);
@@ -217,7 +251,7 @@ void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) 
         if (!page.ok()) {
           Log().warn("worker {}: reading the history of run {} failed: {}", identity_, run_id,
                      page.status().ToString());
-          return;  // the task times out and is handed out again
+          return std::nullopt;  // the task times out and is handed out again
         }
         for (auto& e : *page->mutable_history()->mutable_events()) *full.Add() = std::move(e);
         if (page->next_page_token().empty()) break;
@@ -245,10 +279,11 @@ void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) 
     if (!resp.ok()) {
       Log().warn("worker {}: reporting the failed workflow task failed: {}", identity_, resp.status().ToString());
     }
-    return;
+    return std::nullopt;
   }
   v1::RespondWorkflowTaskCompletedRequest req;
   req.set_task_token(task.task_token());
+  if (run_activity && !stopping_) req.set_eager_activity_command(EagerActivityCommand(commands));
   for (auto& c : commands) *req.add_commands() = std::move(c);
   req.set_identity(identity_);
   auto resp = frontend_.RespondWorkflowTaskCompleted(req);
@@ -256,14 +291,77 @@ void Worker::ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task) 
     // The engine did not take this task's outcome (its lease expired, new events came):
     // the task runs again, so this driver's state is no longer the run's.
     Log().debug("worker {}: workflow task of run {} not accepted: {}", identity_, run_id, resp.status().ToString());
-    return;
+    return std::nullopt;
   }
   if (!driver->finished()) cache_->Put(run_id, std::move(driver));
+  if (!resp->has_activity_task()) return std::nullopt;
+  ++eager_activities_;
+  return std::move(*resp->mutable_activity_task());
+}
+
+int Worker::EagerActivityCommand(const std::vector<v1::Command>& commands) const {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (!commands[i].has_schedule_activity_task()) continue;
+    const auto& a = commands[i].schedule_activity_task();
+    bool ours = a.task_queue().empty() || a.task_queue() == options_.task_queue;
+    if (ours && registry_.FindActivity(a.activity_type())) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
+bool Worker::RunInline(const v1::PollWorkflowTaskQueueResponse& task,
+                       v1::RespondWorkflowTaskCompletedRequest* completion) {
+  if (stopping_ || task.events_size() == 0) return false;
+  const std::string& run_id = task.workflow_execution().run_id();
+  // Only a run whose state is here (or a new run, whose task holds its whole history):
+  // reading history would call the engine, which holds the run's lock.
+  std::unique_ptr<internal::RunDriver> driver;
+  t_inline_cached = task.events(0).event_id() != 1;
+  if (!t_inline_cached) {
+    WorkflowInfo info;
+    info.namespace_name = options_.namespace_name;
+    info.workflow_id = task.workflow_execution().workflow_id();
+    info.run_id = run_id;
+    info.workflow_type = task.workflow_type();
+    if (!registry_.FindWorkflow(task.workflow_type())) return false;  // a poller reports it
+    driver = std::make_unique<internal::RunDriver>(registry_, info);
+  } else {
+    driver = cache_->Take(run_id);
+    if (!driver) return false;
+    if (driver->broken() || driver->last_started_event_id() != task.previous_started_event_id() ||
+        driver->last_event_id() != task.previous_started_event_id()) {
+      cache_->Put(run_id, std::move(driver));
+      return false;
+    }
+  }
+  std::vector<v1::Command> commands;
+  if (!driver->Advance(task.events(), &commands).ok()) {
+    return false;  // dropped: a poller runs the task again from the history and reports it
+  }
+  if (t_activity_worker == this) completion->set_eager_activity_command(EagerActivityCommand(commands));
+  for (auto& c : commands) *completion->add_commands() = std::move(c);
+  completion->set_identity(identity_);
+  t_inline_driver = std::move(driver);
+  return true;
+}
+
+void Worker::InlineDone(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager_activity) {
+  auto driver = std::move(t_inline_driver);
+  if (!committed || !driver) return;  // the run's state moved on without this driver
+  ++workflow_tasks_;
+  ++inline_workflow_tasks_;
+  if (t_inline_cached) ++cache_hits_;
+  if (!driver->finished()) cache_->Put(run_id, std::move(driver));
+  if (eager_activity) {
+    ++eager_activities_;
+    t_eager_activity = std::move(*eager_activity);
+  }
 }
 
 // ---- activities ----
 
 void Worker::ActivityLoop() {
+  t_activity_worker = this;
   v1::PollActivityTaskQueueRequest req;
   req.set_namespace_(options_.namespace_name);
   req.set_task_queue(options_.task_queue);
@@ -279,11 +377,23 @@ void Worker::ActivityLoop() {
     }
     failures = 0;
     if (task->task_token().empty()) continue;
-    RunActivity(*task);
+    // Eager dispatch: an activity's outcome may hand back the run's next workflow task,
+    // and that task's completion the next activity, so one run's steps follow each
+    // other on this thread with no poll in between.
+    std::optional<v1::PollActivityTaskQueueResponse> activity = std::move(*task);
+    while (activity) {
+      auto workflow_task = RunActivity(*activity);
+      activity.reset();
+      if (workflow_task) activity = ProcessWorkflowTask(*workflow_task, /*run_activity=*/true);
+      if (t_eager_activity) {  // from a workflow task that ran inline (InlineDone)
+        activity = std::move(t_eager_activity);
+        t_eager_activity.reset();
+      }
+    }
   }
 }
 
-void Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
+std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
   ++activities_;
   ActivityInfo info;
   info.namespace_name = task.workflow_namespace();
@@ -315,6 +425,17 @@ void Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
   };
   ActivityContext ctx(info, FromProto(task.heartbeat_details()), heartbeat);
 
+  // Ask for the next workflow task only for a run this worker holds (else it would
+  // replay the run from its first event, which any worker can do after a poll).
+  const bool want_workflow_task = !stopping_ && !registry_.WorkflowTypes().empty() && cache_->Contains(info.run_id);
+  std::optional<v1::PollWorkflowTaskQueueResponse> next;
+  auto take_next = [&](auto resp) -> Status {
+    if (resp.ok() && resp->has_workflow_task()) {
+      ++eager_workflow_tasks_;
+      next = std::move(*resp->mutable_workflow_task());
+    }
+    return resp.status();
+  };
   Status outcome;
   const internal::ActivityFn* fn = registry_.FindActivity(task.activity_type());
   try {
@@ -330,21 +451,24 @@ void Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
     req.set_task_token(token);
     *req.mutable_result() = ToProto(result);
     req.set_identity(identity_);
-    outcome = frontend_.RespondActivityTaskCompleted(req).status();
+    req.set_request_workflow_task(want_workflow_task);
+    outcome = take_next(frontend_.RespondActivityTaskCompleted(req));
   } catch (const CanceledError& e) {
     if (ctx.IsCancelled()) {
       v1::RespondActivityTaskCanceledRequest req;
       req.set_task_token(token);
       *req.mutable_details() = ToProto(e.Details());
       req.set_identity(identity_);
-      outcome = frontend_.RespondActivityTaskCanceled(req).status();
+      req.set_request_workflow_task(want_workflow_task);
+      outcome = take_next(frontend_.RespondActivityTaskCanceled(req));
     } else {
       ++activity_failures_;
       v1::RespondActivityTaskFailedRequest req;
       req.set_task_token(token);
       *req.mutable_failure() = internal::ErrorToFailure(e);
       req.set_identity(identity_);
-      outcome = frontend_.RespondActivityTaskFailed(req).status();
+      req.set_request_workflow_task(want_workflow_task);
+      outcome = take_next(frontend_.RespondActivityTaskFailed(req));
     }
   } catch (...) {
     ++activity_failures_;
@@ -353,12 +477,14 @@ void Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
     *req.mutable_failure() = internal::ExceptionToFailure(std::current_exception());
     if (!ctx.LastDetails().empty()) *req.mutable_last_heartbeat_details() = ToProto(ctx.LastDetails());
     req.set_identity(identity_);
-    outcome = frontend_.RespondActivityTaskFailed(req).status();
+    req.set_request_workflow_task(want_workflow_task);
+    outcome = take_next(frontend_.RespondActivityTaskFailed(req));
   }
   if (!outcome.ok()) {
     Log().debug("worker {}: activity {} result not accepted: {}", identity_, task.activity_type(),
                 outcome.ToString());
   }
+  return next;
 }
 
 }  // namespace keel

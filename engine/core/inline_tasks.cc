@@ -1,0 +1,154 @@
+// Inline workflow tasks (inline_workflow_tasks.h): the workflow task a transition
+// schedules runs inside it, on the caller's thread, and the task's completion commits
+// in the same transaction. Only a task that could be handed out at once qualifies: the
+// first attempt, nothing buffered, no other attempt in flight. Whatever goes wrong
+// (nobody can run it, the commands cannot be applied) leaves the transition as it was
+// and the task is handed out by a poll as usual.
+#include <algorithm>
+
+#include "engine/core/engine_impl.h"
+#include "engine/history/convert.h"
+
+namespace keel::core {
+
+void EngineImpl::AddInlineWorkflowTasks(const std::string& namespace_name, const std::string& task_queue,
+                                        InlineWorkflowTasks* tasks) {
+  auto entry = std::make_shared<InlineEntry>();
+  entry->namespace_name = Namespace(namespace_name);
+  entry->task_queue = task_queue.empty() ? "default" : task_queue;
+  entry->tasks = tasks;
+  std::lock_guard<std::mutex> g(inline_mu_);
+  inline_tasks_.push_back(std::move(entry));
+  has_inline_ = true;
+}
+
+void EngineImpl::RemoveInlineWorkflowTasks(InlineWorkflowTasks* tasks) {
+  std::unique_lock<std::mutex> lock(inline_mu_);
+  for (auto& e : inline_tasks_) {
+    if (e->tasks == tasks) e->removed = true;
+  }
+  inline_cv_.wait(lock, [&] {
+    return std::none_of(inline_tasks_.begin(), inline_tasks_.end(),
+                        [&](const auto& e) { return e->tasks == tasks && e->users > 0; });
+  });
+  std::erase_if(inline_tasks_, [&](const auto& e) { return e->tasks == tasks; });
+  has_inline_ = !inline_tasks_.empty();
+}
+
+Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
+  if (!has_inline_) return Commit(run, m);
+  std::vector<std::shared_ptr<InlineEntry>> candidates;
+  {
+    std::lock_guard<std::mutex> g(inline_mu_);
+    for (const auto& e : inline_tasks_) {
+      if (e->removed || e->namespace_name != m.state().namespace_() || e->task_queue != m.state().task_queue()) continue;
+      ++e->users;
+      candidates.push_back(e);
+    }
+  }
+  InlineOutcome ran = candidates.empty() ? InlineOutcome{} : RunInline(run, m, candidates);
+  const std::string run_id = m.state().run_id();  // Commit moves the state out of `m`
+  Status st = Commit(run, m);
+  if (ran.tasks) {
+    std::optional<v1::PollActivityTaskQueueResponse> eager;
+    if (st.ok() && ran.eager_id > 0) {
+      auto task = LeaseActivityTask(run, run.state.namespace_(), ran.eager_id, ran.identity);
+      if (task.ok()) {
+        eager = std::move(task).value();
+      } else {
+        matcher_.Add(run.state.namespace_(), run.state.task_queue(), store::TaskKind::kActivity,
+                     {run.exec_id, ran.eager_id});
+      }
+    }
+    ran.tasks->Done(run_id, st.ok(), eager ? &*eager : nullptr);
+    // The task may have closed the run: its other activities' attempts are void.
+    while (st.ok() && !run.Running() && !run.activity_leases.empty()) {
+      ReleaseActivityLease(run, run.activity_leases.begin()->first);
+    }
+  }
+  if (!candidates.empty()) {
+    std::lock_guard<std::mutex> g(inline_mu_);
+    for (auto& e : candidates) --e->users;
+    inline_cv_.notify_all();
+  }
+  return st;
+}
+
+EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
+                                                const std::vector<std::shared_ptr<InlineEntry>>& candidates) {
+  m.ScheduleWorkflowTaskIfNeeded();
+  const v1::ExecutionState& s = m.state();
+  if (s.status() != v1::WORKFLOW_EXECUTION_STATUS_RUNNING || run.workflow_task_lease || !s.has_workflow_task()) {
+    return {};
+  }
+  const auto& wt = s.workflow_task();
+  if (wt.backing_off() || wt.scheduled_event_id() == 0 || wt.attempt() != 1 || s.buffered_events_size() > 0) {
+    return {};
+  }
+  const int64_t from = s.previous_started_event_id();
+  if (!run.recent_events_valid) {
+    auto events = ReadEvents(run.exec_id, from + 1, run.state.next_event_id() - 1);
+    if (!events.ok()) return {};
+    run.recent_events = std::move(events).value();
+    run.recent_events_valid = true;
+  }
+
+  // The task as a poll would hand it out: the committed events after the last started
+  // one, this transition's, and the WorkflowTaskStarted.
+  WorkflowTaskLease lease;
+  lease.lease_id = NewLeaseId();
+  lease.started_time = std::max(m.now(), FromProtoTime(s.start_time()));
+  lease.scheduled_event_id = wt.scheduled_event_id();
+  lease.started_event_id = s.next_event_id();
+  v1::PollWorkflowTaskQueueResponse task;
+  for (const auto& e : run.recent_events) {
+    if (e.event_id() > from) *task.add_events() = e;
+  }
+  for (const auto& e : m.events().events()) {
+    if (e.event_id() > from) *task.add_events() = e;
+  }
+  auto* started = task.add_events();
+  started->set_event_id(lease.started_event_id);
+  *started->mutable_event_time() = ToProtoTime(lease.started_time);
+  started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
+  task.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
+  task.mutable_workflow_execution()->set_run_id(s.run_id());
+  task.set_workflow_type(s.workflow_type());
+  task.set_previous_started_event_id(from);
+  task.set_started_event_id(lease.started_event_id);
+  task.set_attempt(1);
+  task.set_history_size_bytes(s.history_size_bytes());
+
+  for (const auto& entry : candidates) {
+    v1::RespondWorkflowTaskCompletedRequest completion;
+    if (!entry->tasks->Run(task, &completion)) continue;
+    const Mutation before = m;  // to undo a completion that cannot be applied
+    lease.identity = completion.identity();
+    const int eager = completion.eager_activity_command();
+    bool valid = eager >= 0 && eager <= completion.commands_size() &&
+                 (eager == 0 || completion.commands(eager - 1).has_schedule_activity_task()) &&
+                 std::none_of(completion.commands().begin(), completion.commands().end(),
+                              [](const v1::Command& c) { return c.has_continue_as_new_workflow_execution(); });
+    bool closed = false;
+    ContinueAsNewPlan plan;
+    m.set_workflow_task_in_flight(true);  // events the commands cause are buffered, as for a poller's task
+    if (!valid || !CompleteWorkflowTask(run, m, lease, completion, closed, &plan).ok()) {
+      // Continue-as-new commits two runs, and bad commands fail the task: both take the
+      // usual path, where a poller runs the task again.
+      m = before;
+      entry->tasks->Done(s.run_id(), false, nullptr);
+      return {};
+    }
+    if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
+    m.set_workflow_task_in_flight(false);
+    InlineOutcome out;
+    out.tasks = entry->tasks;
+    out.identity = completion.identity();
+    out.eager_id = closed ? 0 : EagerActivityId(run, m, completion);
+    if (out.eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, out.eager_id);
+    return out;
+  }
+  return {};
+}
+
+}  // namespace keel::core
