@@ -1,6 +1,7 @@
 // Client requests on existing runs: signal, cancel, terminate, describe, list, history
 // and result (the last two can long-poll).
 #include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -308,12 +309,20 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
   Time deadline = clock_.Now() + options_.poll_timeout;
   while (true) {
     int64_t exec_id;
-    v1::ExecutionState s;
+    v1::ExecutionState s;                // only what is needed here, not the whole state
+    std::optional<v1::HistoryEvent> last;  // the close event, when the run's cache has it
     {
       std::unique_lock<std::mutex> lock;
       KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), ex, lock));
       exec_id = run->exec_id;
-      s = run->state;
+      s.set_status(run->state.status());
+      s.set_run_id(run->state.run_id());
+      s.set_next_event_id(run->state.next_event_id());
+      s.set_new_execution_run_id(run->state.new_execution_run_id());
+      if (!run->Running() && run->recent_events_valid && !run->recent_events.empty() &&
+          run->recent_events.back().event_id() == s.next_event_id() - 1) {
+        last = run->recent_events.back();
+      }
     }
     if (s.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
       if (!request.wait()) {
@@ -347,11 +356,14 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
       ex.set_run_id(s.new_execution_run_id());
       continue;
     }
-    KEEL_ASSIGN_OR_RETURN(auto events, ReadEvents(exec_id, s.next_event_id() - 1, s.next_event_id() - 1));
-    if (events.empty() || !IsCloseEvent(events.back())) {
+    if (!last) {
+      KEEL_ASSIGN_OR_RETURN(auto events, ReadEvents(exec_id, s.next_event_id() - 1, s.next_event_id() - 1));
+      if (!events.empty()) last = std::move(events.back());
+    }
+    if (!last || !IsCloseEvent(*last)) {
       return Internal("run " + s.run_id() + " is closed but its last event is not a close event");
     }
-    const v1::HistoryEvent& e = events.back();
+    const v1::HistoryEvent& e = *last;
     v1::GetWorkflowExecutionResultResponse resp;
     resp.set_status(s.status());
     resp.set_run_id(s.run_id());
