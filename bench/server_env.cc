@@ -95,6 +95,7 @@ class ServerEnv final : public BenchEnv {
       s.inline_workflow_tasks = j.value("inline_workflow_tasks", uint64_t{0});
       s.eager_activities = j.value("eager_activities", uint64_t{0});
       s.eager_workflow_tasks = j.value("eager_workflow_tasks", uint64_t{0});
+      s.workflow_tasks_on_result = j.value("workflow_tasks_on_result", uint64_t{0});
       s.replays = j.value("replays", uint64_t{0});
       s.activities = j.value("activities", uint64_t{0});
       s.activity_failures = j.value("activity_failures", uint64_t{0});

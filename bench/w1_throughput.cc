@@ -74,6 +74,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   j["inline_workflow_tasks"] = stats.inline_workflow_tasks;
   j["eager_activities"] = stats.eager_activities;
   j["eager_workflow_tasks"] = stats.eager_workflow_tasks;
+  j["workflow_tasks_on_result"] = stats.workflow_tasks_on_result;
   return j;
 }
 

@@ -55,6 +55,7 @@ int RunWorkerProcess(const BenchOptions& options) {
   j["inline_workflow_tasks"] = s.inline_workflow_tasks;
   j["eager_activities"] = s.eager_activities;
   j["eager_workflow_tasks"] = s.eager_workflow_tasks;
+  j["workflow_tasks_on_result"] = s.workflow_tasks_on_result;
   j["replays"] = s.replays;
   j["activities"] = s.activities;
   j["activity_failures"] = s.activity_failures;

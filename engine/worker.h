@@ -36,6 +36,11 @@ struct WorkerOptions {
   int workflow_task_pollers = 2;
   // Threads that run activities (the most activities running at once).
   int max_concurrent_activities = 16;
+  // Embedded engine only: let the engine run this worker's workflow tasks inline, on the
+  // thread of the start, signal or activity result that schedules them, committing both
+  // together (docs/embedded-engine.md). Turn off to run every workflow task on this
+  // worker's own poller threads (for workflow code that may be slow).
+  bool inline_workflow_tasks = true;
   // Runs kept in memory between their workflow tasks.
   size_t max_cached_workflows = 1000;
   // For backoff after errors. Default: Clock::System().
@@ -54,6 +59,7 @@ class Worker {
     uint64_t eager_workflow_tasks = 0;  // handed over with an activity's outcome
     uint64_t eager_activities = 0;      // handed over with a workflow task's completion
     uint64_t inline_workflow_tasks = 0; // run inside the transition that scheduled them
+    uint64_t workflow_tasks_on_result = 0;  // run on an activity's result, reported with it
   };
 
   Worker(Frontend& frontend, const Registry& registry, WorkerOptions options = {});
@@ -89,6 +95,15 @@ class Worker {
   // Runs an activity and reports its outcome. When this worker holds the run in its
   // cache it asks for the run's next workflow task (eager dispatch) and returns it.
   std::optional<v1::PollWorkflowTaskQueueResponse> RunActivity(const v1::PollActivityTaskQueueResponse& task);
+  // Server mode: runs the run's next workflow task on an activity's result before
+  // reporting it (WorkflowTaskOnResult), when this worker holds the run's state; returns
+  // the advanced driver (null: not done). FinishOnResult keeps it when the engine applied
+  // the task, and takes the eager activity.
+  std::unique_ptr<internal::RunDriver> RunOnResult(const v1::PollActivityTaskQueueResponse& task,
+                                                   const v1::Payloads& result,
+                                                   v1::RespondActivityTaskCompletedRequest* req);
+  void FinishOnResult(const std::string& run_id, std::unique_ptr<internal::RunDriver> driver,
+                      Result<v1::RespondActivityTaskCompletedResponse>& resp);
   // The 1-based index of a command whose activity this worker can run itself, or 0.
   int EagerActivityCommand(const std::vector<v1::Command>& commands) const;
   // Waits before polling again after an error; false when stopping.
@@ -110,7 +125,7 @@ class Worker {
 
   std::atomic<uint64_t> workflow_tasks_{0}, workflow_task_failures_{0}, cache_hits_{0}, replays_{0},
       activities_{0}, activity_failures_{0}, eager_workflow_tasks_{0}, eager_activities_{0},
-      inline_workflow_tasks_{0};
+      inline_workflow_tasks_{0}, workflow_tasks_on_result_{0};
 };
 
 }  // namespace keel

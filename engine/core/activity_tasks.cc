@@ -271,11 +271,18 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.result(), "activity result"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
+  const bool has_on_result = request.has_workflow_task_on_result();
+  const v1::WorkflowTaskOnResult& on_result = request.workflow_task_on_result();
+  if (has_on_result) KEEL_RETURN_IF_ERROR(CheckWorkflowTaskOnResult(on_result, request.identity()));
   v1::TaskToken token;
+  BusyScope busy(*this);  // declared before the lock: notifies after it is released
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
-  Mutation m(*run, clock_.Now());
+  const Time now = clock_.Now();
+  Mutation m(*run, now);
+  // Checked before the outcome is added: the worker's task assumed the outcome comes next.
+  const bool on_result_fits = has_on_result && OnResultFits(*run, id, on_result, now);
   const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
   int64_t started_id = 0;
   auto* e = AppendOutcome(*run, m, id, &started_id)->mutable_activity_task_completed();
@@ -284,12 +291,67 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
   e->set_started_event_id(started_id);
   e->set_identity(request.identity());
   RecordActivityClosed(*run, m, id);
-  KEEL_RETURN_IF_ERROR(CommitWithInlineTask(*run, m));
+
+  // The worker's own run of the next workflow task, applied in this same transition.
+  bool applied = false;
+  int64_t eager_id = 0;
+  WorkflowTaskLease lease;
+  if (on_result_fits && CanCompleteInside(*run, m) &&
+      m.state().workflow_task().scheduled_event_id() == on_result.first_event_id() + 2) {
+    lease = InsideLease(m, FromProtoTime(on_result.started_time()), request.identity());
+    v1::RespondWorkflowTaskCompletedRequest completion;
+    *completion.mutable_commands() = on_result.commands();
+    completion.set_identity(request.identity());
+    completion.set_binary_checksum(on_result.binary_checksum());
+    completion.set_eager_activity_command(on_result.eager_activity_command());
+    applied = CompleteInside(*run, m, lease, completion, &eager_id);
+  }
+  KEEL_RETURN_IF_ERROR(applied ? Commit(*run, m) : CommitWithInlineTask(*run, m));
   ReleaseActivityLease(*run, id);
   v1::RespondActivityTaskCompletedResponse resp;
-  if (eager) HandWorkflowTaskToCaller(*run, Namespace(token.namespace_()), request.identity(),
-                                      [&] { return resp.mutable_workflow_task(); });
+  const std::string ns = Namespace(token.namespace_());
+  if (applied) {
+    resp.set_workflow_task_applied(true);
+    // Its commands may have caused events that need another task (kept for the caller).
+    if (eager) HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
+    if (on_result.return_new_events()) EventsAfter(m, lease.started_event_id, resp.mutable_events());
+    if (eager_id > 0) {
+      auto task = LeaseActivityTask(*run, ns, eager_id, request.identity());
+      if (task.ok()) {
+        *resp.mutable_activity_task() = std::move(task).value();
+      } else {
+        matcher_.Add(ns, run->state.task_queue(), store::TaskKind::kActivity, {run->exec_id, eager_id});
+      }
+    }
+  } else if (eager) {
+    HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
+  }
   return resp;
+}
+
+Status EngineImpl::CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const {
+  if (identity.empty()) return InvalidArgument("workflow_task_on_result needs the worker's identity");
+  KEEL_RETURN_IF_ERROR(ValidateTime(w.started_time(), "workflow_task_on_result.started_time"));
+  KEEL_RETURN_IF_ERROR(ValidateName(w.binary_checksum(), "binary_checksum", false));
+  const int eager = w.eager_activity_command();
+  if (eager != 0 && (eager < 1 || eager > w.commands_size() || !w.commands(eager - 1).has_schedule_activity_task())) {
+    return InvalidArgument("eager_activity_command " + std::to_string(eager) +
+                           " must name a ScheduleActivityTask command (1-based)");
+  }
+  if (w.first_event_id() < 1) return InvalidArgument("workflow_task_on_result.first_event_id must be positive");
+  return Status::Ok();
+}
+
+bool EngineImpl::OnResultFits(const RunState& run, int64_t id, const v1::WorkflowTaskOnResult& w, Time now) const {
+  // Nothing else may have happened in the run since the worker's last task, and its
+  // code's clock must be near the engine's (it becomes the task's recorded time).
+  constexpr Duration kSkew = std::chrono::seconds(5);
+  const Time started = FromProtoTime(w.started_time());
+  const auto lease = run.activity_leases.find(id);
+  return !run.workflow_task_lease && !run.state.has_workflow_task() && run.state.buffered_events_size() == 0 &&
+         run.state.next_event_id() == w.first_event_id() &&
+         run.state.activities().at(id).task_queue() == run.state.task_queue() && lease != run.activity_leases.end() &&
+         started >= lease->second.started_time - kSkew && started <= now + kSkew;
 }
 
 Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFailed(
@@ -299,6 +361,7 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
+  BusyScope busy(*this);  // declared before the lock: notifies after it is released
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
@@ -322,6 +385,7 @@ Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskC
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
+  BusyScope busy(*this);  // declared before the lock: notifies after it is released
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();

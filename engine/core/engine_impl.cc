@@ -217,6 +217,10 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
           run->state.workflow_id(), run->state.run_id(), options_.history_warn_events);
     }
     NotifyChanged(run->exec_id);
+    // A run that closed voids its activities' attempts still out on workers.
+    while (!run->Running() && !run->activity_leases.empty()) {
+      ReleaseActivityLease(*run, run->activity_leases.begin()->first);
+    }
   }
   --commits_in_flight_;
   NotifyActivity();

@@ -209,6 +209,17 @@ class EngineImpl final : public Engine {
     std::string identity;
   };
   InlineOutcome RunInline(RunState& run, Mutation& m, const std::vector<std::shared_ptr<InlineEntry>>& candidates);
+  // Completing the workflow task a transition schedules inside that transition (inline
+  // tasks, and a worker's WorkflowTaskOnResult). CanCompleteInside: the task `m`
+  // schedules (now, if an event asked for one) could be handed out at once. InsideLease:
+  // its lease, started at `started`. CompleteInside: applies `completion`; false (and
+  // `m` as it was) when it cannot be applied. EventsAfter: `m`'s events after an id.
+  bool CanCompleteInside(const RunState& run, Mutation& m);
+  WorkflowTaskLease InsideLease(const Mutation& m, Time started, const std::string& identity);
+  bool CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
+                      const v1::RespondWorkflowTaskCompletedRequest& completion, int64_t* eager_id);
+  static void EventsAfter(const Mutation& m, int64_t after,
+                          google::protobuf::RepeatedPtrField<v1::HistoryEvent>* out);
 
   // ---- activity_tasks.cc ----
   void ScheduleActivityAttempt(Mutation& m, const v1::ActivityState& a);
@@ -229,6 +240,10 @@ class EngineImpl final : public Engine {
   // `out` gives where to put it (a proto's mutable_ accessor: called only when there is one).
   void HandWorkflowTaskToCaller(RunState& run, const std::string& ns, const std::string& identity,
                                 std::function<v1::PollWorkflowTaskQueueResponse*()> out);
+  // A worker's WorkflowTaskOnResult: well-formed (checked before anything is done), and
+  // fitting the run as it is (else the result is recorded alone).
+  Status CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const;
+  bool OnResultFits(const RunState& run, int64_t id, const v1::WorkflowTaskOnResult& w, Time now) const;
   Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
                                   std::unique_lock<std::mutex>& lock);
 
@@ -294,6 +309,16 @@ class EngineImpl final : public Engine {
   // Time skipping (engine.h: Quiescent, SetActivityListener).
   std::atomic<int> commits_in_flight_{0};
   std::atomic<int> leases_{0};  // workflow and activity tasks handed to workers
+  // Not quiescent while a transition runs, from its workflow code (inline) to handing
+  // out what it leases to the caller (eager tasks); says so when it ends.
+  struct BusyScope {
+    explicit BusyScope(EngineImpl& e) : engine(e) { ++engine.commits_in_flight_; }
+    ~BusyScope() {
+      --engine.commits_in_flight_;
+      engine.NotifyActivity();
+    }
+    EngineImpl& engine;
+  };
   std::mutex listener_mu_;
   std::function<void()> listener_;
 

@@ -46,6 +46,7 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
       candidates.push_back(e);
     }
   }
+  BusyScope busy(*this);  // workflow code runs, then an eager activity is leased
   InlineOutcome ran = candidates.empty() ? InlineOutcome{} : RunInline(run, m, candidates);
   const std::string run_id = m.state().run_id();  // Commit moves the state out of `m`
   Status st = Commit(run, m);
@@ -61,10 +62,6 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
       }
     }
     ran.tasks->Done(run_id, st.ok(), eager ? &*eager : nullptr);
-    // The task may have closed the run: its other activities' attempts are void.
-    while (st.ok() && !run.Running() && !run.activity_leases.empty()) {
-      ReleaseActivityLease(run, run.activity_leases.begin()->first);
-    }
   }
   if (!candidates.empty()) {
     std::lock_guard<std::mutex> g(inline_mu_);
@@ -74,17 +71,61 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
   return st;
 }
 
-EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
-                                                const std::vector<std::shared_ptr<InlineEntry>>& candidates) {
+bool EngineImpl::CanCompleteInside(const RunState& run, Mutation& m) {
   m.ScheduleWorkflowTaskIfNeeded();
   const v1::ExecutionState& s = m.state();
   if (s.status() != v1::WORKFLOW_EXECUTION_STATUS_RUNNING || run.workflow_task_lease || !s.has_workflow_task()) {
-    return {};
+    return false;
   }
   const auto& wt = s.workflow_task();
-  if (wt.backing_off() || wt.scheduled_event_id() == 0 || wt.attempt() != 1 || s.buffered_events_size() > 0) {
-    return {};
+  return !wt.backing_off() && wt.scheduled_event_id() != 0 && wt.attempt() == 1 && s.buffered_events_size() == 0;
+}
+
+WorkflowTaskLease EngineImpl::InsideLease(const Mutation& m, Time started, const std::string& identity) {
+  WorkflowTaskLease lease;
+  lease.lease_id = NewLeaseId();
+  lease.started_time = std::max(started, FromProtoTime(m.state().start_time()));
+  lease.scheduled_event_id = m.state().workflow_task().scheduled_event_id();
+  lease.started_event_id = m.state().next_event_id();
+  lease.identity = identity;
+  return lease;
+}
+
+bool EngineImpl::CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
+                                const v1::RespondWorkflowTaskCompletedRequest& completion, int64_t* eager_id) {
+  const int eager = completion.eager_activity_command();
+  bool valid = eager >= 0 && eager <= completion.commands_size() &&
+               (eager == 0 || completion.commands(eager - 1).has_schedule_activity_task()) &&
+               std::none_of(completion.commands().begin(), completion.commands().end(),
+                            [](const v1::Command& c) { return c.has_continue_as_new_workflow_execution(); });
+  // Continue-as-new commits two runs, and bad commands fail the task: both take the
+  // usual path, where a poller runs the task again.
+  if (!valid) return false;
+  const Mutation before = m;  // to undo a completion that cannot be applied
+  bool closed = false;
+  ContinueAsNewPlan plan;
+  m.set_workflow_task_in_flight(true);  // events the commands cause are buffered, as for a poller's task
+  if (!CompleteWorkflowTask(run, m, lease, completion, closed, &plan).ok()) {
+    m = before;
+    return false;
   }
+  if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
+  m.set_workflow_task_in_flight(false);
+  *eager_id = closed ? 0 : EagerActivityId(run, m, completion);
+  if (*eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, *eager_id);
+  return true;
+}
+
+void EngineImpl::EventsAfter(const Mutation& m, int64_t after, google::protobuf::RepeatedPtrField<v1::HistoryEvent>* out) {
+  for (const auto& e : m.events().events()) {
+    if (e.event_id() > after) *out->Add() = e;
+  }
+}
+
+EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
+                                                const std::vector<std::shared_ptr<InlineEntry>>& candidates) {
+  if (!CanCompleteInside(run, m)) return {};
+  const v1::ExecutionState& s = m.state();
   const int64_t from = s.previous_started_event_id();
   if (!run.recent_events_valid) {
     auto events = ReadEvents(run.exec_id, from + 1, run.state.next_event_id() - 1);
@@ -95,11 +136,7 @@ EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
 
   // The task as a poll would hand it out: the committed events after the last started
   // one, this transition's, and the WorkflowTaskStarted.
-  WorkflowTaskLease lease;
-  lease.lease_id = NewLeaseId();
-  lease.started_time = std::max(m.now(), FromProtoTime(s.start_time()));
-  lease.scheduled_event_id = wt.scheduled_event_id();
-  lease.started_event_id = s.next_event_id();
+  WorkflowTaskLease lease = InsideLease(m, m.now(), "");
   v1::PollWorkflowTaskQueueResponse task;
   for (const auto& e : run.recent_events) {
     if (e.event_id() > from) *task.add_events() = e;
@@ -122,30 +159,14 @@ EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
   for (const auto& entry : candidates) {
     v1::RespondWorkflowTaskCompletedRequest completion;
     if (!entry->tasks->Run(task, &completion)) continue;
-    const Mutation before = m;  // to undo a completion that cannot be applied
     lease.identity = completion.identity();
-    const int eager = completion.eager_activity_command();
-    bool valid = eager >= 0 && eager <= completion.commands_size() &&
-                 (eager == 0 || completion.commands(eager - 1).has_schedule_activity_task()) &&
-                 std::none_of(completion.commands().begin(), completion.commands().end(),
-                              [](const v1::Command& c) { return c.has_continue_as_new_workflow_execution(); });
-    bool closed = false;
-    ContinueAsNewPlan plan;
-    m.set_workflow_task_in_flight(true);  // events the commands cause are buffered, as for a poller's task
-    if (!valid || !CompleteWorkflowTask(run, m, lease, completion, closed, &plan).ok()) {
-      // Continue-as-new commits two runs, and bad commands fail the task: both take the
-      // usual path, where a poller runs the task again.
-      m = before;
+    InlineOutcome out;
+    if (!CompleteInside(run, m, lease, completion, &out.eager_id)) {
       entry->tasks->Done(s.run_id(), false, nullptr);
       return {};
     }
-    if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
-    m.set_workflow_task_in_flight(false);
-    InlineOutcome out;
     out.tasks = entry->tasks;
     out.identity = completion.identity();
-    out.eager_id = closed ? 0 : EagerActivityId(run, m, completion);
-    if (out.eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, out.eager_id);
     return out;
   }
   return {};

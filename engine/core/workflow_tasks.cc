@@ -234,6 +234,7 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());
+  BusyScope busy(*this);  // declared before the lock: notifies after it is released
   std::unique_lock<std::mutex> lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run_ptr, LockExecution(token.namespace_(), ex, lock));
   RunState& run = *run_ptr;
@@ -294,6 +295,7 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   }
   ReleaseWorkflowTaskLease(run);
   v1::RespondWorkflowTaskCompletedResponse resp;
+  if (request.return_new_events() && !closed) EventsAfter(m, lease.started_event_id, resp.mutable_events());
   if (eager_id > 0) {
     auto task = LeaseActivityTask(run, Namespace(token.namespace_()), eager_id, request.identity());
     if (task.ok()) {

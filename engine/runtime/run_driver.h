@@ -68,6 +68,11 @@ class RunDriver {
   int64_t last_started_event_id() const { return last_started_event_id_; }
   bool finished() const { return finished_; }
   bool broken() const { return broken_; }
+  // The events the engine wrote after this driver's last task (its WorkflowTaskCompleted
+  // and its commands' events), when the worker learned them from the completion's
+  // response: with them a worker can run the run's next task itself on an activity's
+  // result (WorkflowTaskOnResult). Empty when not known.
+  Events& unseen_events() { return unseen_events_; }
   // Replayer mode: even a final, unrecorded task counts as replaying (no logging).
   void set_replay_only(bool v) { replay_only_ = v; }
   // Set when Advance failed because the workflow type is not registered.
@@ -115,6 +120,7 @@ class RunDriver {
   void UpsertSearchAttributes(const std::map<std::string, nlohmann::json>& attributes);
 
  private:
+  Events unseen_events_;
   struct PendingCommand {
     v1::Command command;
     std::shared_ptr<CommandMachine> owner;

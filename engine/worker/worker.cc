@@ -15,11 +15,16 @@ namespace keel {
 
 namespace {
 
-// The worker whose activity loop runs on this thread (eager activities go only there),
-// the eager activity an inline workflow task handed to it, and the driver of the inline
-// workflow task under way (between Run and Done, on one thread).
-thread_local Worker* t_activity_worker = nullptr;
+// Set only while an activity thread of this worker reports an activity's outcome: a
+// workflow task run inline then may take an eager activity, which lands in
+// t_eager_activity for the activity loop to run next. (Not while the activity's own code
+// runs: engine calls it makes must not hand this thread work it cannot do at once.)
+thread_local Worker* t_eager_for = nullptr;
 thread_local std::optional<v1::PollActivityTaskQueueResponse> t_eager_activity;
+struct EagerScope {
+  explicit EagerScope(Worker* w) { t_eager_for = w; }
+  ~EagerScope() { t_eager_for = nullptr; }
+};
 thread_local std::unique_ptr<internal::RunDriver> t_inline_driver;
 thread_local bool t_inline_cached = false;  // t_inline_driver came from the cache
 
@@ -78,7 +83,7 @@ void Worker::Start() {
   started_ = true;
   if (workflows) {
     // Embedded: let the engine run this worker's workflow tasks inline.
-    if (auto* engine = dynamic_cast<Engine*>(&frontend_)) {
+    if (auto* engine = options_.inline_workflow_tasks ? dynamic_cast<Engine*>(&frontend_) : nullptr) {
       inline_runner_ = std::make_unique<InlineRunner>(*this);
       inline_engine_ = engine;
       engine->AddInlineWorkflowTasks(options_.namespace_name, options_.task_queue, inline_runner_.get());
@@ -126,6 +131,7 @@ Worker::Stats Worker::stats() const {
   s.eager_workflow_tasks = eager_workflow_tasks_;
   s.eager_activities = eager_activities_;
   s.inline_workflow_tasks = inline_workflow_tasks_;
+  s.workflow_tasks_on_result = workflow_tasks_on_result_;
   return s;
 }
 
@@ -284,6 +290,7 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
   v1::RespondWorkflowTaskCompletedRequest req;
   req.set_task_token(task.task_token());
   if (run_activity && !stopping_) req.set_eager_activity_command(EagerActivityCommand(commands));
+  req.set_return_new_events(!inline_engine_);  // for RunOnResult
   for (auto& c : commands) *req.add_commands() = std::move(c);
   req.set_identity(identity_);
   auto resp = frontend_.RespondWorkflowTaskCompleted(req);
@@ -293,10 +300,74 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
     Log().debug("worker {}: workflow task of run {} not accepted: {}", identity_, run_id, resp.status().ToString());
     return std::nullopt;
   }
+  driver->unseen_events() = std::move(*resp->mutable_events());
   if (!driver->finished()) cache_->Put(run_id, std::move(driver));
   if (!resp->has_activity_task()) return std::nullopt;
   ++eager_activities_;
   return std::move(*resp->mutable_activity_task());
+}
+
+std::unique_ptr<internal::RunDriver> Worker::RunOnResult(const v1::PollActivityTaskQueueResponse& task,
+                                                         const v1::Payloads& result,
+                                                         v1::RespondActivityTaskCompletedRequest* req) {
+  const std::string& run_id = task.workflow_execution().run_id();
+  auto driver = cache_->Take(run_id);
+  if (!driver) return nullptr;
+  internal::RunDriver::Events events = std::move(driver->unseen_events());
+  driver->unseen_events().Clear();
+  if (driver->broken() || events.empty() || events.Get(0).event_id() != driver->last_event_id() + 1) {
+    cache_->Put(run_id, std::move(driver));  // a poll brings the next task, as usual
+    return nullptr;
+  }
+  // What the engine will write when nothing else happened in the run meanwhile: the
+  // activity's start and result, then the next workflow task's scheduled and started.
+  const int64_t first = events.Get(events.size() - 1).event_id() + 1;
+  const auto now = ToProtoTime(clock_.Now());
+  auto add = [&](int64_t id, const google::protobuf::Timestamp& time) {
+    v1::HistoryEvent* e = events.Add();
+    e->set_event_id(id);
+    *e->mutable_event_time() = time;
+    return e;
+  };
+  auto* started = add(first, task.started_time())->mutable_activity_task_started();
+  started->set_scheduled_event_id(task.scheduled_event_id());
+  started->set_identity(identity_);
+  started->set_attempt(task.attempt());
+  auto* completed = add(first + 1, now)->mutable_activity_task_completed();
+  *completed->mutable_result() = result;
+  completed->set_scheduled_event_id(task.scheduled_event_id());
+  completed->set_started_event_id(first);
+  completed->set_identity(identity_);
+  auto* scheduled = add(first + 2, now)->mutable_workflow_task_scheduled();
+  scheduled->set_task_queue(options_.task_queue);
+  scheduled->set_attempt(1);
+  auto* wt_started = add(first + 3, now)->mutable_workflow_task_started();
+  wt_started->set_scheduled_event_id(first + 2);
+  wt_started->set_identity(identity_);
+  std::vector<v1::Command> commands;
+  if (!driver->Advance(events, &commands).ok()) return nullptr;  // dropped; a poller replays the run
+  auto* w = req->mutable_workflow_task_on_result();
+  w->set_first_event_id(first);
+  *w->mutable_started_time() = now;
+  if (!stopping_ && !t_eager_activity) w->set_eager_activity_command(EagerActivityCommand(commands));
+  for (auto& c : commands) *w->add_commands() = std::move(c);
+  w->set_return_new_events(true);
+  return driver;
+}
+
+void Worker::FinishOnResult(const std::string& run_id, std::unique_ptr<internal::RunDriver> driver,
+                            Result<v1::RespondActivityTaskCompletedResponse>& resp) {
+  if (!resp.ok() || !resp->workflow_task_applied()) return;  // the run moved on without this driver
+  ++workflow_tasks_;
+  ++cache_hits_;
+  ++workflow_tasks_on_result_;
+  driver->unseen_events() = std::move(*resp->mutable_events());
+  if (!driver->finished()) cache_->Put(run_id, std::move(driver));
+  if (resp->has_activity_task()) {
+    ++eager_activities_;
+    t_eager_activity = std::move(*resp->mutable_activity_task());
+    resp->clear_activity_task();
+  }
 }
 
 int Worker::EagerActivityCommand(const std::vector<v1::Command>& commands) const {
@@ -338,7 +409,9 @@ bool Worker::RunInline(const v1::PollWorkflowTaskQueueResponse& task,
   if (!driver->Advance(task.events(), &commands).ok()) {
     return false;  // dropped: a poller runs the task again from the history and reports it
   }
-  if (t_activity_worker == this) completion->set_eager_activity_command(EagerActivityCommand(commands));
+  if (t_eager_for == this && !t_eager_activity) {
+    completion->set_eager_activity_command(EagerActivityCommand(commands));
+  }
   for (auto& c : commands) *completion->add_commands() = std::move(c);
   completion->set_identity(identity_);
   t_inline_driver = std::move(driver);
@@ -361,7 +434,6 @@ void Worker::InlineDone(const std::string& run_id, bool committed, v1::PollActiv
 // ---- activities ----
 
 void Worker::ActivityLoop() {
-  t_activity_worker = this;
   v1::PollActivityTaskQueueRequest req;
   req.set_namespace_(options_.namespace_name);
   req.set_task_queue(options_.task_queue);
@@ -384,10 +456,14 @@ void Worker::ActivityLoop() {
     while (activity) {
       auto workflow_task = RunActivity(*activity);
       activity.reset();
-      if (workflow_task) activity = ProcessWorkflowTask(*workflow_task, /*run_activity=*/true);
-      if (t_eager_activity) {  // from a workflow task that ran inline (InlineDone)
+      if (t_eager_activity) {  // from a workflow task run inline or on the result
         activity = std::move(t_eager_activity);
         t_eager_activity.reset();
+      }
+      // At most one activity waits for this thread: take another only when none does.
+      if (workflow_task) {
+        auto more = ProcessWorkflowTask(*workflow_task, /*run_activity=*/!activity);
+        if (more) activity = std::move(more);
       }
     }
   }
@@ -426,8 +502,11 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
   ActivityContext ctx(info, FromProto(task.heartbeat_details()), heartbeat);
 
   // Ask for the next workflow task only for a run this worker holds (else it would
-  // replay the run from its first event, which any worker can do after a poll).
-  const bool want_workflow_task = !stopping_ && !registry_.WorkflowTypes().empty() && cache_->Contains(info.run_id);
+  // replay the run from its first event, which any worker can do after a poll). Asked
+  // when the outcome is reported: the run may have been cached while the activity ran.
+  auto want_workflow_task = [&] {
+    return !stopping_ && !registry_.WorkflowTypes().empty() && cache_->Contains(info.run_id);
+  };
   std::optional<v1::PollWorkflowTaskQueueResponse> next;
   auto take_next = [&](auto resp) -> Status {
     if (resp.ok() && resp->has_workflow_task()) {
@@ -451,15 +530,21 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
     req.set_task_token(token);
     *req.mutable_result() = ToProto(result);
     req.set_identity(identity_);
-    req.set_request_workflow_task(want_workflow_task);
-    outcome = take_next(frontend_.RespondActivityTaskCompleted(req));
+    req.set_request_workflow_task(want_workflow_task());
+    // Embedded, the engine runs the next task inline; against keeld the worker runs it.
+    auto driver = req.request_workflow_task() && !inline_engine_ ? RunOnResult(task, req.result(), &req) : nullptr;
+    EagerScope eager(this);
+    auto resp = frontend_.RespondActivityTaskCompleted(req);
+    if (driver) FinishOnResult(info.run_id, std::move(driver), resp);
+    outcome = take_next(std::move(resp));
   } catch (const CanceledError& e) {
     if (ctx.IsCancelled()) {
       v1::RespondActivityTaskCanceledRequest req;
       req.set_task_token(token);
       *req.mutable_details() = ToProto(e.Details());
       req.set_identity(identity_);
-      req.set_request_workflow_task(want_workflow_task);
+      req.set_request_workflow_task(want_workflow_task());
+      EagerScope eager(this);
       outcome = take_next(frontend_.RespondActivityTaskCanceled(req));
     } else {
       ++activity_failures_;
@@ -467,7 +552,8 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
       req.set_task_token(token);
       *req.mutable_failure() = internal::ErrorToFailure(e);
       req.set_identity(identity_);
-      req.set_request_workflow_task(want_workflow_task);
+      req.set_request_workflow_task(want_workflow_task());
+      EagerScope eager(this);
       outcome = take_next(frontend_.RespondActivityTaskFailed(req));
     }
   } catch (...) {
@@ -477,7 +563,8 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
     *req.mutable_failure() = internal::ExceptionToFailure(std::current_exception());
     if (!ctx.LastDetails().empty()) *req.mutable_last_heartbeat_details() = ToProto(ctx.LastDetails());
     req.set_identity(identity_);
-    req.set_request_workflow_task(want_workflow_task);
+    req.set_request_workflow_task(want_workflow_task());
+    EagerScope eager(this);
     outcome = take_next(frontend_.RespondActivityTaskFailed(req));
   }
   if (!outcome.ok()) {

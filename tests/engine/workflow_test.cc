@@ -41,6 +41,31 @@ TEST(WorkflowTest, RunsActivitiesInOrderAndReturnsResult) {
   EXPECT_TRUE(h.event(h.size() - 1).has_workflow_execution_completed());
 }
 
+TEST(WorkflowTest, InlineWorkflowTasksCanBeTurnedOff) {
+  Registry r;
+  r.RegisterWorkflow("greet", Greet);
+  r.RegisterActivity("upper", [](std::string s) { return s; });
+  r.RegisterActivity("exclaim", [](std::string s) { return s + "!"; });
+  for (bool inline_tasks : {true, false}) {
+    SCOPED_TRACE(inline_tasks);
+    testing::TestEnvironmentOptions o;
+    o.worker.inline_workflow_tasks = inline_tasks;
+    TestEnvironment env(r, o);
+    env.client().StartWorkflow("greet", {.id = "g1"}, std::string("ann"));
+    EXPECT_EQ(env.client().GetResult<std::string>("g1"), "hello ann!");
+    env.worker().Stop();  // the last task is counted after its commit: wait for it
+    // Three workflow tasks: the start's, and one per activity result. Off, all three
+    // are run by the worker's own threads; on, at least the start's runs inline.
+    auto stats = env.worker().stats();
+    EXPECT_EQ(stats.workflow_tasks, 3u);
+    if (inline_tasks) {
+      EXPECT_GE(stats.inline_workflow_tasks, 1u);
+    } else {
+      EXPECT_EQ(stats.inline_workflow_tasks, 0u);
+    }
+  }
+}
+
 Task<std::string> Sleepy(WorkflowContext& ctx) {
   co_await ctx.Sleep(24h * 30);
   co_return "woke";
