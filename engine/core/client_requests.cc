@@ -331,16 +331,16 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
         resp.set_run_id(s.run_id());
         return resp;
       }
-      // Wait for this run to change, then look again.
-      uint64_t version = Watch(exec_id);
+      // Wait for this run to close, then look again.
+      Watch(exec_id, /*every_change=*/false);
       bool closed_meanwhile = false;
       {
         std::unique_lock<std::mutex> lock;
         auto run = LockRun(exec_id, lock);
         closed_meanwhile = run.ok() && !(*run)->Running();
       }
-      bool changed = closed_meanwhile || WaitChanged(exec_id, version, deadline);
-      Unwatch(exec_id);
+      bool changed = closed_meanwhile || WaitClosed(exec_id, deadline);
+      Unwatch(exec_id, /*every_change=*/false);
       if (closing_) return Unavailable("the engine is shutting down");
       if (!changed) {
         v1::GetWorkflowExecutionResultResponse resp;

@@ -216,7 +216,7 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
           "continue-as-new to keep replay fast",
           run->state.workflow_id(), run->state.run_id(), options_.history_warn_events);
     }
-    NotifyChanged(run->exec_id);
+    NotifyChanged(run->exec_id, !run->Running());
     // A run that closed voids its activities' attempts still out on workers.
     while (!run->Running() && !run->activity_leases.empty()) {
       ReleaseActivityLease(*run, run->activity_leases.begin()->first);
@@ -240,10 +240,11 @@ void EngineImpl::UpdateCaches(RunState& run, const v1::HistoryBatch& batch) {
   }
 }
 
-uint64_t EngineImpl::Watch(int64_t exec_id) {
+uint64_t EngineImpl::Watch(int64_t exec_id, bool every_change) {
   std::lock_guard<std::mutex> g(watch_mu_);
   auto& w = watches_[exec_id];
   ++w.watchers;
+  if (every_change) ++w.change_watchers;
   return w.version;
 }
 
@@ -257,18 +258,31 @@ bool EngineImpl::WaitChanged(int64_t exec_id, uint64_t& version, Time deadline) 
   return changed && !closing_.load();
 }
 
-void EngineImpl::Unwatch(int64_t exec_id) {
-  std::lock_guard<std::mutex> g(watch_mu_);
-  auto it = watches_.find(exec_id);
-  if (it != watches_.end() && --it->second.watchers <= 0) watches_.erase(it);
+bool EngineImpl::WaitClosed(int64_t exec_id, Time deadline) {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  WatchState& w = watches_[exec_id];  // exists: the caller called Watch
+  bool closed = clock_.WaitUntil(lock, w.cv, deadline, [&] { return closing_.load() || w.closed; });
+  return closed && !closing_.load();
 }
 
-void EngineImpl::NotifyChanged(int64_t exec_id) {
+void EngineImpl::Unwatch(int64_t exec_id, bool every_change) {
   std::lock_guard<std::mutex> g(watch_mu_);
   auto it = watches_.find(exec_id);
   if (it == watches_.end()) return;
-  ++it->second.version;
-  it->second.cv.notify_all();  // under the lock: the entry may go once waiters leave
+  if (every_change) --it->second.change_watchers;
+  if (--it->second.watchers <= 0) watches_.erase(it);
+}
+
+void EngineImpl::NotifyChanged(int64_t exec_id, bool closed) {
+  std::lock_guard<std::mutex> g(watch_mu_);
+  auto it = watches_.find(exec_id);
+  if (it == watches_.end()) return;
+  WatchState& w = it->second;
+  ++w.version;
+  w.closed = w.closed || closed;
+  // Under the lock: the entry may go once waiters leave. Result waiters sleep through
+  // the run's steps (a wake-up each would cost a context switch per step).
+  if (closed || w.change_watchers > 0) w.cv.notify_all();
 }
 
 // ---- tokens and helpers ----

@@ -121,11 +121,13 @@ class EngineImpl final : public Engine {
   void NotifyActivity();
   // Long polls: Watch() before reading the run, then WaitChanged() until a commit to the
   // run bumps its version past `version` (true; `version` is updated), or the deadline
-  // passes or the engine closes (false).
-  uint64_t Watch(int64_t exec_id);
+  // passes or the engine closes (false). A watch with every_change=false only waits for
+  // the run to close (WaitClosed): its waiter is not woken by the commits before that.
+  uint64_t Watch(int64_t exec_id, bool every_change = true);
   bool WaitChanged(int64_t exec_id, uint64_t& version, Time deadline);
-  void Unwatch(int64_t exec_id);
-  void NotifyChanged(int64_t exec_id);
+  bool WaitClosed(int64_t exec_id, Time deadline);
+  void Unwatch(int64_t exec_id, bool every_change = true);
+  void NotifyChanged(int64_t exec_id, bool closed);
   // Keeps the run's cached recent events and activity inputs in step with a commit.
   void UpdateCaches(RunState& run, const v1::HistoryBatch& batch);
 
@@ -295,7 +297,9 @@ class EngineImpl final : public Engine {
   // its version.
   struct WatchState {
     int watchers = 0;
+    int change_watchers = 0;  // those woken by every commit (the others only by the close)
     uint64_t version = 0;
+    bool closed = false;
     std::condition_variable cv;  // one per run: a commit wakes only that run's waiters
   };
   std::mutex watch_mu_;
