@@ -12,6 +12,7 @@ Mutation::Mutation(const RunState& run, Time now)
     : workflow_task_in_flight_(run.WorkflowTaskInFlight()),
       exec_id_(run.exec_id),
       new_run_(false),
+      initial_status_(run.state.status()),
       now_(now),
       next_(run.state) {}
 
@@ -175,6 +176,7 @@ store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
   row.start_request_id = next_.start_request_id();
   row.history_length = next_.next_event_id() - 1;
   row.update_only = !new_run_;
+  row.status_changed = new_run_ || next_.status() != initial_status_;
   next_.SerializeToString(&row.state);
   t.executions.push_back(std::move(row));
   for (auto& task : add_tasks_) task.seq = next_task_seq.fetch_add(1);

@@ -85,6 +85,7 @@ class Mutation {
   bool needs_workflow_task_ = false;
   int64_t exec_id_;
   bool new_run_;
+  int initial_status_ = 0;  // the run's status before this transition
   Time now_;
   v1::ExecutionState next_;
   v1::HistoryBatch batch_;

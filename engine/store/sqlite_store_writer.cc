@@ -37,6 +37,9 @@ constexpr char kUpsertExecution[] =
 constexpr char kUpdateExecution[] =
     "UPDATE executions SET status = ?2, close_time = ?3, history_length = ?4, state = ?5"
     " WHERE exec_id = ?1";
+// The usual step of a running run: status and close time are as stored, and naming
+// only these columns keeps SQLite from rewriting the status indexes' entries.
+constexpr char kUpdateExecutionState[] = "UPDATE executions SET history_length = ?4, state = ?5 WHERE exec_id = ?1";
 constexpr char kInsertHistory[] =
     "INSERT INTO history (exec_id, first_event_id, last_event_id, events)"
     " VALUES (?1, ?2, ?3, ?4)";
@@ -167,13 +170,10 @@ Status SqliteStore::Apply(const Transition& t) {
   Db& db = *writer_db_;
   for (const ExecutionRow& row : t.executions) {
     if (!row.update_only) continue;
-    KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kUpdateExecution));
+    KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(row.status_changed ? kUpdateExecution : kUpdateExecutionState));
     ResetGuard reset(s);
-    s->BindInt64(1, row.exec_id)
-        .BindInt64(2, row.status)
-        .BindInt64(3, row.close_time_us)
-        .BindInt64(4, row.history_length)
-        .BindBlob(5, row.state);
+    s->BindInt64(1, row.exec_id).BindInt64(4, row.history_length).BindBlob(5, row.state);
+    if (row.status_changed) s->BindInt64(2, row.status).BindInt64(3, row.close_time_us);
     Status status = s->Run();
     if (!status.ok()) return ExecutionError(status, row);
     if (db.Changes() != 1) {

@@ -47,6 +47,9 @@ struct ExecutionRow {
   // and state change (a plain UPDATE, cheaper than rewriting every indexed column);
   // false inserts the row or replaces all of its columns.
   bool update_only = false;
+  // With update_only: false when status and close_time are as stored, so that only
+  // history_length and state are written (and the indexes on status are not touched).
+  bool status_changed = true;
 };
 
 // The events one transition appended to one run: a serialized keel.v1.HistoryBatch.

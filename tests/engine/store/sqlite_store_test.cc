@@ -217,6 +217,30 @@ TEST_F(SqliteStoreTest, UpdateOnlyChangesStatusStateAndLengthOfAnExistingRow) {
   EXPECT_FALSE(store->GetExecution(99)->has_value());
 }
 
+TEST_F(SqliteStoreTest, AStepThatKeepsTheStatusWritesOnlyStateAndLength) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Commit(StartRun(1, "a")).ok());
+  Transition t;
+  ExecutionRow row = Execution(1, "a", kCompleted);  // status and close time not written
+  row.update_only = true;
+  row.status_changed = false;
+  row.history_length = 7;
+  row.state = "step state";
+  t.executions.push_back(row);
+  ASSERT_TRUE(store->Commit(t).ok());
+  auto got = store->GetExecution(1);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->status, kRunning);
+  EXPECT_EQ((*got)->close_time_us, 0);
+  EXPECT_EQ((*got)->history_length, 7);
+  EXPECT_EQ((*got)->state, "step state");
+  // Still found as running by the status index.
+  ListFilter running = Filter();
+  running.status = kRunning;
+  EXPECT_EQ(store->ListExecutions(running)->size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, ListFiltersBySearchAttributes) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
