@@ -219,6 +219,16 @@ void EngineImpl::HandWorkflowTaskToCaller(RunState& run, const std::string& ns, 
   }
 }
 
+void EngineImpl::HandActivityToCaller(RunState& run, const std::string& ns, int64_t id, const std::string& identity,
+                                      std::function<v1::PollActivityTaskQueueResponse*()> out) {
+  auto task = LeaseActivityTask(run, ns, id, identity);
+  if (task.ok()) {
+    *out() = std::move(task).value();
+  } else {
+    matcher_.Add(ns, run.state.task_queue(), store::TaskKind::kActivity, {run.exec_id, id});
+  }
+}
+
 Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token_bytes,
                                                         v1::TaskToken& token,
                                                         std::unique_lock<std::mutex>& lock) {
@@ -316,12 +326,7 @@ Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTask
     if (eager) HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
     if (on_result.return_new_events()) EventsAfter(m, lease.started_event_id, resp.mutable_events());
     if (eager_id > 0) {
-      auto task = LeaseActivityTask(*run, ns, eager_id, request.identity());
-      if (task.ok()) {
-        *resp.mutable_activity_task() = std::move(task).value();
-      } else {
-        matcher_.Add(ns, run->state.task_queue(), store::TaskKind::kActivity, {run->exec_id, eager_id});
-      }
+      HandActivityToCaller(*run, ns, eager_id, request.identity(), [&] { return resp.mutable_activity_task(); });
     }
   } else if (eager) {
     HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });

@@ -242,6 +242,10 @@ class EngineImpl final : public Engine {
   // `out` gives where to put it (a proto's mutable_ accessor: called only when there is one).
   void HandWorkflowTaskToCaller(RunState& run, const std::string& ns, const std::string& identity,
                                 std::function<v1::PollWorkflowTaskQueueResponse*()> out);
+  // The eager activity `id` a completion kept for its caller (Mutation::HandToCaller),
+  // leased into `*out()`; if it cannot be leased, it is queued for pollers instead.
+  void HandActivityToCaller(RunState& run, const std::string& ns, int64_t id, const std::string& identity,
+                            std::function<v1::PollActivityTaskQueueResponse*()> out);
   // A worker's WorkflowTaskOnResult: well-formed (checked before anything is done), and
   // fitting the run as it is (else the result is recorded alone).
   Status CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const;

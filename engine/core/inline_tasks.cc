@@ -53,13 +53,7 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
   if (ran.tasks) {
     std::optional<v1::PollActivityTaskQueueResponse> eager;
     if (st.ok() && ran.eager_id > 0) {
-      auto task = LeaseActivityTask(run, run.state.namespace_(), ran.eager_id, ran.identity);
-      if (task.ok()) {
-        eager = std::move(task).value();
-      } else {
-        matcher_.Add(run.state.namespace_(), run.state.task_queue(), store::TaskKind::kActivity,
-                     {run.exec_id, ran.eager_id});
-      }
+      HandActivityToCaller(run, run.state.namespace_(), ran.eager_id, ran.identity, [&] { return &eager.emplace(); });
     }
     ran.tasks->Done(run_id, st.ok(), eager ? &*eager : nullptr);
   }

@@ -297,13 +297,8 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
   v1::RespondWorkflowTaskCompletedResponse resp;
   if (request.return_new_events() && !closed) EventsAfter(m, lease.started_event_id, resp.mutable_events());
   if (eager_id > 0) {
-    auto task = LeaseActivityTask(run, Namespace(token.namespace_()), eager_id, request.identity());
-    if (task.ok()) {
-      *resp.mutable_activity_task() = std::move(task).value();
-    } else {
-      matcher_.Add(Namespace(token.namespace_()), run.state.task_queue(), store::TaskKind::kActivity,
-                   {run.exec_id, eager_id});
-    }
+    HandActivityToCaller(run, Namespace(token.namespace_()), eager_id, request.identity(),
+                         [&] { return resp.mutable_activity_task(); });
   }
   return resp;
 }
