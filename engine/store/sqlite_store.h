@@ -5,6 +5,7 @@
 // See engine/store/README.md for the tables, their invariants and the durability settings.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -55,6 +56,13 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Commit(Transition t) override;
+  // Commits `transitions` as one group: one SQLite transaction (as far as max_group and
+  // group_commit allow; callers waiting at the same time may join it), each transition
+  // succeeding or failing alone. Returns their statuses in order.
+  std::vector<Status> CommitTogether(std::vector<Transition> transitions);
+  // Groups in which a transition failed, so that the group was written again with a
+  // savepoint per transition (see sqlite_store_writer.cc).
+  int64_t fallback_groups() const { return fallback_groups_.load(std::memory_order_relaxed); }
 
   Result<std::optional<ExecutionRow>> GetExecution(int64_t exec_id) override;
   Result<std::optional<ExecutionRow>> GetExecutionByRunId(const std::string& run_id) override;
@@ -92,7 +100,10 @@ class SqliteStore final : public Store {
   static Status ConfigureWriter(sqlite::Db& db, Synchronous synchronous);
 
   // sqlite_store_writer.cc
+  enum class GroupOutcome { kDone, kOneFailed };
+  void WaitForCommit(const std::vector<PendingCommit*>& mine);
   void CommitGroup(const std::vector<PendingCommit*>& group);
+  GroupOutcome ApplyGroup(const std::vector<PendingCommit*>& group, bool use_savepoints);
   Status Apply(const Transition& t);
 
   const SqliteStoreOptions options_;
@@ -105,6 +116,7 @@ class SqliteStore final : public Store {
   std::deque<PendingCommit*> queue_;  // guarded by mu_
   bool writing_ = false;              // guarded by mu_: a leader is committing a group
   bool stopping_ = false;             // guarded by mu_
+  std::atomic<int64_t> fallback_groups_{0};
 };
 
 }  // namespace keel::store

@@ -595,6 +595,64 @@ TEST_F(SqliteStoreTest, DuplicateHistoryBatchFailsOnlyItsOwnTransition) {
   EXPECT_EQ((*store->ReadHistory(1, 1, 0))[0].events, "events 1-3");
 }
 
+TEST_F(SqliteStoreTest, AGroupIsWrittenInOnePassWhenNoTransitionFails) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::vector<Transition> group;
+  for (int64_t exec_id = 1; exec_id <= 3; ++exec_id)
+    group.push_back(StartRun(exec_id, "wf-" + std::to_string(exec_id)));
+  std::vector<Status> statuses = store->CommitTogether(std::move(group));
+  ASSERT_EQ(statuses.size(), 3u);
+  for (const Status& status : statuses) EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ(store->fallback_groups(), 0);
+  for (int64_t exec_id = 1; exec_id <= 3; ++exec_id) ExpectRunStored(*store, exec_id);
+}
+
+// The optimistic pass fails at the middle transition; the group is written again with
+// savepoints, so the transitions before and after it are still committed.
+TEST_F(SqliteStoreTest, AFailingTransitionInAGroupIsRolledBackAlone) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Commit(StartRun(1, "first")).ok());
+    std::vector<Transition> group;
+    group.push_back(StartRun(2, "second"));
+    group.push_back(StartRun(3, "third"));
+    group.back().history.push_back(Batch(1, 1, 3));  // exec 1's batch again: fails
+    group.push_back(StartRun(4, "fourth"));
+    std::vector<Status> statuses = store->CommitTogether(std::move(group));
+    ASSERT_EQ(statuses.size(), 3u);
+    EXPECT_TRUE(statuses[0].ok()) << statuses[0].ToString();
+    EXPECT_EQ(statuses[1].code(), StatusCode::kAlreadyExists) << statuses[1].ToString();
+    EXPECT_TRUE(statuses[2].ok()) << statuses[2].ToString();
+    EXPECT_EQ(store->fallback_groups(), 1);
+  }
+  auto store = OpenStore();  // durable, not just visible
+  ASSERT_NE(store, nullptr);
+  for (int64_t exec_id : {1, 2, 4}) ExpectRunStored(*store, exec_id);
+  EXPECT_FALSE(store->GetExecution(3)->has_value());
+  EXPECT_TRUE(store->ReadHistory(3, 1, 0)->empty());
+  EXPECT_EQ(store->LoadTasks()->size(), 3u);
+}
+
+TEST_F(SqliteStoreTest, WithoutGroupCommitTransitionsCommitTogetherOneByOne) {
+  auto store = OpenStore(/*group_commit=*/false);
+  ASSERT_NE(store, nullptr);
+  std::vector<Transition> group;
+  group.push_back(StartRun(1, "first"));
+  group.push_back(StartRun(2, "first"));  // a second running run of the same id: fails
+  group.push_back(StartRun(3, "third"));
+  std::vector<Status> statuses = store->CommitTogether(std::move(group));
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_EQ(statuses[1].code(), StatusCode::kAlreadyExists) << statuses[1].ToString();
+  EXPECT_TRUE(statuses[2].ok());
+  EXPECT_EQ(store->fallback_groups(), 0);  // groups of one never need a second pass
+  ExpectRunStored(*store, 1);
+  ExpectRunStored(*store, 3);
+  EXPECT_FALSE(store->GetExecution(2)->has_value());
+}
+
 class ConcurrentCommitTest : public SqliteStoreTest, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(ConcurrentCommitTest, ManyThreadsCommitAndAllAreDurable) {
