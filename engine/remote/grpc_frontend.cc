@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "engine/remote/grpc_runtime.h"
 #include "engine/remote/grpc_status.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
@@ -135,6 +136,7 @@ class GrpcFrontendImpl final : public Frontend {
 
 Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   if (options.address.empty()) return InvalidArgument("no server address");
+  PrepareGrpcRuntime();
   if (options.token.empty()) {
     if (const char* env = std::getenv("KEEL_TOKEN")) options.token = env;
   }

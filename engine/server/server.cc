@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "engine/log.h"
+#include "engine/remote/grpc_runtime.h"
 #include "engine/remote/grpc_status.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
@@ -141,6 +142,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   KEEL_ASSIGN_OR_RETURN(server->engine_, Engine::Open(options.engine));
   server->service_ = std::make_unique<Service>(*server->engine_, server->auth_);
 
+  PrepareGrpcRuntime();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen, credentials, &port);
