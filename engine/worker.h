@@ -23,8 +23,9 @@
 namespace keel {
 
 namespace internal {
+class ActivitySlots;
 class RunDriver;
-}
+}  // namespace internal
 class Engine;
 
 struct WorkerOptions {
@@ -36,6 +37,12 @@ struct WorkerOptions {
   int workflow_task_pollers = 2;
   // Threads that run activities (the most activities running at once).
   int max_concurrent_activities = 16;
+  // How many of those threads poll for activity tasks at a time; the others wait for an
+  // activity handed over by a workflow task this worker completed (no poll needed), or
+  // for their turn to poll. 0: 2 when this worker runs workflow tasks on its own poller
+  // threads (against keeld, or with inline_workflow_tasks off), so that those tasks can
+  // hand their activities over; every activity thread otherwise.
+  int activity_task_pollers = 0;
   // Embedded engine only: let the engine run this worker's workflow tasks inline, on the
   // thread of the start, signal or activity result that schedules them, committing both
   // together (docs/embedded-engine.md). Turn off to run every workflow task on this
@@ -52,13 +59,13 @@ class Worker {
   struct Stats {
     uint64_t workflow_tasks = 0;
     uint64_t workflow_task_failures = 0;
-    uint64_t cache_hits = 0;   // tasks applied to a cached run
-    uint64_t replays = 0;      // tasks that replayed the run from its first event
+    uint64_t cache_hits = 0;  // tasks applied to a cached run
+    uint64_t replays = 0;     // tasks that replayed the run from its first event
     uint64_t activities = 0;
     uint64_t activity_failures = 0;
-    uint64_t eager_workflow_tasks = 0;  // handed over with an activity's outcome
-    uint64_t eager_activities = 0;      // handed over with a workflow task's completion
-    uint64_t inline_workflow_tasks = 0; // run inside the transition that scheduled them
+    uint64_t eager_workflow_tasks = 0;      // handed over with an activity's outcome
+    uint64_t eager_activities = 0;          // handed over with a workflow task's completion
+    uint64_t inline_workflow_tasks = 0;     // run inside the transition that scheduled them
     uint64_t workflow_tasks_on_result = 0;  // run on an activity's result, reported with it
   };
 
@@ -79,22 +86,25 @@ class Worker {
   class RunCache;
   class InlineRunner;
   // Inline workflow tasks on an embedded engine (inline_workflow_tasks.h).
-  bool RunInline(const v1::PollWorkflowTaskQueueResponse& task, v1::RespondWorkflowTaskCompletedRequest* completion);
-  void InlineDone(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager_activity);
+  bool RunInline(const v1::PollWorkflowTaskQueueResponse& task,
+                 v1::RespondWorkflowTaskCompletedRequest* completion);
+  void InlineDone(const std::string& run_id, bool committed,
+                  v1::PollActivityTaskQueueResponse* eager_activity);
   void WorkflowLoop();
   void ActivityLoop();
   // Runs a workflow task and reports its outcome. An activity thread (`run_activity`)
   // asks to run one activity the task schedules itself (eager dispatch) and gets its
   // task back; a workflow poller never does, so long activities cannot hold it.
-  std::optional<v1::PollActivityTaskQueueResponse> ProcessWorkflowTask(const v1::PollWorkflowTaskQueueResponse& task,
-                                                                       bool run_activity = false);
+  std::optional<v1::PollActivityTaskQueueResponse> ProcessWorkflowTask(
+      const v1::PollWorkflowTaskQueueResponse& task, bool run_activity = false);
   void AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task);
   // A fresh driver with the run's whole recorded history applied (for queries).
   std::unique_ptr<internal::RunDriver> ReplayRun(const v1::WorkflowExecution& execution,
                                                  const std::string& workflow_type, Status* status);
   // Runs an activity and reports its outcome. When this worker holds the run in its
   // cache it asks for the run's next workflow task (eager dispatch) and returns it.
-  std::optional<v1::PollWorkflowTaskQueueResponse> RunActivity(const v1::PollActivityTaskQueueResponse& task);
+  std::optional<v1::PollWorkflowTaskQueueResponse> RunActivity(
+      const v1::PollActivityTaskQueueResponse& task);
   // Server mode: runs the run's next workflow task on an activity's result before
   // reporting it (WorkflowTaskOnResult), when this worker holds the run's state; returns
   // the advanced driver (null: not done). FinishOnResult keeps it when the engine applied
@@ -115,6 +125,8 @@ class Worker {
   Clock& clock_;
   std::string identity_;
   std::unique_ptr<RunCache> cache_;
+  std::unique_ptr<internal::ActivitySlots>
+      activity_slots_;  // set by Start when there are activities
   std::unique_ptr<InlineRunner> inline_runner_;
   Engine* inline_engine_ = nullptr;  // where inline_runner_ is registered
   std::vector<std::thread> threads_;

@@ -9,6 +9,7 @@
 #include "engine/log.h"
 #include "engine/random.h"
 #include "engine/runtime/failure_convert.h"
+#include "engine/worker/activity_slots.h"
 #include "engine/worker/run_cache.h"
 
 namespace keel {
@@ -42,7 +43,8 @@ std::string UniqueSuffix() {
 }
 
 v1::WorkflowTaskFailedCause CauseOf(const Status& st, const internal::RunDriver& driver) {
-  if (st.code() == StatusCode::kNondeterminism) return v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
+  if (st.code() == StatusCode::kNondeterminism)
+    return v1::WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR;
   if (driver.unknown_workflow_type()) return v1::WORKFLOW_TASK_FAILED_CAUSE_UNKNOWN_WORKFLOW_TYPE;
   return v1::WORKFLOW_TASK_FAILED_CAUSE_WORKFLOW_WORKER_UNHANDLED_FAILURE;
 }
@@ -54,16 +56,19 @@ Worker::Worker(Frontend& frontend, const Registry& registry, WorkerOptions optio
       registry_(registry),
       options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : Clock::System()),
-      identity_((options_.identity.empty() ? DefaultIdentity() : options_.identity) + "#" + UniqueSuffix()),
+      identity_((options_.identity.empty() ? DefaultIdentity() : options_.identity) + "#" +
+                UniqueSuffix()),
       cache_(std::make_unique<RunCache>(options_.max_cached_workflows)) {}
 
 class Worker::InlineRunner : public InlineWorkflowTasks {
  public:
   explicit InlineRunner(Worker& worker) : worker_(worker) {}
-  bool Run(const v1::PollWorkflowTaskQueueResponse& task, v1::RespondWorkflowTaskCompletedRequest* completion) override {
+  bool Run(const v1::PollWorkflowTaskQueueResponse& task,
+           v1::RespondWorkflowTaskCompletedRequest* completion) override {
     return worker_.RunInline(task, completion);
   }
-  void Done(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager) override {
+  void Done(const std::string& run_id, bool committed,
+            v1::PollActivityTaskQueueResponse* eager) override {
     worker_.InlineDone(run_id, committed, eager);
   }
 
@@ -83,17 +88,24 @@ void Worker::Start() {
   started_ = true;
   if (workflows) {
     // Embedded: let the engine run this worker's workflow tasks inline.
-    if (auto* engine = options_.inline_workflow_tasks ? dynamic_cast<Engine*>(&frontend_) : nullptr) {
+    if (auto* engine =
+            options_.inline_workflow_tasks ? dynamic_cast<Engine*>(&frontend_) : nullptr) {
       inline_runner_ = std::make_unique<InlineRunner>(*this);
       inline_engine_ = engine;
-      engine->AddInlineWorkflowTasks(options_.namespace_name, options_.task_queue, inline_runner_.get());
+      engine->AddInlineWorkflowTasks(options_.namespace_name, options_.task_queue,
+                                     inline_runner_.get());
     }
     for (int i = 0; i < std::max(1, options_.workflow_task_pollers); ++i) {
       threads_.emplace_back([this] { WorkflowLoop(); });
     }
   }
   if (activities) {
-    for (int i = 0; i < std::max(1, options_.max_concurrent_activities); ++i) {
+    const int threads = std::max(1, options_.max_concurrent_activities);
+    int pollers = options_.activity_task_pollers;
+    // Hand-overs come only from workflow tasks run on this worker's own poller threads.
+    if (pollers <= 0) pollers = workflows && !inline_engine_ ? 2 : threads;
+    activity_slots_ = std::make_unique<internal::ActivitySlots>(std::min(pollers, threads));
+    for (int i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { ActivityLoop(); });
     }
   }
@@ -106,10 +118,9 @@ void Worker::Stop() {
     }
     return;
   }
-  {
-    std::lock_guard<std::mutex> g(stop_mu_);
-  }
+  { std::lock_guard<std::mutex> g(stop_mu_); }
   stop_cv_.notify_all();
+  if (activity_slots_) activity_slots_->Stop();
   if (inline_engine_) inline_engine_->RemoveInlineWorkflowTasks(inline_runner_.get());
   v1::ShutdownWorkerRequest req;
   req.set_namespace_(options_.namespace_name);
@@ -156,7 +167,8 @@ void Worker::WorkflowLoop() {
     auto task = frontend_.PollWorkflowTaskQueue(req);
     if (!task.ok()) {
       if (stopping_) break;
-      Log().warn("worker {}: polling workflow tasks failed: {}", identity_, task.status().ToString());
+      Log().warn("worker {}: polling workflow tasks failed: {}", identity_,
+                 task.status().ToString());
       if (!Backoff(failures)) break;
       continue;
     }
@@ -171,7 +183,8 @@ void Worker::WorkflowLoop() {
 }
 
 std::unique_ptr<internal::RunDriver> Worker::ReplayRun(const v1::WorkflowExecution& execution,
-                                                       const std::string& workflow_type, Status* status) {
+                                                       const std::string& workflow_type,
+                                                       Status* status) {
   WorkflowInfo info;
   info.namespace_name = options_.namespace_name;
   info.workflow_id = execution.workflow_id();
@@ -206,15 +219,17 @@ void Worker::AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task) {
   // A cached run that is current answers from its state; otherwise replay the history.
   auto cached = cache_->Take(run_id);
   Result<Payloads> answer = Payloads{};
-  if (cached && !cached->broken() && cached->last_started_event_id() == task.previous_started_event_id()) {
+  if (cached && !cached->broken() &&
+      cached->last_started_event_id() == task.previous_started_event_id()) {
     answer = cached->Query(task.query().query_type(), FromProto(task.query().query_args()));
     cache_->Put(run_id, std::move(cached));
   } else {
     if (cached) cache_->Put(run_id, std::move(cached));
     Status st;
     auto replayed = ReplayRun(task.workflow_execution(), task.workflow_type(), &st);
-    answer = replayed ? replayed->Query(task.query().query_type(), FromProto(task.query().query_args()))
-                      : Result<Payloads>(st.WithContext("replaying the workflow to answer a query"));
+    answer = replayed
+                 ? replayed->Query(task.query().query_type(), FromProto(task.query().query_args()))
+                 : Result<Payloads>(st.WithContext("replaying the workflow to answer a query"));
   }
   if (answer.ok()) {
     *resp.mutable_query_result() = ToProto(*answer);
@@ -223,7 +238,8 @@ void Worker::AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task) {
     resp.set_unknown_query(answer.status().code() == StatusCode::kInvalidArgument);
   }
   auto st = frontend_.RespondQueryTaskCompleted(resp);
-  if (!st.ok()) Log().debug("worker {}: query answer not accepted: {}", identity_, st.status().ToString());
+  if (!st.ok())
+    Log().debug("worker {}: query answer not accepted: {}", identity_, st.status().ToString());
 }
 
 std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
@@ -233,7 +249,8 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
   auto driver = cache_->Take(run_id);
   const internal::RunDriver::Events* events = &task.events();
   internal::RunDriver::Events full;
-  if (driver && !driver->broken() && driver->last_started_event_id() == task.previous_started_event_id() &&
+  if (driver && !driver->broken() &&
+      driver->last_started_event_id() == task.previous_started_event_id() &&
       driver->last_event_id() == task.previous_started_event_id()) {
     ++cache_hits_;
   } else {
@@ -279,17 +296,24 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
     req.set_cause(CauseOf(st, *driver));
     req.mutable_failure()->set_message(st.message());
     req.mutable_failure()->set_source("keel-cpp");
-    req.mutable_failure()->mutable_application_failure_info()->set_type(std::string(StatusCodeName(st.code())));
+    req.mutable_failure()->mutable_application_failure_info()->set_type(
+        std::string(StatusCodeName(st.code())));
     req.set_identity(identity_);
     auto resp = frontend_.RespondWorkflowTaskFailed(req);
     if (!resp.ok()) {
-      Log().warn("worker {}: reporting the failed workflow task failed: {}", identity_, resp.status().ToString());
+      Log().warn("worker {}: reporting the failed workflow task failed: {}", identity_,
+                 resp.status().ToString());
     }
     return std::nullopt;
   }
   v1::RespondWorkflowTaskCompletedRequest req;
   req.set_task_token(task.task_token());
-  if (run_activity && !stopping_) req.set_eager_activity_command(EagerActivityCommand(commands));
+  // The activity this task schedules, if any, is run by this (activity) thread next, or
+  // handed over to a waiting activity thread reserved for it.
+  const int eager = stopping_ ? 0 : EagerActivityCommand(commands);
+  internal::ActivitySlots::Reservation hand_over(
+      run_activity || eager == 0 ? nullptr : activity_slots_.get());
+  if (run_activity || hand_over.reserved()) req.set_eager_activity_command(eager);
   req.set_return_new_events(!inline_engine_);  // for RunOnResult
   for (auto& c : commands) *req.add_commands() = std::move(c);
   req.set_identity(identity_);
@@ -297,25 +321,33 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
   if (!resp.ok()) {
     // The engine did not take this task's outcome (its lease expired, new events came):
     // the task runs again, so this driver's state is no longer the run's.
-    Log().debug("worker {}: workflow task of run {} not accepted: {}", identity_, run_id, resp.status().ToString());
+    Log().debug("worker {}: workflow task of run {} not accepted: {}", identity_, run_id,
+                resp.status().ToString());
     return std::nullopt;
   }
   driver->unseen_events() = std::move(*resp->mutable_events());
   if (!driver->finished()) cache_->Put(run_id, std::move(driver));
   if (!resp->has_activity_task()) return std::nullopt;
   ++eager_activities_;
+  // Handed over only now that the run is cached: the activity's result can then carry
+  // the run's next workflow task (RunOnResult).
+  if (hand_over.reserved()) {
+    hand_over.Deliver(std::move(*resp->mutable_activity_task()));
+    return std::nullopt;
+  }
   return std::move(*resp->mutable_activity_task());
 }
 
-std::unique_ptr<internal::RunDriver> Worker::RunOnResult(const v1::PollActivityTaskQueueResponse& task,
-                                                         const v1::Payloads& result,
-                                                         v1::RespondActivityTaskCompletedRequest* req) {
+std::unique_ptr<internal::RunDriver> Worker::RunOnResult(
+    const v1::PollActivityTaskQueueResponse& task, const v1::Payloads& result,
+    v1::RespondActivityTaskCompletedRequest* req) {
   const std::string& run_id = task.workflow_execution().run_id();
   auto driver = cache_->Take(run_id);
   if (!driver) return nullptr;
   internal::RunDriver::Events events = std::move(driver->unseen_events());
   driver->unseen_events().Clear();
-  if (driver->broken() || events.empty() || events.Get(0).event_id() != driver->last_event_id() + 1) {
+  if (driver->broken() || events.empty() ||
+      events.Get(0).event_id() != driver->last_event_id() + 1) {
     cache_->Put(run_id, std::move(driver));  // a poll brings the next task, as usual
     return nullptr;
   }
@@ -345,11 +377,13 @@ std::unique_ptr<internal::RunDriver> Worker::RunOnResult(const v1::PollActivityT
   wt_started->set_scheduled_event_id(first + 2);
   wt_started->set_identity(identity_);
   std::vector<v1::Command> commands;
-  if (!driver->Advance(events, &commands).ok()) return nullptr;  // dropped; a poller replays the run
+  if (!driver->Advance(events, &commands).ok())
+    return nullptr;  // dropped; a poller replays the run
   auto* w = req->mutable_workflow_task_on_result();
   w->set_first_event_id(first);
   *w->mutable_started_time() = now;
-  if (!stopping_ && !t_eager_activity) w->set_eager_activity_command(EagerActivityCommand(commands));
+  if (!stopping_ && !t_eager_activity)
+    w->set_eager_activity_command(EagerActivityCommand(commands));
   for (auto& c : commands) *w->add_commands() = std::move(c);
   w->set_return_new_events(true);
   return driver;
@@ -418,7 +452,8 @@ bool Worker::RunInline(const v1::PollWorkflowTaskQueueResponse& task,
   return true;
 }
 
-void Worker::InlineDone(const std::string& run_id, bool committed, v1::PollActivityTaskQueueResponse* eager_activity) {
+void Worker::InlineDone(const std::string& run_id, bool committed,
+                        v1::PollActivityTaskQueueResponse* eager_activity) {
   auto driver = std::move(t_inline_driver);
   if (!committed || !driver) return;  // the run's state moved on without this driver
   ++workflow_tasks_;
@@ -439,20 +474,28 @@ void Worker::ActivityLoop() {
   req.set_task_queue(options_.task_queue);
   req.set_identity(identity_);
   int failures = 0;
-  while (!stopping_) {
-    auto task = frontend_.PollActivityTaskQueue(req);
-    if (!task.ok()) {
-      if (stopping_) break;
-      Log().warn("worker {}: polling activity tasks failed: {}", identity_, task.status().ToString());
-      if (!Backoff(failures)) break;
-      continue;
+  while (true) {
+    bool poll = false;
+    std::optional<v1::PollActivityTaskQueueResponse> activity = activity_slots_->Next(&poll);
+    if (poll) {
+      auto task = frontend_.PollActivityTaskQueue(req);
+      activity_slots_->PollDone();
+      if (!task.ok()) {
+        if (stopping_) continue;  // Next ends the loop once no hand-over is pending
+        Log().warn("worker {}: polling activity tasks failed: {}", identity_,
+                   task.status().ToString());
+        Backoff(failures);
+        continue;
+      }
+      failures = 0;
+      if (task->task_token().empty()) continue;
+      activity = std::move(*task);
+    } else if (!activity) {
+      break;  // stopping
     }
-    failures = 0;
-    if (task->task_token().empty()) continue;
     // Eager dispatch: an activity's outcome may hand back the run's next workflow task,
     // and that task's completion the next activity, so one run's steps follow each
     // other on this thread with no poll in between.
-    std::optional<v1::PollActivityTaskQueueResponse> activity = std::move(*task);
     while (activity) {
       auto workflow_task = RunActivity(*activity);
       activity.reset();
@@ -469,7 +512,8 @@ void Worker::ActivityLoop() {
   }
 }
 
-std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::PollActivityTaskQueueResponse& task) {
+std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
+    const v1::PollActivityTaskQueueResponse& task) {
   ++activities_;
   ActivityInfo info;
   info.namespace_name = task.workflow_namespace();
@@ -484,7 +528,8 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
   info.started_time = FromProtoTime(task.started_time());
   info.start_to_close_timeout = FromProtoDuration(task.start_to_close_timeout());
   info.heartbeat_timeout = FromProtoDuration(task.heartbeat_timeout());
-  info.idempotency_key = info.namespace_name + "/" + info.workflow_id + "/" + info.run_id + "/" + info.activity_id;
+  info.idempotency_key =
+      info.namespace_name + "/" + info.workflow_id + "/" + info.run_id + "/" + info.activity_id;
 
   const std::string& token = task.task_token();
   auto heartbeat = [this, &token](const Payloads& details) {
@@ -522,8 +567,9 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
       std::string known;
       for (const auto& t : registry_.ActivityTypes()) known += (known.empty() ? "" : ", ") + t;
       throw ApplicationError("ActivityTypeNotRegistered", "activity type '" + task.activity_type() +
-                                                              "' is not registered on worker " + identity_ +
-                                                              " (registered: " + known + ")");
+                                                              "' is not registered on worker " +
+                                                              identity_ + " (registered: " + known +
+                                                              ")");
     }
     Payloads result = (*fn)(ctx, FromProto(task.input()));
     v1::RespondActivityTaskCompletedRequest req;
@@ -532,7 +578,9 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
     req.set_identity(identity_);
     req.set_request_workflow_task(want_workflow_task());
     // Embedded, the engine runs the next task inline; against keeld the worker runs it.
-    auto driver = req.request_workflow_task() && !inline_engine_ ? RunOnResult(task, req.result(), &req) : nullptr;
+    auto driver = req.request_workflow_task() && !inline_engine_
+                      ? RunOnResult(task, req.result(), &req)
+                      : nullptr;
     EagerScope eager(this);
     auto resp = frontend_.RespondActivityTaskCompleted(req);
     if (driver) FinishOnResult(info.run_id, std::move(driver), resp);
@@ -561,7 +609,8 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(const v1::P
     v1::RespondActivityTaskFailedRequest req;
     req.set_task_token(token);
     *req.mutable_failure() = internal::ExceptionToFailure(std::current_exception());
-    if (!ctx.LastDetails().empty()) *req.mutable_last_heartbeat_details() = ToProto(ctx.LastDetails());
+    if (!ctx.LastDetails().empty())
+      *req.mutable_last_heartbeat_details() = ToProto(ctx.LastDetails());
     req.set_identity(identity_);
     req.set_request_workflow_task(want_workflow_task());
     EagerScope eager(this);

@@ -2,7 +2,9 @@
 // remote Client and Worker through ConnectToServer: the same code as embedded.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 
 #include "engine/client.h"
 #include "engine/grpc_frontend.h"
@@ -34,6 +36,14 @@ Task<std::string> Steps(WorkflowContext& ctx, int n) {
     out += co_await ctx.ExecuteActivity<std::string>("step", o, i) + " ";
   }
   co_return out;
+}
+
+Task<std::vector<int>> FanOut(WorkflowContext& ctx, int n) {
+  ActivityOptions o;
+  o.start_to_close = 30s;
+  std::vector<Future<int>> all;
+  for (int i = 0; i < n; ++i) all.push_back(ctx.ExecuteActivity<int>("hold", o, i));
+  co_return co_await WhenAll(all);
 }
 
 class RemoteTest : public ::testing::Test {
@@ -112,6 +122,50 @@ TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   auto history = client.GetHistory("s1");
   auto replay = ReplayHistory(history, r);
   EXPECT_TRUE(replay.ok()) << replay.status.ToString();
+}
+
+// A workflow task thread may hand the activity it scheduled to a waiting activity thread
+// (no poll); the activity threads' limit still bounds what runs at once. (A third
+// activity running at once is seen if it starts before the test releases the first two;
+// activity_slots_test covers the hand-over itself exactly.)
+TEST_F(RemoteTest, HandedOverActivitiesStayWithinTheActivityLimit) {
+  StartServer();
+  std::mutex mu;
+  std::condition_variable cv;
+  int running = 0, most = 0, started = 0;
+  bool released = false;
+  Registry r;
+  r.RegisterWorkflow("fan", FanOut);
+  r.RegisterActivity("hold", [&](int i) {
+    std::unique_lock<std::mutex> lock(mu);
+    most = std::max(most, ++running);
+    ++started;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    --running;
+    return i * 10;
+  });
+  auto worker_frontend = Connect();
+  WorkerOptions wo;
+  wo.max_concurrent_activities = 2;
+  wo.activity_task_pollers = 1;  // the other thread waits for hand-overs
+  Worker worker(*worker_frontend, r, wo);
+  worker.Start();
+  auto client_frontend = Connect();
+  Client client(*client_frontend);
+  client.StartWorkflow("fan", {.id = "fan1"}, 6);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return started == 2; });  // both threads are held, four wait
+    EXPECT_EQ(running, 2);
+    released = true;
+    cv.notify_all();
+  }
+  EXPECT_EQ(client.GetResult<std::vector<int>>("fan1"), (std::vector<int>{0, 10, 20, 30, 40, 50}));
+  worker.Stop();
+  EXPECT_LE(most, 2);
+  EXPECT_EQ(started, 6);
+  EXPECT_EQ(worker.stats().activities, 6u);
 }
 
 TEST_F(RemoteTest, TokensAreRequiredAndRolesChecked) {
