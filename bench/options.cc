@@ -62,6 +62,8 @@ void PrintUsage(std::FILE* out) {
       "  --reps R                W5: timed replays after the checked one (default 10)\n"
       "  --w5-source S           W5: builder (HistoryBuilder, default) or engine (record\n"
       "                          the history by running the workflow first)\n"
+      "  --client-call C         W1, W2: execute (start and wait in one call, default) or\n"
+      "                          start-then-result (StartWorkflow, then GetResult)\n"
       "  -h, --help              this text\n"
       "\n"
       "Exit status: 0 measured, 1 the run failed (e.g. wrong results, keeld did not start),\n"
@@ -114,6 +116,11 @@ std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, boo
       if (!ParseInt(v, 1, &o->timer_threads)) return "--timer-threads needs K >= 1";
     } else if (a == "--reps") {
       if (!ParseInt(v, 1, &o->reps)) return "--reps needs R >= 1";
+    } else if (a == "--client-call") {
+      if (v != "execute" && v != "start-then-result") {
+        return "--client-call is execute or start-then-result, not '" + v + "'";
+      }
+      o->client_call = v;
     } else if (a == "--w5-source") {
       if (v != "builder" && v != "engine") return "--w5-source is builder or engine";
       o->w5_source = v;

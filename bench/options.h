@@ -30,6 +30,9 @@ struct BenchOptions {
   int timer_threads = 0;              // EngineOptions::timer_threads; 0 = the tuned default
   int reps = 0;                       // W5 timed replays; 0 = 10
   std::string w5_source = "builder";  // W5: "builder" or "engine" (record it first)
+  // W1, W2: how the client starts a workflow and waits for it: "execute" (one call,
+  // Client::ExecuteWorkflow) or "start-then-result" (StartWorkflow, then GetResult).
+  std::string client_call = "execute";
 };
 
 // Fills `options` from argv and checks that they go together (e.g. the settings keeld

@@ -1,6 +1,7 @@
 // W1 throughput: N workflows of three sequential no-op activities, at most 64 in flight
 // from the client (64 client threads, each starting a workflow and waiting for its
-// result before starting the next). Timed from the first start to the last result.
+// result before starting the next; by default in one call, see --client-call). Timed
+// from the first start to the last result.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "bench/bench_env.h"
+#include "bench/client_call.h"
 #include "bench/stats.h"
 #include "bench/tuning.h"
 #include "bench/workflows.h"
@@ -42,8 +44,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
       for (int i = next++; i < n; i = next++) {
         std::string id = WorkflowId(options, "w1", i);
         try {
-          client.StartWorkflow(kThreeSteps, {.id = id}, int64_t{i});
-          auto result = client.GetResult<int64_t>(id);
+          auto result = StartAndWait<int64_t>(client, options, kThreeSteps, id, int64_t{i});
           if (result != i + kStepsPerWorkflow) {
             throw std::runtime_error("returned " + std::to_string(result) + ", expected " +
                                      std::to_string(i + kStepsPerWorkflow));
@@ -68,6 +69,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   j["steps_per_s"] = Round(kStepsPerWorkflow * n / seconds, 1);
   env->AddPeakRss(j);
   j["in_flight"] = std::min(kMaxInFlight, n);
+  j["client_call"] = options.client_call;
   AddSettings(options, j);
   j["workflow_tasks"] = stats.workflow_tasks;
   j["cache_hits"] = stats.cache_hits;  // tasks applied to a cached run (no replay)

@@ -151,15 +151,20 @@ class Client {
   // when it failed, was cancelled, terminated or timed out.
   template <typename R = void>
   R GetResult(const std::string& workflow_id, const std::string& run_id = "") {
-    Payloads p = GetResultPayloads(workflow_id, run_id);
-    if constexpr (std::is_void_v<R>) {
-      return;
-    } else {
-      if (p.empty()) throw PayloadError("workflow '" + workflow_id + "' returned no value");
-      return FromPayload<R>(p.front());
-    }
+    return ResultAs<R>(workflow_id, GetResultPayloads(workflow_id, run_id));
   }
   Payloads GetResultPayloads(const std::string& workflow_id, const std::string& run_id = "");
+
+  // StartWorkflow and GetResult in one call (one round trip to keeld instead of two):
+  // starts the workflow, or finds the run an earlier start with the same request id
+  // made, waits for it to close and returns its result, throwing as GetResult does.
+  template <typename R = void, typename... Args>
+  R ExecuteWorkflow(const std::string& workflow_type, const StartWorkflowOptions& options,
+                    const Args&... args) {
+    return ResultAs<R>(options.id, ExecuteWorkflowPayloads(workflow_type, options, ToPayloads(args...)));
+  }
+  Payloads ExecuteWorkflowPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
+                                   const Payloads& input);
 
   // Asks the workflow's query handler `name` (ctx.OnQuery) for an answer from its current
   // state; works on closed workflows too. Throws ClientError: INVALID_ARGUMENT for an
@@ -181,6 +186,19 @@ class Client {
   Frontend& frontend() { return frontend_; }
 
  private:
+  template <typename R>
+  static R ResultAs(const std::string& workflow_id, const Payloads& p) {
+    if constexpr (std::is_void_v<R>) {
+      return;
+    } else {
+      if (p.empty()) throw PayloadError("workflow '" + workflow_id + "' returned no value");
+      return FromPayload<R>(p.front());
+    }
+  }
+  // The result in `resp`, or nullopt while the run is still running (the wait ended).
+  static std::optional<Payloads> ClosedResult(const std::string& workflow_id,
+                                              const v1::GetWorkflowExecutionResultResponse& resp);
+
   v1::StartWorkflowExecutionRequest StartRequest(const std::string& workflow_type,
                                                  const StartWorkflowOptions& options,
                                                  const Payloads& input) const;

@@ -228,17 +228,37 @@ Payloads Client::GetResultPayloads(const std::string& workflow_id, const std::st
   req.set_follow_runs(true);
   while (true) {
     auto resp = Check(frontend_.GetWorkflowExecutionResult(req));
-    switch (resp.status()) {
-      case v1::WORKFLOW_EXECUTION_STATUS_RUNNING:
-        req.mutable_workflow_execution()->set_run_id(resp.run_id());
-        continue;  // the long poll ended first; wait again
-      case v1::WORKFLOW_EXECUTION_STATUS_COMPLETED:
-        return FromProto(resp.result());
-      default: {
-        auto status = WorkflowStatusName(static_cast<WorkflowStatus>(resp.status()));
-        throw WorkflowFailedError(workflow_id, resp.run_id(), std::string(status),
-                                  resp.has_failure() ? internal::FailureToError(resp.failure()) : nullptr);
-      }
+    if (auto result = ClosedResult(workflow_id, resp)) return std::move(*result);
+    req.mutable_workflow_execution()->set_run_id(resp.run_id());  // the long poll ended first
+  }
+}
+
+Payloads Client::ExecuteWorkflowPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
+                                         const Payloads& input) {
+  v1::StartWorkflowExecutionRequest req = StartRequest(workflow_type, options, input);
+  req.set_wait_for_result(true);
+  auto resp = Check(frontend_.StartWorkflowExecution(req));
+  if (resp.has_result()) {
+    if (auto result = ClosedResult(options.id, resp.result())) return std::move(*result);
+  }
+  // Still running after one long poll (or the wait failed): wait as GetResult does, from
+  // the run the result followed to (continue-as-new) or the one started.
+  const std::string& run_id = resp.has_result() && !resp.result().run_id().empty() ? resp.result().run_id()
+                                                                                     : resp.run_id();
+  return GetResultPayloads(options.id, run_id);
+}
+
+std::optional<Payloads> Client::ClosedResult(const std::string& workflow_id,
+                                             const v1::GetWorkflowExecutionResultResponse& resp) {
+  switch (resp.status()) {
+    case v1::WORKFLOW_EXECUTION_STATUS_RUNNING:
+      return std::nullopt;
+    case v1::WORKFLOW_EXECUTION_STATUS_COMPLETED:
+      return FromProto(resp.result());
+    default: {
+      auto status = WorkflowStatusName(static_cast<WorkflowStatus>(resp.status()));
+      throw WorkflowFailedError(workflow_id, resp.run_id(), std::string(status),
+                                resp.has_failure() ? internal::FailureToError(resp.failure()) : nullptr);
     }
   }
 }

@@ -56,11 +56,32 @@ Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
   v1::StartWorkflowExecutionResponse resp;
   resp.set_run_id(out.run_id);
   resp.set_started(out.started);
+  if (request.wait_for_result()) {
+    v1::GetWorkflowExecutionResultRequest wait;
+    wait.set_namespace_(request.namespace_());
+    wait.mutable_workflow_execution()->set_workflow_id(request.workflow_id());
+    wait.mutable_workflow_execution()->set_run_id(out.run_id);
+    wait.set_wait(true);
+    wait.set_follow_runs(true);
+    // The run exists whatever the wait gives: a failed wait leaves `result` unset (the
+    // caller asks again) rather than making the start look failed.
+    auto result = GetWorkflowExecutionResult(wait);
+    if (result.ok()) {
+      *resp.mutable_result() = std::move(result).value();
+    } else {
+      Log().debug("engine: waiting for the result of run {} failed: {}", out.run_id,
+                  result.status().ToString());
+    }
+  }
   return resp;
 }
 
 Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStartWorkflowExecution(
     const v1::SignalWithStartWorkflowExecutionRequest& request) {
+  if (request.start().wait_for_result()) {
+    return InvalidArgument("wait_for_result is for StartWorkflowExecution only (signal-with-start "
+                           "returns at once; wait with GetWorkflowExecutionResult)");
+  }
   KEEL_RETURN_IF_ERROR(ValidateName(request.signal_name(), "signal_name"));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.signal_input(), "signal input"));
   KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request.start(), &request, nullptr));

@@ -27,7 +27,8 @@ class GrpcFrontendImpl final : public Frontend {
   Result<v1::Name##Response> Name(const v1::Name##Request& request) override {      \
     return Call<v1::Name##Response>(request, Timeout, &v1::WorkflowService::Stub::Name); \
   }
-  KEEL_UNARY(StartWorkflowExecution, options_.call_timeout)
+  // A start that also waits for the result is a long poll.
+  KEEL_UNARY(StartWorkflowExecution, request.wait_for_result() ? options_.poll_timeout : options_.call_timeout)
   KEEL_UNARY(SignalWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(SignalWithStartWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(RequestCancelWorkflowExecution, options_.call_timeout)

@@ -240,6 +240,14 @@ TEST_F(BadInputTest, ClientRpcs) {
          r.set_signal_name("s");
        }),
        IA, "workflow_type is required"},
+      {"SignalWithStartWorkflowExecution", "waits for the result",
+       Req<v1::SignalWithStartWorkflowExecutionRequest>([](auto& r) {
+         r.mutable_start()->set_workflow_id("new");
+         r.mutable_start()->set_workflow_type("t");
+         r.mutable_start()->set_wait_for_result(true);
+         r.set_signal_name("s");
+       }),
+       IA, "wait_for_result is for StartWorkflowExecution only"},
       {"SignalWithStartWorkflowExecution", "big signal",
        Req<v1::SignalWithStartWorkflowExecutionRequest>([](auto& r) {
          r.mutable_start()->set_workflow_id("w1");

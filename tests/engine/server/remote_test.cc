@@ -97,6 +97,23 @@ TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
   worker.Stop();
 }
 
+TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
+  StartServer();
+  Registry r;
+  r.RegisterWorkflow("steps", Steps);
+  r.RegisterActivity("step", [](int i) { return "s" + std::to_string(i); });
+  auto worker_frontend = Connect();
+  Worker worker(*worker_frontend, r);
+  worker.Start();
+  auto client_frontend = Connect();
+  Client client(*client_frontend);
+  EXPECT_EQ(client.ExecuteWorkflow<std::string>("steps", {.id = "x1"}, 3), "s0 s1 s2 ");
+  // A repeated start of the same id while it is closed starts a second run (the default
+  // reuse policy) and returns that run's result.
+  EXPECT_EQ(client.ExecuteWorkflow<std::string>("steps", {.id = "x1"}, 1), "s0 ");
+  worker.Stop();
+}
+
 TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   StartServer();
   Registry r;
