@@ -46,6 +46,13 @@ Task<std::vector<int>> FanOut(WorkflowContext& ctx, int n) {
   co_return co_await WhenAll(all);
 }
 
+Registry StepsRegistry() {
+  Registry r;
+  r.RegisterWorkflow("steps", Steps);
+  r.RegisterActivity("step", [](int i) { return "s" + std::to_string(i); });
+  return r;
+}
+
 class RemoteTest : public ::testing::Test {
  protected:
   void StartServer(const std::string& tokens_file = "") {
@@ -99,9 +106,7 @@ TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
 
 TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
   StartServer();
-  Registry r;
-  r.RegisterWorkflow("steps", Steps);
-  r.RegisterActivity("step", [](int i) { return "s" + std::to_string(i); });
+  Registry r = StepsRegistry();
   auto worker_frontend = Connect();
   Worker worker(*worker_frontend, r);
   worker.Start();
@@ -116,9 +121,7 @@ TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
 
 TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   StartServer();
-  Registry r;
-  r.RegisterWorkflow("steps", Steps);
-  r.RegisterActivity("step", [](int i) { return "s" + std::to_string(i); });
+  Registry r = StepsRegistry();
   auto worker_frontend = Connect();
   Worker worker(*worker_frontend, r);
   worker.Start();
@@ -127,11 +130,11 @@ TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   client.StartWorkflow("steps", {.id = "s1"}, 5);
   EXPECT_EQ(client.GetResult<std::string>("s1"), "s0 s1 s2 s3 s4 ");
   worker.Stop();
-  // Steps ran on their predecessor's result, reported with it. Not necessarily all: an
-  // activity handed out by a poll may finish before the worker has cached the run's
-  // state from the task that scheduled it, and its result is then reported alone (the
-  // next task is polled for, and its activity again polled for). workflow_task_on_result
-  // _test covers each case exactly.
+  // Steps ran on their predecessor's result, reported with it. Not necessarily all: when
+  // no activity thread waited for a hand-over, the activity goes to a poll and may finish
+  // before the worker has cached the run's state from the task that scheduled it; its
+  // result is then reported alone (the next task is polled for, and its activity again
+  // polled for). workflow_task_on_result_test covers each case exactly.
   auto stats = worker.stats();
   EXPECT_EQ(stats.workflow_tasks, 6u);
   EXPECT_GE(stats.workflow_tasks_on_result, 1u);
