@@ -259,13 +259,25 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   if (!request.next_page_token().empty()) {
     KEEL_ASSIGN_OR_RETURN(first, ParsePageToken(request.next_page_token()));
   }
+  // Only the fields read below: a run's whole state (pending activities with their
+  // inputs, buffered events) is not worth copying for a history read.
+  auto snapshot = [](const v1::ExecutionState& state) {
+    v1::ExecutionState s;
+    s.set_namespace_(state.namespace_());
+    s.set_workflow_id(state.workflow_id());
+    s.set_run_id(state.run_id());
+    s.set_workflow_type(state.workflow_type());
+    s.set_status(state.status());
+    s.set_next_event_id(state.next_event_id());
+    return s;
+  };
   int64_t exec_id;
   v1::ExecutionState s;
   {
     std::unique_lock<std::mutex> lock;
     KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
     exec_id = run->exec_id;
-    s = run->state;
+    s = snapshot(run->state);
   }
   if (request.wait_new_event() && s.next_event_id() <= first && s.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     uint64_t version = Watch(exec_id);
@@ -275,7 +287,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
         std::unique_lock<std::mutex> lock;
         auto run = LockRun(exec_id, lock);
         if (!run.ok()) break;
-        s = (*run)->state;
+        s = snapshot((*run)->state);
       }
       if (s.next_event_id() > first || s.status() != v1::WORKFLOW_EXECUTION_STATUS_RUNNING) break;
       if (!WaitChanged(exec_id, version, deadline)) break;
