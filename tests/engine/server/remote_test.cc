@@ -73,8 +73,30 @@ class RemoteTest : public ::testing::Test {
     return std::move(f).value();
   }
 
+  // A worker running `registry` on its own connection (stopped by the test, or at the
+  // latest when the fixture ends, before the server).
+  Worker& StartWorker(Registry registry, WorkerOptions options = {}) {
+    registry_ = std::move(registry);
+    worker_frontend_ = Connect();
+    worker_ = std::make_unique<Worker>(*worker_frontend_, registry_, options);
+    worker_->Start();
+    return *worker_;
+  }
+  // A client on its own connection.
+  Client& ConnectClient() {
+    client_frontend_ = Connect();
+    client_ = std::make_unique<Client>(*client_frontend_);
+    return *client_;
+  }
+
+  // Destroyed in reverse: the client and worker go before the server they talk to.
   keel::testing::TempDir dir_;
   std::unique_ptr<server::Server> server_;
+  Registry registry_;
+  std::unique_ptr<Frontend> worker_frontend_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Frontend> client_frontend_;
+  std::unique_ptr<Client> client_;
 };
 
 TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
@@ -85,11 +107,8 @@ TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
     for (auto& c : s) c = static_cast<char>(toupper(c));
     return s;
   });
-  auto worker_frontend = Connect();
-  Worker worker(*worker_frontend, r);
-  worker.Start();
-  auto client_frontend = Connect();
-  Client client(*client_frontend);
+  Worker& worker = StartWorker(std::move(r));
+  Client& client = ConnectClient();
   client.StartWorkflow("greet", {.id = "g1"}, std::string("ada"));
   client.SignalWorkflow("g1", "word", std::string("hello"));
   EXPECT_EQ(client.GetResult<std::string>("g1"), "hello, ADA");
@@ -107,11 +126,8 @@ TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
 TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
   StartServer();
   Registry r = StepsRegistry();
-  auto worker_frontend = Connect();
-  Worker worker(*worker_frontend, r);
-  worker.Start();
-  auto client_frontend = Connect();
-  Client client(*client_frontend);
+  Worker& worker = StartWorker(std::move(r));
+  Client& client = ConnectClient();
   EXPECT_EQ(client.ExecuteWorkflow<std::string>("steps", {.id = "x1"}, 3), "s0 s1 s2 ");
   // A repeated start of the same id while it is closed starts a second run (the default
   // reuse policy) and returns that run's result.
@@ -122,11 +138,8 @@ TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
 TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   StartServer();
   Registry r = StepsRegistry();
-  auto worker_frontend = Connect();
-  Worker worker(*worker_frontend, r);
-  worker.Start();
-  auto client_frontend = Connect();
-  Client client(*client_frontend);
+  Worker& worker = StartWorker(std::move(r));
+  Client& client = ConnectClient();
   client.StartWorkflow("steps", {.id = "s1"}, 5);
   EXPECT_EQ(client.GetResult<std::string>("s1"), "s0 s1 s2 s3 s4 ");
   worker.Stop();
@@ -165,14 +178,11 @@ TEST_F(RemoteTest, HandedOverActivitiesStayWithinTheActivityLimit) {
     --running;
     return i * 10;
   });
-  auto worker_frontend = Connect();
   WorkerOptions wo;
   wo.max_concurrent_activities = 2;
   wo.activity_task_pollers = 1;  // the other thread waits for hand-overs
-  Worker worker(*worker_frontend, r, wo);
-  worker.Start();
-  auto client_frontend = Connect();
-  Client client(*client_frontend);
+  Worker& worker = StartWorker(std::move(r), wo);
+  Client& client = ConnectClient();
   client.StartWorkflow("fan", {.id = "fan1"}, 6);
   {
     std::unique_lock<std::mutex> lock(mu);
