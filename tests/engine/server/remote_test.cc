@@ -153,7 +153,7 @@ TEST_F(RemoteTest, WorkerRunsTheNextTaskOnEachResult) {
   EXPECT_GE(stats.workflow_tasks_on_result, 1u);
   // The history the engine wrote is the one the worker assumed.
   auto history = client.GetHistory("s1");
-  auto replay = ReplayHistory(history, r);
+  auto replay = ReplayHistory(history, StepsRegistry());
   EXPECT_TRUE(replay.ok()) << replay.status.ToString();
 }
 
