@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bench/options.h"
 #include "engine/client.h"
@@ -27,6 +28,14 @@ class BenchEnv {
   // Server: peak_rss_mb (keeld's, when keel-bench started it), worker_peak_rss_mb and
   // client_peak_rss_mb.
   virtual void AddPeakRss(nlohmann::ordered_json& result) = 0;
+
+  // The processes doing the work, for CPU accounting (cpu_meter.h): pid 0 is this
+  // process, -1 one keel-bench did not start (an external keeld). Embedded: {"", 0}.
+  struct Process {
+    std::string name;
+    int pid;
+  };
+  virtual std::vector<Process> Processes() const = 0;
 };
 
 // The workflow id of run `i` of a workload: "w1-7". With an external keeld (--server) the

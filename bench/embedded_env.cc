@@ -29,6 +29,7 @@ class EmbeddedEnv final : public BenchEnv {
   void AddPeakRss(nlohmann::ordered_json& result) override {
     result["peak_rss_mb"] = Round(PeakRssMb(), 1);
   }
+  std::vector<Process> Processes() const override { return {{"", 0}}; }
 
  private:
   TempEngine engine_;

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "bench/cpu_meter.h"
 #include "bench/stats.h"
 #include "bench/tuning.h"
 #include "bench/workloads.h"
@@ -18,6 +19,7 @@ nlohmann::ordered_json TimeSequentialRuns(const BenchOptions& options, BenchEnv&
   runs_ms.reserve(n);
   Progress progress(workload, n, "runs");
   Stopwatch wall;
+  CpuMeter cpu(env);
   for (int i = 0; i < n; ++i) {
     Stopwatch one;
     run_one(WorkflowId(options, prefix, i), i);
@@ -25,6 +27,7 @@ nlohmann::ordered_json TimeSequentialRuns(const BenchOptions& options, BenchEnv&
     progress.Add();
   }
   const double seconds = wall.Seconds();
+  cpu.Stop();
   env.StopWorker();
 
   auto j = ResultHead(options, n, seconds);
@@ -32,6 +35,7 @@ nlohmann::ordered_json TimeSequentialRuns(const BenchOptions& options, BenchEnv&
   j["p99_ms"] = Round(Percentile(runs_ms, 99), 3);
   j["mean_ms"] = Round(Mean(runs_ms), 3);
   j["max_ms"] = Round(Percentile(runs_ms, 100), 3);
+  cpu.AddTo(j, n, "run");
   env.AddPeakRss(j);
   j["warmup_runs"] = kWarmupRuns;
   AddSettings(options, j);

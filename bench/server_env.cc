@@ -111,6 +111,10 @@ class ServerEnv final : public BenchEnv {
     result["client_peak_rss_mb"] = Round(PeakRssMb(), 1);
   }
 
+  std::vector<Process> Processes() const override {
+    return {{"keeld", keeld_ ? keeld_->pid() : -1}, {"worker", worker_->pid()}, {"client", 0}};
+  }
+
  private:
   // Starts build/bin/keeld (next to this binary) on 127.0.0.1:0 over a fresh database;
   // returns the address it reports.

@@ -1,5 +1,7 @@
 #include "bench/stats.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -33,6 +35,25 @@ double PeakRssMb(int pid) {
     if (fields >> kib) return kib / 1024.0;
   }
   return -1;
+}
+
+double CpuSeconds(int pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat") : "/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  // The command name (field 2) is in parentheses and may hold spaces: fields after it
+  // start at 3 (state); utime and stime are fields 14 and 15.
+  auto paren = line.rfind(')');
+  if (paren == std::string::npos) return -1;
+  std::istringstream fields(line.substr(paren + 1));
+  std::string field;
+  double utime = -1, stime = -1;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  if (utime < 0 || stime < 0) return -1;
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double Round(double value, int decimals) {

@@ -24,6 +24,11 @@ double Mean(const std::vector<double>& samples);
 // when pid is 0; -1 when it cannot be read.
 double PeakRssMb(int pid = 0);
 
+// CPU time (user + system, all threads) a process has used so far, in seconds, from
+// /proc/PID/stat: this process's when pid is 0; -1 when it cannot be read. Resolution is
+// the kernel's clock tick (10 ms), so read it around runs of a second or more.
+double CpuSeconds(int pid = 0);
+
 // `value` rounded to `decimals` decimal places, so the JSON line stays readable.
 double Round(double value, int decimals);
 

@@ -13,6 +13,7 @@
 
 #include "bench/bench_env.h"
 #include "bench/client_call.h"
+#include "bench/cpu_meter.h"
 #include "bench/stats.h"
 #include "bench/tuning.h"
 #include "bench/workflows.h"
@@ -38,6 +39,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   std::atomic<int> errors{0};
   Progress progress("W1", n, "workflows");
   Stopwatch wall;
+  CpuMeter cpu(*env);
   std::vector<std::thread> clients;
   for (int t = 0; t < std::min(kMaxInFlight, n); ++t) {
     clients.emplace_back([&] {
@@ -58,6 +60,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   }
   for (auto& t : clients) t.join();
   const double seconds = wall.Seconds();
+  cpu.Stop();
   Worker::Stats stats = env->StopWorker();
   if (errors > 0) {
     throw std::runtime_error(std::to_string(errors.load()) + " of " + std::to_string(n) +
@@ -67,6 +70,7 @@ nlohmann::ordered_json RunThroughput(const BenchOptions& options) {
   auto j = ResultHead(options, n, seconds);
   j["workflows_per_s"] = Round(n / seconds, 1);
   j["steps_per_s"] = Round(kStepsPerWorkflow * n / seconds, 1);
+  cpu.AddTo(j, n, "workflow");
   env->AddPeakRss(j);
   j["in_flight"] = std::min(kMaxInFlight, n);
   j["client_call"] = options.client_call;
