@@ -95,12 +95,12 @@ bool EngineImpl::CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLe
   // Continue-as-new commits two runs, and bad commands fail the task: both take the
   // usual path, where a poller runs the task again.
   if (!valid) return false;
-  const Mutation before = m;  // to undo a completion that cannot be applied
+  Mutation::Checkpoint before = m.Save();  // to undo a completion that cannot be applied
   bool closed = false;
   ContinueAsNewPlan plan;
   m.set_workflow_task_in_flight(true);  // events the commands cause are buffered, as for a poller's task
   if (!CompleteWorkflowTask(run, m, lease, completion, closed, &plan).ok()) {
-    m = before;
+    m.Restore(std::move(before));
     return false;
   }
   if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();

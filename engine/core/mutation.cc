@@ -150,6 +150,26 @@ void Mutation::SetSearchAttribute(const std::string& name, const v1::Payload& va
   search_attributes_.push_back({exec_id_, name, std::move(text)});
 }
 
+Mutation::Checkpoint Mutation::Save() const {
+  return {next_,           batch_.events_size(), workflow_task_in_flight_, needs_workflow_task_,
+          add_tasks_,      remove_tasks_,        handed_,                  add_timers_,
+          remove_timers_,  search_attributes_};
+}
+
+void Mutation::Restore(Checkpoint saved) {
+  next_ = std::move(saved.state);
+  const int added = batch_.events_size() - saved.events;
+  if (added > 0) batch_.mutable_events()->DeleteSubrange(saved.events, added);
+  workflow_task_in_flight_ = saved.workflow_task_in_flight;
+  needs_workflow_task_ = saved.needs_workflow_task;
+  add_tasks_ = std::move(saved.add_tasks);
+  remove_tasks_ = std::move(saved.remove_tasks);
+  handed_ = std::move(saved.handed);
+  add_timers_ = std::move(saved.add_timers);
+  remove_timers_ = std::move(saved.remove_timers);
+  search_attributes_ = std::move(saved.search_attributes);
+}
+
 store::Transition Mutation::Build(std::atomic<int64_t>& next_task_seq) {
   if (needs_workflow_task_) ScheduleWorkflowTask();
   needs_workflow_task_ = false;

@@ -70,6 +70,24 @@ class Mutation {
   bool has_events() const { return batch_.events_size() > 0; }
   const v1::HistoryBatch& events() const { return batch_; }
 
+  // Undoing the changes made after a Save (a workflow task completed inside the
+  // transition whose commands cannot be applied). Only the state is changed in place, so
+  // only it is copied; the events and rows are cut back to what they were.
+  struct Checkpoint {
+    v1::ExecutionState state;
+    int events = 0;
+    bool workflow_task_in_flight = false;
+    bool needs_workflow_task = false;
+    std::vector<store::TaskRow> add_tasks;
+    std::vector<store::TaskKey> remove_tasks;
+    std::vector<store::TaskKey> handed;
+    std::vector<store::TimerRow> add_timers;
+    std::vector<store::TimerKey> remove_timers;
+    std::vector<store::SearchAttributeRow> search_attributes;
+  };
+  Checkpoint Save() const;
+  void Restore(Checkpoint saved);
+
   // The transition to commit. `next_task_seq` numbers the added tasks.
   store::Transition Build(std::atomic<int64_t>& next_task_seq);
 

@@ -177,6 +177,35 @@ TEST_F(InlineTaskTest, ContinueAsNewAndBadCommandsFallBackToAPoll) {
   }
 }
 
+TEST_F(InlineTaskTest, ABadCommandAfterGoodOnesUndoesThemAll) {
+  // The activity and the timer are applied before the third command fails (a duplicate
+  // activity id): their events, state and rows must all go with it.
+  auto& runner = Use([](const auto&) {
+    return std::vector<v1::Command>{ScheduleActivity("a1", 10s), StartTimer("t1", 1h), ScheduleActivity("a1", 10s)};
+  });
+  ASSERT_TRUE(Start("a").ok());
+  ASSERT_EQ(runner.done.size(), 1u);
+  EXPECT_FALSE(runner.done[0].second);
+  EXPECT_EQ(Kinds(Events("a")),
+            (std::vector<E::AttributesCase>{E::kWorkflowExecutionStarted, E::kWorkflowTaskScheduled}));
+  auto d = Describe("a");
+  EXPECT_EQ(d.pending_activities_size(), 0);
+  EXPECT_EQ(d.pending_timers_size(), 0);
+  EXPECT_TRUE(d.has_pending_workflow_task());
+  engine_->RemoveInlineWorkflowTasks(runner_.get());
+  runner_.reset();
+  // The task a poller gets is the untouched one; what it commits is all there is.
+  auto t = PollWorkflowTask();
+  ASSERT_EQ(t.events_size(), 3);  // started, scheduled, started
+  ASSERT_TRUE(Complete(t.task_token(), {StartTimer("t2", 1h)}).ok());
+  Reopen();
+  d = Describe("a");
+  EXPECT_EQ(d.pending_activities_size(), 0);
+  ASSERT_EQ(d.pending_timers_size(), 1);
+  EXPECT_EQ(d.pending_timers(0).timer_id(), "t2");
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskScheduled), 0);
+}
+
 TEST_F(InlineTaskTest, OnlyTheRegisteredQueueRunsInline) {
   auto& runner = Use([](const auto&) { return std::vector<v1::Command>{CompleteWorkflow()}; });
   v1::StartWorkflowExecutionRequest r;
