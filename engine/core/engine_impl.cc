@@ -195,7 +195,7 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
   Status st = store_->Commit(std::move(t));
   if (!st.ok()) {
     --commits_in_flight_;
-    Log().error("engine: commit for run {} failed: {}", runs[0].first->state.run_id(), st.ToString());
+    Log().error("engine: commit for run {} failed: {}", runs[0].second->state().run_id(), st.ToString());
     NotifyActivity();
     return st;
   }

@@ -190,6 +190,15 @@ class EngineImpl final : public Engine {
   // eager dispatch). Flushes events buffered by an earlier attempt first.
   Result<v1::PollWorkflowTaskQueueResponse> LeaseWorkflowTask(RunState& run, const std::string& ns,
                                                               const std::string& identity);
+  // What a worker gets for the workflow task of the run whose state is `s` (committed,
+  // or about to be) under `lease`: the events after the last started one (the committed
+  // ones from the run's cache, read when missing, then `pending`'s, a transition's not yet
+  // committed), the task's started event, and a task token when `ns` is given.
+  Result<v1::PollWorkflowTaskQueueResponse> WorkflowTaskFor(RunState& run, const v1::ExecutionState& s,
+                                                            const v1::HistoryBatch* pending,
+                                                            const WorkflowTaskLease& lease, const std::string& ns);
+  // Notes the lease in the run and arms its workflow task timeout.
+  void RecordWorkflowTaskLease(RunState& run, const WorkflowTaskLease& lease, const v1::ExecutionState& s);
   // Commits the closing run `m` together with the first transition of its next run.
   Status ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNewPlan& plan, Time now);
 
@@ -217,6 +226,13 @@ class EngineImpl final : public Engine {
   // its lease, started at `started`. CompleteInside: applies `completion`; false (and
   // `m` as it was) when it cannot be applied. EventsAfter: `m`'s events after an id.
   bool CanCompleteInside(const RunState& run, Mutation& m);
+  // Hands the workflow task `m` schedules to a poller waiting for one now, before `m`
+  // commits: the worker runs it while the commit is under way, and its completion
+  // cannot overtake the commit (it needs the run's lock, held until then). Running a
+  // workflow task has no effect outside the run: if the commit fails, the lease is
+  // dropped (ReleaseWorkflowTaskLease) and the worker's completion is refused. Activity
+  // tasks are never handed out before their commit. True when a poller took it.
+  bool HandOutBeforeCommit(RunState& run, Mutation& m);
   WorkflowTaskLease InsideLease(const Mutation& m, Time started, const std::string& identity);
   bool CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
                       const v1::RespondWorkflowTaskCompletedRequest& completion, int64_t* eager_id);

@@ -3,7 +3,8 @@
 // in the same transaction. Only a task that could be handed out at once qualifies: the
 // first attempt, nothing buffered, no other attempt in flight. Whatever goes wrong
 // (nobody can run it, the commands cannot be applied) leaves the transition as it was
-// and the task is handed out by a poll as usual.
+// and the task is handed out by a poll as usual. When no runner takes it, the task goes
+// to a poller waiting now, before the commit (HandOutBeforeCommit).
 #include <algorithm>
 
 #include "engine/core/engine_impl.h"
@@ -36,9 +37,8 @@ void EngineImpl::RemoveInlineWorkflowTasks(InlineWorkflowTasks* tasks) {
 }
 
 Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
-  if (!has_inline_) return Commit(run, m);
   std::vector<std::shared_ptr<InlineEntry>> candidates;
-  {
+  if (has_inline_) {
     std::lock_guard<std::mutex> g(inline_mu_);
     for (const auto& e : inline_tasks_) {
       if (e->removed || e->namespace_name != m.state().namespace_() || e->task_queue != m.state().task_queue()) continue;
@@ -48,8 +48,10 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
   }
   BusyScope busy(*this);  // workflow code runs, then an eager activity is leased
   InlineOutcome ran = candidates.empty() ? InlineOutcome{} : RunInline(run, m, candidates);
+  const bool handed_out = !ran.tasks && HandOutBeforeCommit(run, m);
   const std::string run_id = m.state().run_id();  // Commit moves the state out of `m`
   Status st = Commit(run, m);
+  if (!st.ok() && handed_out) ReleaseWorkflowTaskLease(run);
   if (ran.tasks) {
     std::optional<v1::PollActivityTaskQueueResponse> eager;
     if (st.ok() && ran.eager_id > 0) {
@@ -110,6 +112,21 @@ bool EngineImpl::CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLe
   return true;
 }
 
+bool EngineImpl::HandOutBeforeCommit(RunState& run, Mutation& m) {
+  if (!CanCompleteInside(run, m)) return false;
+  const v1::ExecutionState& s = m.state();
+  auto poller = matcher_.Reserve(s.namespace_(), s.task_queue(), store::TaskKind::kWorkflow);
+  if (!poller) return false;
+  WorkflowTaskLease lease = InsideLease(m, m.now(), poller->identity());
+  auto task = WorkflowTaskFor(run, s, &m.events(), lease, s.namespace_());
+  if (!task.ok()) return false;  // the reservation returns the poller to the queue
+  RecordWorkflowTaskLease(run, lease, s);
+  m.HandToCaller(store::TaskKind::kWorkflow, 0);
+  TaskRef ref{run.exec_id, 0, std::make_shared<v1::PollWorkflowTaskQueueResponse>(std::move(task).value())};
+  matcher_.Deliver(std::move(*poller), std::move(ref));
+  return true;
+}
+
 void EngineImpl::EventsAfter(const Mutation& m, int64_t after, google::protobuf::RepeatedPtrField<v1::HistoryEvent>* out) {
   for (const auto& e : m.events().events()) {
     if (e.event_id() > after) *out->Add() = e;
@@ -120,39 +137,13 @@ EngineImpl::InlineOutcome EngineImpl::RunInline(RunState& run, Mutation& m,
                                                 const std::vector<std::shared_ptr<InlineEntry>>& candidates) {
   if (!CanCompleteInside(run, m)) return {};
   const v1::ExecutionState& s = m.state();
-  const int64_t from = s.previous_started_event_id();
-  if (!run.recent_events_valid) {
-    auto events = ReadEvents(run.exec_id, from + 1, run.state.next_event_id() - 1);
-    if (!events.ok()) return {};
-    run.recent_events = std::move(events).value();
-    run.recent_events_valid = true;
-  }
-
-  // The task as a poll would hand it out: the committed events after the last started
-  // one, this transition's, and the WorkflowTaskStarted.
   WorkflowTaskLease lease = InsideLease(m, m.now(), "");
-  v1::PollWorkflowTaskQueueResponse task;
-  for (const auto& e : run.recent_events) {
-    if (e.event_id() > from) *task.add_events() = e;
-  }
-  for (const auto& e : m.events().events()) {
-    if (e.event_id() > from) *task.add_events() = e;
-  }
-  auto* started = task.add_events();
-  started->set_event_id(lease.started_event_id);
-  *started->mutable_event_time() = ToProtoTime(lease.started_time);
-  started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
-  task.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
-  task.mutable_workflow_execution()->set_run_id(s.run_id());
-  task.set_workflow_type(s.workflow_type());
-  task.set_previous_started_event_id(from);
-  task.set_started_event_id(lease.started_event_id);
-  task.set_attempt(1);
-  task.set_history_size_bytes(s.history_size_bytes());
+  auto task = WorkflowTaskFor(run, s, &m.events(), lease, "");
+  if (!task.ok()) return {};
 
   for (const auto& entry : candidates) {
     v1::RespondWorkflowTaskCompletedRequest completion;
-    if (!entry->tasks->Run(task, &completion)) continue;
+    if (!entry->tasks->Run(*task, &completion)) continue;
     lease.identity = completion.identity();
     InlineOutcome out;
     if (!CompleteInside(run, m, lease, completion, &out.eager_id)) {

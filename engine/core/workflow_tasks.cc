@@ -64,6 +64,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
                              caller_gone);
     if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollWorkflowTaskQueueResponse();
+    if (ref->prepared) return std::move(*ref->prepared);  // leased to us as it was committed
     if (ref->ref < 0) {  // a query (queries.cc)
       auto query = DispatchQuery(ref->exec_id, static_cast<uint64_t>(-ref->ref));
       if (query.ok()) return query;
@@ -108,16 +109,35 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::LeaseWorkflowTask(RunState
   lease.started_event_id = transient ? s.next_event_id() + 1 : s.next_event_id();
   lease.identity = identity;
 
-  v1::PollWorkflowTaskQueueResponse resp;
+  KEEL_ASSIGN_OR_RETURN(v1::PollWorkflowTaskQueueResponse resp, WorkflowTaskFor(run, s, nullptr, lease, ns));
+  RecordWorkflowTaskLease(run, lease, s);
+  return resp;
+}
+
+Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::WorkflowTaskFor(RunState& run, const v1::ExecutionState& s,
+                                                                      const v1::HistoryBatch* pending,
+                                                                      const WorkflowTaskLease& lease,
+                                                                      const std::string& ns) {
+  const auto& wt = s.workflow_task();
+  const int64_t from = s.previous_started_event_id();
   if (!run.recent_events_valid) {
-    auto events = ReadEvents(run.exec_id, s.previous_started_event_id() + 1, s.next_event_id() - 1);
+    auto events = ReadEvents(run.exec_id, from + 1, run.state.next_event_id() - 1);
     if (!events.ok()) return events.status();
     run.recent_events = std::move(events).value();
     run.recent_events_valid = true;
   }
-  resp.mutable_events()->Reserve(static_cast<int>(run.recent_events.size()) + 2);
-  for (const auto& e : run.recent_events) *resp.add_events() = e;
-  if (transient) {
+  v1::PollWorkflowTaskQueueResponse resp;
+  resp.mutable_events()->Reserve(static_cast<int>(run.recent_events.size()) +
+                                 (pending ? pending->events_size() : 0) + 2);
+  for (const auto& e : run.recent_events) {
+    if (e.event_id() > from) *resp.add_events() = e;
+  }
+  if (pending) {
+    for (const auto& e : pending->events()) {
+      if (e.event_id() > from) *resp.add_events() = e;
+    }
+  }
+  if (wt.scheduled_event_id() == 0) {  // transient: its scheduled event is written with its completion
     auto* e = resp.add_events();
     e->set_event_id(lease.scheduled_event_id);
     *e->mutable_event_time() = wt.scheduled_time();
@@ -132,28 +152,32 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::LeaseWorkflowTask(RunState
   started->mutable_workflow_task_started()->set_scheduled_event_id(lease.scheduled_event_id);
   started->mutable_workflow_task_started()->set_identity(lease.identity);
 
-  v1::TaskToken token;
-  token.set_kind(v1::TaskToken::KIND_WORKFLOW);
-  token.set_namespace_(ns);
-  token.set_workflow_id(s.workflow_id());
-  token.set_run_id(s.run_id());
-  token.set_attempt(wt.attempt());
-  token.set_lease_id(lease.lease_id);
-  resp.set_task_token(NewToken(token));
+  if (!ns.empty()) {
+    v1::TaskToken token;
+    token.set_kind(v1::TaskToken::KIND_WORKFLOW);
+    token.set_namespace_(ns);
+    token.set_workflow_id(s.workflow_id());
+    token.set_run_id(s.run_id());
+    token.set_attempt(wt.attempt());
+    token.set_lease_id(lease.lease_id);
+    resp.set_task_token(NewToken(token));
+  }
   resp.mutable_workflow_execution()->set_workflow_id(s.workflow_id());
   resp.mutable_workflow_execution()->set_run_id(s.run_id());
   resp.set_workflow_type(s.workflow_type());
-  resp.set_previous_started_event_id(s.previous_started_event_id());
+  resp.set_previous_started_event_id(from);
   resp.set_started_event_id(lease.started_event_id);
   resp.set_attempt(wt.attempt());
   resp.set_history_size_bytes(s.history_size_bytes());
+  return resp;
+}
 
+void EngineImpl::RecordWorkflowTaskLease(RunState& run, const WorkflowTaskLease& lease, const v1::ExecutionState& s) {
   run.workflow_task_lease = lease;
   ++leases_;
   run.last_workflow_task_note.clear();
   timers_->SetDeadline(DeadlineKind::kWorkflowTaskLease, run.exec_id, 0,
                        lease.started_time + FromProtoDuration(s.workflow_task_timeout()));
-  return resp;
 }
 
 // Appends the in-flight task's WorkflowTaskScheduled (when transient) and WorkflowTaskStarted.

@@ -1,5 +1,6 @@
 // TaskMatcher: FIFO hand-off to pollers, waking a waiting poller, poll deadlines on the
-// injected clock, and cancellation of a worker's polls.
+// injected clock, cancellation of a worker's polls, and reserving a waiting poller for a
+// task delivered to it alone.
 #include "engine/core/task_matcher.h"
 
 #include <gtest/gtest.h>
@@ -108,6 +109,59 @@ TEST(TaskMatcherTest, APollWithACallerCheckStillGetsItsTask) {
   auto t = poll.get();
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->exec_id, 4);
+}
+
+std::shared_ptr<v1::PollWorkflowTaskQueueResponse> Prepared(const std::string& workflow_type) {
+  auto task = std::make_shared<v1::PollWorkflowTaskQueueResponse>();
+  task->set_workflow_type(workflow_type);
+  return task;
+}
+
+TEST(TaskMatcherTest, AReservedPollerGetsTheDeliveredTask) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  EXPECT_FALSE(m.Reserve("ns", "q", kWf).has_value());  // nobody polls
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w1", clock.Now() + 1h); });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  EXPECT_FALSE(m.Reserve("ns", "other", kWf).has_value());
+  auto r = m.Reserve("ns", "q", kWf);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->identity(), "w1");
+  EXPECT_FALSE(m.Reserve("ns", "q", kWf).has_value());  // its only poller is taken
+  m.Deliver(std::move(*r), {9, 0, Prepared("wf")});
+  auto t = poll.get();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->exec_id, 9);
+  ASSERT_NE(t->prepared, nullptr);
+  EXPECT_EQ(t->prepared->workflow_type(), "wf");
+  EXPECT_EQ(m.QueueCount(), 0u);
+}
+
+TEST(TaskMatcherTest, AReservationDroppedUndeliveredReturnsThePoller) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w1", clock.Now() + 1h); });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  m.Reserve("ns", "q", kWf).reset();
+  m.Add("ns", "q", kWf, {3, 0});
+  auto t = poll.get();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->exec_id, 3);
+  EXPECT_EQ(t->prepared, nullptr);
+}
+
+TEST(TaskMatcherTest, AReservedPollWaitsPastItsDeadlineForTheDelivery) {
+  ManualClock clock;
+  TaskMatcher m(clock);
+  auto poll = std::async(std::launch::async, [&] { return m.Poll("ns", "q", kWf, "w1", clock.Now() + 10s); });
+  while (clock.Waiters() == 0) std::this_thread::yield();
+  auto r = m.Reserve("ns", "q", kWf);
+  ASSERT_TRUE(r.has_value());
+  clock.Advance(20s);  // past the deadline: the poll must not end empty
+  m.Deliver(std::move(*r), {5, 0, Prepared("wf")});
+  auto t = poll.get();
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->exec_id, 5);
 }
 
 TEST(TaskMatcherTest, PollsOfUnusedQueuesLeaveNothingBehind) {
