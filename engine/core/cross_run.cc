@@ -117,7 +117,7 @@ void EngineImpl::StartChild(int64_t parent_exec_id, int64_t initiated_id) {
                started.status().ToString());
     m.AddTimer(store::TimerKind::kChildStart, initiated_id, m.now() + kRetryDelay);
   }
-  (void)Commit(r, m);
+  (void)CommitHandingOut(r, m);
 }
 
 void EngineImpl::NotifyParent(int64_t child_exec_id) {
@@ -191,7 +191,7 @@ void EngineImpl::NotifyParent(int64_t child_exec_id) {
         fill(e->mutable_child_workflow_execution_terminated());
       }
       m.state().mutable_children()->erase(initiated);
-      if (!Commit(p, m).ok()) return;  // the timer fires again later
+      if (!CommitHandingOut(p, m).ok()) return;  // the timer fires again later
     }
   }
   RemoveTimerRow(key);
@@ -328,7 +328,7 @@ void EngineImpl::DeliverExternalRequest(int64_t source_exec_id, int64_t initiate
     return;
   }
   m.state().mutable_external_requests()->erase(initiated_id);
-  (void)Commit(r, m);
+  (void)CommitHandingOut(r, m);
 }
 
 }  // namespace keel::core

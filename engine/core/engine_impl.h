@@ -233,6 +233,8 @@ class EngineImpl final : public Engine {
   // dropped (ReleaseWorkflowTaskLease) and the worker's completion is refused. Activity
   // tasks are never handed out before their commit. True when a poller took it.
   bool HandOutBeforeCommit(RunState& run, Mutation& m);
+  // Commit, handing the workflow task `m` schedules out during it (HandOutBeforeCommit).
+  Status CommitHandingOut(RunState& run, Mutation& m);
   WorkflowTaskLease InsideLease(const Mutation& m, Time started, const std::string& identity);
   bool CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
                       const v1::RespondWorkflowTaskCompletedRequest& completion, int64_t* eager_id);

@@ -48,10 +48,8 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
   }
   BusyScope busy(*this);  // workflow code runs, then an eager activity is leased
   InlineOutcome ran = candidates.empty() ? InlineOutcome{} : RunInline(run, m, candidates);
-  const bool handed_out = !ran.tasks && HandOutBeforeCommit(run, m);
   const std::string run_id = m.state().run_id();  // Commit moves the state out of `m`
-  Status st = Commit(run, m);
-  if (!st.ok() && handed_out) ReleaseWorkflowTaskLease(run);
+  Status st = ran.tasks ? Commit(run, m) : CommitHandingOut(run, m);
   if (ran.tasks) {
     std::optional<v1::PollActivityTaskQueueResponse> eager;
     if (st.ok() && ran.eager_id > 0) {
@@ -125,6 +123,13 @@ bool EngineImpl::HandOutBeforeCommit(RunState& run, Mutation& m) {
   TaskRef ref{run.exec_id, 0, std::make_shared<v1::PollWorkflowTaskQueueResponse>(std::move(task).value())};
   matcher_.Deliver(std::move(*poller), std::move(ref));
   return true;
+}
+
+Status EngineImpl::CommitHandingOut(RunState& run, Mutation& m) {
+  const bool handed_out = HandOutBeforeCommit(run, m);
+  Status st = Commit(run, m);
+  if (!st.ok() && handed_out) ReleaseWorkflowTaskLease(run);
+  return st;
 }
 
 void EngineImpl::EventsAfter(const Mutation& m, int64_t after, google::protobuf::RepeatedPtrField<v1::HistoryEvent>* out) {

@@ -49,7 +49,7 @@ void EngineImpl::OnTimer(const TimerEntryKey& key, Time fire_time) {
   Mutation m(r, clock_.Now());
   m.RemoveTimer(kind, key.ref);
   if (r.Running()) OnDurableTimer(r, m, kind, key.ref);
-  Status st = Commit(r, m);  // not inline: slow workflow code must not hold up timers
+  Status st = CommitHandingOut(r, m);  // not inline: slow workflow code must not hold up timers
   if (!st.ok()) {
     // Try again shortly; the row is still in the store.
     store::TimerRow row{{key.exec_id, kind, key.ref}, ToMicros(clock_.Now() + std::chrono::seconds(1))};

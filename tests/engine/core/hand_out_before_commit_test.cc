@@ -170,5 +170,20 @@ TEST_F(HandOutBeforeCommitTest, ASignalThatFailsToCommitLeavesTheRunAsItWas) {
   EXPECT_EQ(Describe("a").info().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
 }
 
+TEST_F(HandOutBeforeCommitTest, AFiredTimerHandsOutItsTaskWhileItCommits) {
+  ASSERT_TRUE(Start("a").ok());
+  auto first = PollWorkflowTask();
+  ASSERT_TRUE(Complete(first.task_token(), {StartTimer("t", 1s)}).ok());
+  auto poll = WaitingPoll();
+  store_->HoldNextCommit();
+  clock_.Advance(1s);
+  auto t = poll.get();  // while the timer's commit is held
+  ASSERT_GE(t.events_size(), 3);
+  EXPECT_EQ(t.events(t.events_size() - 3).attributes_case(), E::kTimerFired);
+  store_->Finish(/*fail=*/false);
+  ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
+  EXPECT_EQ(Describe("a").info().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
 }  // namespace
 }  // namespace keel
