@@ -28,9 +28,15 @@ class HeldStore : public store::Store {
     std::lock_guard<std::mutex> g(mu_);
     hold_ = true;
   }
+  // Returns once the held commit has arrived (the task is handed out before that).
+  void AwaitHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return held_; });
+  }
   void Finish(bool fail) {
     std::lock_guard<std::mutex> g(mu_);
     hold_ = false;
+    held_ = false;
     fail_ = fail;
     cv_.notify_all();
   }
@@ -39,6 +45,8 @@ class HeldStore : public store::Store {
     {
       std::unique_lock<std::mutex> lock(mu_);
       if (hold_) {
+        held_ = true;
+        cv_.notify_all();
         cv_.wait(lock, [&] { return !hold_; });
         if (std::exchange(fail_, false)) return Internal("injected commit failure");
       }
@@ -71,6 +79,7 @@ class HeldStore : public store::Store {
   std::mutex mu_;
   std::condition_variable cv_;
   bool hold_ = false;
+  bool held_ = false;
   bool fail_ = false;
 };
 
@@ -120,6 +129,7 @@ TEST_F(HandOutBeforeCommitTest, AWaitingPollerGetsTheTaskAsAPollWouldWhileItComm
   EXPECT_EQ(Kinds(t.events()), (std::vector<E::AttributesCase>{E::kWorkflowExecutionStarted, E::kWorkflowTaskScheduled,
                                                                 E::kWorkflowTaskStarted}));
   EXPECT_EQ(t.events(2).workflow_task_started().identity(), "test-worker");
+  store_->AwaitHeld();
   store_->Finish(/*fail=*/false);
   auto r = start.get();
   ASSERT_TRUE(r.ok());
@@ -136,6 +146,7 @@ TEST_F(HandOutBeforeCommitTest, AStartThatFailsToCommitVoidsTheTaskItHandedOut) 
   auto start = std::async(std::launch::async, [this] { return Start("a"); });
   auto t = poll.get();
   ASSERT_FALSE(t.task_token().empty());
+  store_->AwaitHeld();
   store_->Finish(/*fail=*/true);
   EXPECT_FALSE(start.get().ok());
   EXPECT_EQ(Complete(t.task_token(), {CompleteWorkflow()}).code(), StatusCode::kNotFound);
@@ -154,6 +165,7 @@ TEST_F(HandOutBeforeCommitTest, ASignalThatFailsToCommitLeavesTheRunAsItWas) {
   auto signal = std::async(std::launch::async, [this] { return Signal("a", "go"); });
   auto t = poll.get();
   ASSERT_FALSE(t.task_token().empty());
+  store_->AwaitHeld();
   store_->Finish(/*fail=*/true);
   EXPECT_FALSE(signal.get().ok());
   EXPECT_EQ(Complete(t.task_token(), {CompleteWorkflow()}).code(), StatusCode::kNotFound);
@@ -180,6 +192,7 @@ TEST_F(HandOutBeforeCommitTest, AFiredTimerHandsOutItsTaskWhileItCommits) {
   auto t = poll.get();  // while the timer's commit is held
   ASSERT_GE(t.events_size(), 3);
   EXPECT_EQ(t.events(t.events_size() - 3).attributes_case(), E::kTimerFired);
+  store_->AwaitHeld();
   store_->Finish(/*fail=*/false);
   ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
   EXPECT_EQ(Describe("a").info().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
