@@ -42,7 +42,6 @@ bool ManualClock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_v
     waiters_.push_back({lock.mutex(), &cv});
   }
   cv.wait(lock, [&] { return done() || Now() >= deadline; });
-  bool result = done();
   // Leave only when no WakeAll still holds a pointer to our cv (it may be destroyed once
   // we return). Unlock first: WakeAll takes our mutex.
   lock.unlock();
@@ -54,7 +53,7 @@ bool ManualClock::WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_v
     if (it != waiters_.end()) waiters_.erase(it);
   }
   lock.lock();
-  return result;
+  return done();  // again: others may have run while the lock was released
 }
 
 void ManualClock::Advance(Duration d) { AdvanceTo(Now() + d); }

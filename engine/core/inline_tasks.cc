@@ -46,7 +46,8 @@ Status EngineImpl::CommitWithInlineTask(RunState& run, Mutation& m) {
       candidates.push_back(e);
     }
   }
-  BusyScope busy(*this);  // workflow code runs, then an eager activity is leased
+  std::optional<BusyScope> busy;  // workflow code runs, then an eager activity is leased
+  if (!candidates.empty()) busy.emplace(*this);
   InlineOutcome ran = candidates.empty() ? InlineOutcome{} : RunInline(run, m, candidates);
   const std::string run_id = m.state().run_id();  // Commit moves the state out of `m`
   Status st = ran.tasks ? Commit(run, m) : CommitHandingOut(run, m);
@@ -111,7 +112,8 @@ bool EngineImpl::CompleteInside(RunState& run, Mutation& m, const WorkflowTaskLe
 }
 
 bool EngineImpl::HandOutBeforeCommit(RunState& run, Mutation& m) {
-  if (!CanCompleteInside(run, m)) return false;
+  // Not a task the caller keeps for itself (an activity's worker asked for it).
+  if (m.HandedToCaller({run.exec_id, store::TaskKind::kWorkflow, 0}) || !CanCompleteInside(run, m)) return false;
   const v1::ExecutionState& s = m.state();
   auto poller = matcher_.Reserve(s.namespace_(), s.task_queue(), store::TaskKind::kWorkflow);
   if (!poller) return false;
@@ -126,9 +128,13 @@ bool EngineImpl::HandOutBeforeCommit(RunState& run, Mutation& m) {
 }
 
 Status EngineImpl::CommitHandingOut(RunState& run, Mutation& m) {
+  std::string note = run.last_workflow_task_note;  // a lease clears it; a failed commit must not
   const bool handed_out = HandOutBeforeCommit(run, m);
   Status st = Commit(run, m);
-  if (!st.ok() && handed_out) ReleaseWorkflowTaskLease(run);
+  if (!st.ok() && handed_out) {
+    ReleaseWorkflowTaskLease(run);
+    run.last_workflow_task_note = std::move(note);
+  }
   return st;
 }
 

@@ -44,7 +44,7 @@ std::optional<TaskRef> TaskMatcher::Poll(const std::string& namespace_name,
   auto ready = [&] { return w.delivered || (!w.reserved && (!q.tasks.empty() || cancelled())); };
   while (true) {
     const Time until = caller_gone ? std::min(deadline, clock_.Now() + kGoneCheck) : deadline;
-    if (clock_.WaitUntil(lock, w.cv, until, ready)) break;
+    if (clock_.WaitUntil(lock, w.cv, until, ready) && ready()) break;
     if (clock_.Now() >= deadline || (caller_gone && caller_gone())) {
       // A reserved poll waits for its delivery (or release), which follows at once.
       while (w.reserved && !w.delivered) {

@@ -168,7 +168,8 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::WorkflowTaskFor(RunState& 
   resp.set_previous_started_event_id(from);
   resp.set_started_event_id(lease.started_event_id);
   resp.set_attempt(wt.attempt());
-  resp.set_history_size_bytes(s.history_size_bytes());
+  // As it will be once `pending` is committed (the commit adds the batch's size).
+  resp.set_history_size_bytes(s.history_size_bytes() + (pending ? static_cast<int64_t>(pending->ByteSizeLong()) : 0));
   return resp;
 }
 

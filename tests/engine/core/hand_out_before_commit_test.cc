@@ -198,5 +198,23 @@ TEST_F(HandOutBeforeCommitTest, AFiredTimerHandsOutItsTaskWhileItCommits) {
   EXPECT_EQ(Describe("a").info().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
 }
 
+TEST_F(HandOutBeforeCommitTest, AnActivitysWorkerKeepsTheTaskItAskedFor) {
+  ASSERT_TRUE(Start("a").ok());
+  auto first = PollWorkflowTask();
+  ASSERT_TRUE(Complete(first.task_token(), {ScheduleActivity("act-1", 10s)}).ok());
+  auto activity = PollActivity();
+  auto poll = WaitingPoll();
+  v1::RespondActivityTaskCompletedRequest r;
+  r.set_task_token(activity.task_token());
+  r.set_identity("activity-worker");
+  r.set_request_workflow_task(true);  // it holds the run: the next task is its to run
+  auto done = engine_->RespondActivityTaskCompleted(r);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_TRUE(done->has_workflow_task());
+  ASSERT_TRUE(Complete(done->workflow_task().task_token(), {CompleteWorkflow()}).ok());
+  clock_.Advance(EngineOptions().poll_timeout);
+  EXPECT_TRUE(poll.get().task_token().empty());  // the waiting poller got nothing
+}
+
 }  // namespace
 }  // namespace keel

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <future>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace keel::core {
 namespace {
@@ -162,6 +164,42 @@ TEST(TaskMatcherTest, AReservedPollWaitsPastItsDeadlineForTheDelivery) {
   auto t = poll.get();
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->exec_id, 5);
+}
+
+TEST(TaskMatcherTest, TasksAndDeliveriesAmongManyPollersAreNeitherLostNorDoubled) {
+  // Pollers come and go while tasks are added, time moves and pollers are reserved and
+  // delivered to: every task and every delivery reaches exactly one poll.
+  ManualClock clock;
+  TaskMatcher m(clock);
+  constexpr int kPollers = 4, kRounds = 2000;
+  std::atomic<bool> stop{false};
+  std::atomic<int> tasks_taken{0}, deliveries_taken{0};
+  std::vector<std::thread> pollers;
+  for (int p = 0; p < kPollers; ++p) {
+    pollers.emplace_back([&, p] {
+      while (!stop) {
+        auto t = m.Poll("ns", "q", kWf, "w" + std::to_string(p), clock.Now() + 1s);
+        if (!t) continue;
+        (t->prepared ? deliveries_taken : tasks_taken)++;
+      }
+    });
+  }
+  int reserved = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    m.Add("ns", "q", kWf, {i, 0});
+    if (i % 3 == 0) clock.Advance(1s);
+    if (auto r = m.Reserve("ns", "q", kWf)) {
+      ++reserved;
+      m.Deliver(std::move(*r), {i, 0, Prepared("wf")});
+    }
+  }
+  // Let the pollers drain the queue (a lost wake-up hangs here), then end them.
+  while (m.Backlog("ns", "q", kWf) > 0) std::this_thread::yield();
+  stop = true;
+  m.Shutdown();
+  for (auto& t : pollers) t.join();
+  EXPECT_EQ(tasks_taken.load(), kRounds);
+  EXPECT_EQ(deliveries_taken.load(), reserved);
 }
 
 TEST(TaskMatcherTest, PollsOfUnusedQueuesLeaveNothingBehind) {
