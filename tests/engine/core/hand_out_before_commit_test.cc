@@ -130,11 +130,13 @@ TEST_F(HandOutBeforeCommitTest, AWaitingPollerGetsTheTaskAsAPollWouldWhileItComm
                                                                 E::kWorkflowTaskStarted}));
   EXPECT_EQ(t.events(2).workflow_task_started().identity(), "test-worker");
   store_->AwaitHeld();
+  // The worker's completion, sent meanwhile, waits for the run's commit.
+  auto complete = std::async(std::launch::async, [&] { return Complete(t.task_token(), {CompleteWorkflow()}); });
   store_->Finish(/*fail=*/false);
   auto r = start.get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(t.workflow_execution().run_id(), r->run_id());
-  ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
+  ASSERT_TRUE(complete.get().ok());
   auto events = Events("a");
   EXPECT_EQ(events.back().attributes_case(), E::kWorkflowExecutionCompleted);
   EXPECT_EQ(events[2].workflow_task_started().identity(), "test-worker");
@@ -151,6 +153,7 @@ TEST_F(HandOutBeforeCommitTest, AStartThatFailsToCommitVoidsTheTaskItHandedOut) 
   EXPECT_FALSE(start.get().ok());
   EXPECT_EQ(Complete(t.task_token(), {CompleteWorkflow()}).code(), StatusCode::kNotFound);
   EXPECT_EQ(ExecutionCount(), 0);
+  EXPECT_TRUE(engine_->Quiescent());  // no lease left behind
   // The workflow id is free and the engine carries on.
   ASSERT_TRUE(Start("a").ok());
   FinishWorkflow();
