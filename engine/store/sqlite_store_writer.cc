@@ -62,6 +62,9 @@ constexpr char kSetSearchAttribute[] =
 constexpr char kInsertTimer[] =
     "INSERT OR REPLACE INTO timers (exec_id, kind, ref, fire_time) VALUES (?1, ?2, ?3, ?4)";
 
+// How many groups a leader whose own transitions are done may still write for others.
+constexpr int kMaxExtraGroups = 4;
+
 // Runs a cached parameterless statement (BEGIN, COMMIT, SAVEPOINT ...).
 Status RunCached(Db& db, const char* sql) {
   KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(sql));
@@ -111,10 +114,19 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
   queue_.insert(queue_.end(), mine.begin(), mine.end());
   std::vector<PendingCommit*> group;
   size_t first_open = 0;  // mine[first_open] is the first of mine not yet done
+  int extra_groups = 0;   // groups led after our own were done
   while (true) {
     while (first_open < mine.size() && mine[first_open]->done) ++first_open;
-    if (first_open == mine.size()) return;
-    if (writing_) {
+    if (first_open == mine.size()) {
+      // Done. A leader that finds others waiting writes their group too (a few times at
+      // most, to bound its caller's wait): handing over would leave the writer idle until
+      // the next leader's thread is woken and scheduled.
+      if (writing_ || queue_.empty() || extra_groups == kMaxExtraGroups) {
+        if (!writing_ && !queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+        return;
+      }
+      ++extra_groups;
+    } else if (writing_) {
       // Groups are taken in queue order, so the first of mine not done is either in the
       // group being written (woken when it is done) or the queue's front (woken to lead).
       mine[first_open]->cv.wait(lock);
@@ -136,11 +148,7 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
       member->cv.notify_one();
     }
     writing_ = false;
-    if (!queue_.empty()) {
-      queue_.front()->cv.notify_one();  // the next leader
-    } else {
-      idle_.notify_all();
-    }
+    if (queue_.empty()) idle_.notify_all();
   }
 }
 
