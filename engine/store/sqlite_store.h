@@ -5,6 +5,7 @@
 // See engine/store/README.md for the tables, their invariants and the durability settings.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -89,8 +90,13 @@ class SqliteStore final : public Store {
     Transition* transition;
     Status status;
     bool done = false;  // guarded by SqliteStore::mu_
-    std::condition_variable cv;
+    int slot = 0;       // its caller waits on wake_[slot]
   };
+  // Callers wait on condition variables the store owns, not their own: the leader wakes
+  // a group's callers after releasing mu_ (woken under it, each would block on mu_ at
+  // once), and by then a caller that saw `done` may have returned and destroyed its
+  // PendingCommit. Callers sharing a slot re-check `done` when woken.
+  static constexpr int kWakeSlots = 64;
 
   SqliteStore(SqliteStoreOptions options, std::unique_ptr<sqlite::LockFile> lock,
               std::unique_ptr<sqlite::Db> writer);
@@ -114,6 +120,8 @@ class SqliteStore final : public Store {
   std::mutex mu_;
   std::condition_variable idle_;      // notified when no one writes and nothing is queued
   std::deque<PendingCommit*> queue_;  // guarded by mu_
+  std::array<std::condition_variable, kWakeSlots> wake_;
+  int next_slot_ = 0;                 // guarded by mu_
   bool writing_ = false;              // guarded by mu_: a leader is committing a group
   bool stopping_ = false;             // guarded by mu_
   std::atomic<int64_t> fallback_groups_{0};

@@ -13,6 +13,7 @@
 // transaction is rolled back and the group applied again with a SAVEPOINT around each
 // transition, so that only the failing one is rolled back and reported to its caller.
 
+#include <bitset>
 #include <deque>
 #include <utility>
 #include <vector>
@@ -92,7 +93,7 @@ Status SqliteStore::Commit(Transition t) {
 }
 
 std::vector<Status> SqliteStore::CommitTogether(std::vector<Transition> transitions) {
-  std::deque<PendingCommit> pendings;  // a deque: PendingCommit (its cv) cannot move
+  std::deque<PendingCommit> pendings;  // a deque: `mine` points into it as it grows
   std::vector<PendingCommit*> mine;
   for (Transition& t : transitions) mine.push_back(&pendings.emplace_back(&t));
   WaitForCommit(mine);
@@ -111,6 +112,10 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
       pending->status = Unavailable("store " + options_.path + " is closing");
     return;
   }
+  for (PendingCommit* pending : mine) {
+    pending->slot = next_slot_;
+    next_slot_ = (next_slot_ + 1) % kWakeSlots;
+  }
   queue_.insert(queue_.end(), mine.begin(), mine.end());
   std::vector<PendingCommit*> group;
   size_t first_open = 0;  // mine[first_open] is the first of mine not yet done
@@ -122,14 +127,14 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
       // most, to bound its caller's wait): handing over would leave the writer idle until
       // the next leader's thread is woken and scheduled.
       if (writing_ || queue_.empty() || extra_groups == kMaxExtraGroups) {
-        if (!writing_ && !queue_.empty()) queue_.front()->cv.notify_one();  // the next leader
+        if (!writing_ && !queue_.empty()) wake_[queue_.front()->slot].notify_all();  // the next leader
         return;
       }
       ++extra_groups;
     } else if (writing_) {
       // Groups are taken in queue order, so the first of mine not done is either in the
       // group being written (woken when it is done) or the queue's front (woken to lead).
-      mine[first_open]->cv.wait(lock);
+      wake_[mine[first_open]->slot].wait(lock);
       continue;
     }
     writing_ = true;
@@ -141,12 +146,19 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
     lock.unlock();
     CommitGroup(group);
     lock.lock();
-    // Members may return (and destroy their PendingCommit) as soon as they see `done`,
-    // which they can only do under mu_: we are finished with them before unlocking.
+    // Members may return (and destroy their PendingCommit) as soon as they see `done`:
+    // note their slots first, and wake them once mu_ is free for them to take.
+    std::bitset<kWakeSlots> slots;
     for (PendingCommit* member : group) {
       member->done = true;
-      member->cv.notify_one();
+      slots.set(member->slot);
     }
+    // Still the writer while it wakes them, so that it goes on to the next group itself.
+    lock.unlock();
+    for (int i = 0; i < kWakeSlots; ++i) {
+      if (slots.test(i)) wake_[i].notify_all();
+    }
+    lock.lock();
     writing_ = false;
     if (queue_.empty()) idle_.notify_all();
   }
