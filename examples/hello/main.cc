@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "engine/cli/worker_main.h"
 #include "engine/client.h"
@@ -23,6 +24,32 @@
 namespace {
 
 constexpr char kWorkflowId[] = "hello-demo";
+
+// demo: prints a line once the workflow's durable sleep is committed (its TimerStarted is
+// in the history), for scripts/demo to kill the process after. The workflow's own log
+// lines cannot tell: its code runs before the step it decides is committed, so a kill
+// right after "step 3/3 done" may come before the last activity's result is durable (and
+// the activity then runs again after the restart, as it must). Ends with the run.
+void AnnounceDurableSleep(keel::Engine& engine) {
+  keel::v1::GetWorkflowExecutionHistoryRequest request;
+  request.mutable_workflow_execution()->set_workflow_id(kWorkflowId);
+  request.set_wait_new_event(true);
+  int64_t next = 1;
+  while (true) {
+    request.set_first_event_id(next);
+    auto response = engine.GetWorkflowExecutionHistory(request);
+    if (!response.ok()) return;
+    for (const auto& e : response->history().events()) {
+      if (e.has_timer_started()) {
+        std::printf("the durable 1 s sleep is committed\n");
+        std::fflush(stdout);
+        return;
+      }
+      if (e.has_workflow_execution_completed() || e.has_workflow_execution_failed()) return;
+      next = e.event_id() + 1;
+    }
+  }
+}
 
 void Usage(std::FILE* out) {
   std::fprintf(out,
@@ -98,6 +125,7 @@ int main(int argc, char** argv) {
   worker.Start();
   keel::Client client(**engine);
 
+  std::thread sleep_watcher;
   try {
     // Started once; a rerun after a crash finds the same run through the request id.
     auto run = client.StartWorkflow("hello",
@@ -108,6 +136,7 @@ int main(int argc, char** argv) {
     std::printf("%s workflow %s (run %s)\n", run.started ? "started" : "resuming", kWorkflowId,
                 run.run_id.c_str());
     std::fflush(stdout);
+    if (persistent && run.started) sleep_watcher = std::thread(AnnounceDurableSleep, std::ref(**engine));
 
     // Signals are buffered until the workflow asks for them, so it can be sent now. The
     // request id makes a rerun's signal a no-op instead of a second signal.
@@ -122,8 +151,10 @@ int main(int argc, char** argv) {
     std::printf("\nresult: %s\n\nhistory:\n%s", result.c_str(), client.GetHistory(kWorkflowId).Timeline().c_str());
   } catch (const std::exception& e) {
     worker.Stop();
+    if (sleep_watcher.joinable()) sleep_watcher.detach();
     return Fail(e.what());
   }
+  if (sleep_watcher.joinable()) sleep_watcher.join();  // it ends with the run
   worker.Stop();
 
   std::map<std::string, int> runs;
