@@ -22,8 +22,8 @@ class Mutation {
   // The first transition of a new run.
   Mutation(int64_t exec_id, v1::ExecutionState initial, Time now);
 
-  v1::ExecutionState& state() { return next_; }
-  const v1::ExecutionState& state() const { return next_; }
+  v1::ExecutionState& state() { return c_.next; }
+  const v1::ExecutionState& state() const { return c_.next; }
   Time now() const { return now_; }
   int64_t exec_id() const { return exec_id_; }
   bool is_new_run() const { return new_run_; }
@@ -41,19 +41,19 @@ class Mutation {
   // Schedules now the workflow task that an event for the workflow asked for (Build
   // would, at the end).
   void ScheduleWorkflowTaskIfNeeded() {
-    if (needs_workflow_task_) ScheduleWorkflowTask();
-    needs_workflow_task_ = false;
+    if (c_.needs_workflow_task) ScheduleWorkflowTask();
+    c_.needs_workflow_task = false;
   }
   // While a workflow task runs inline inside this transition, events for the workflow
   // are buffered as for a worker's task in flight.
-  void set_workflow_task_in_flight(bool in_flight) { workflow_task_in_flight_ = in_flight; }
+  void set_workflow_task_in_flight(bool in_flight) { c_.workflow_task_in_flight = in_flight; }
 
   void AddTask(store::TaskKind kind, int64_t ref, const std::string& task_queue);
   // The caller leases this task itself right after the commit (eager dispatch), so the
   // task matcher is not told of it; its row is committed as usual.
-  void HandToCaller(store::TaskKind kind, int64_t ref) { handed_.push_back({exec_id_, kind, ref}); }
+  void HandToCaller(store::TaskKind kind, int64_t ref) { c_.handed.push_back({exec_id_, kind, ref}); }
   bool HandedToCaller(const store::TaskKey& key) const {
-    return std::find(handed_.begin(), handed_.end(), key) != handed_.end();
+    return std::find(c_.handed.begin(), c_.handed.end(), key) != c_.handed.end();
   }
   void RemoveTask(store::TaskKind kind, int64_t ref);
   void AddTimer(store::TimerKind kind, int64_t ref, Time fire_time);
@@ -71,20 +71,10 @@ class Mutation {
   const v1::HistoryBatch& events() const { return batch_; }
 
   // Undoing the changes made after a Save (a workflow task completed inside the
-  // transition whose commands cannot be applied). Only the state is changed in place, so
-  // only it is copied; the events and rows are cut back to what they were.
-  struct Checkpoint {
-    v1::ExecutionState state;
-    int events = 0;
-    bool workflow_task_in_flight = false;
-    bool needs_workflow_task = false;
-    std::vector<store::TaskRow> add_tasks;
-    std::vector<store::TaskKey> remove_tasks;
-    std::vector<store::TaskKey> handed;
-    std::vector<store::TimerRow> add_timers;
-    std::vector<store::TimerKey> remove_timers;
-    std::vector<store::SearchAttributeRow> search_attributes;
-  };
+  // transition whose commands cannot be applied). The events are only appended to, so
+  // they are cut back to their number; everything else is copied.
+  struct Changes;
+  struct Checkpoint;
   Checkpoint Save() const;
   void Restore(Checkpoint saved);
 
@@ -92,27 +82,36 @@ class Mutation {
   store::Transition Build(std::atomic<int64_t>& next_task_seq);
 
   // What to tell the task matcher and the timer service once the commit succeeded.
-  const std::vector<store::TaskRow>& added_tasks() const { return add_tasks_; }
-  const std::vector<store::TimerRow>& added_timers() const { return add_timers_; }
-  const std::vector<store::TimerKey>& removed_timers() const { return remove_timers_; }
+  const std::vector<store::TaskRow>& added_tasks() const { return c_.add_tasks; }
+  const std::vector<store::TimerRow>& added_timers() const { return c_.add_timers; }
+  const std::vector<store::TimerKey>& removed_timers() const { return c_.remove_timers; }
   // The state to install in the RunState once the commit succeeded.
-  v1::ExecutionState TakeState() { return std::move(next_); }
+  v1::ExecutionState TakeState() { return std::move(c_.next); }
+
+  // What a transition changes besides its events.
+  struct Changes {
+    bool workflow_task_in_flight = false;
+    bool needs_workflow_task = false;
+    v1::ExecutionState next;
+    std::vector<store::TaskRow> add_tasks;
+    std::vector<store::TaskKey> remove_tasks;
+    std::vector<store::TaskKey> handed;
+    std::vector<store::TimerRow> add_timers;
+    std::vector<store::TimerKey> remove_timers;
+    std::vector<store::SearchAttributeRow> search_attributes;
+  };
+  struct Checkpoint {
+    Changes changes;
+    int events = 0;
+  };
 
  private:
-  bool workflow_task_in_flight_ = false;
-  bool needs_workflow_task_ = false;
   int64_t exec_id_;
   bool new_run_;
   int initial_status_ = 0;  // the run's status before this transition
   Time now_;
-  v1::ExecutionState next_;
+  Changes c_;
   v1::HistoryBatch batch_;
-  std::vector<store::TaskRow> add_tasks_;
-  std::vector<store::TaskKey> remove_tasks_;
-  std::vector<store::TaskKey> handed_;
-  std::vector<store::TimerRow> add_timers_;
-  std::vector<store::TimerKey> remove_timers_;
-  std::vector<store::SearchAttributeRow> search_attributes_;
 };
 
 }  // namespace keel::core
