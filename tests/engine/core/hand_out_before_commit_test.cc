@@ -108,6 +108,13 @@ class HandOutBeforeCommitTest : public EngineTest {
     return poll;
   }
 
+  // Starts run "a" and completes its first task (polled as usual) with `commands`.
+  void StartWithFirstTask(std::vector<v1::Command> commands) {
+    ASSERT_TRUE(Start("a").ok());
+    auto first = PollWorkflowTask();
+    ASSERT_TRUE(Complete(first.task_token(), std::move(commands)).ok());
+  }
+
   static std::vector<E::AttributesCase> Kinds(const google::protobuf::RepeatedPtrField<E>& events) {
     std::vector<E::AttributesCase> out;
     for (const auto& e : events) out.push_back(e.attributes_case());
@@ -160,9 +167,7 @@ TEST_F(HandOutBeforeCommitTest, AStartThatFailsToCommitVoidsTheTaskItHandedOut) 
 }
 
 TEST_F(HandOutBeforeCommitTest, ASignalThatFailsToCommitLeavesTheRunAsItWas) {
-  ASSERT_TRUE(Start("a").ok());
-  auto first = PollWorkflowTask();
-  ASSERT_TRUE(Complete(first.task_token(), {}).ok());  // the run waits, no task pending
+  StartWithFirstTask({});  // the run waits, no task pending
   auto poll = WaitingPoll();
   store_->HoldNextCommit();
   auto signal = std::async(std::launch::async, [this] { return Signal("a", "go"); });
@@ -186,9 +191,7 @@ TEST_F(HandOutBeforeCommitTest, ASignalThatFailsToCommitLeavesTheRunAsItWas) {
 }
 
 TEST_F(HandOutBeforeCommitTest, AFiredTimerHandsOutItsTaskWhileItCommits) {
-  ASSERT_TRUE(Start("a").ok());
-  auto first = PollWorkflowTask();
-  ASSERT_TRUE(Complete(first.task_token(), {StartTimer("t", 1s)}).ok());
+  StartWithFirstTask({StartTimer("t", 1s)});
   auto poll = WaitingPoll();
   store_->HoldNextCommit();
   clock_.Advance(1s);
@@ -202,9 +205,7 @@ TEST_F(HandOutBeforeCommitTest, AFiredTimerHandsOutItsTaskWhileItCommits) {
 }
 
 TEST_F(HandOutBeforeCommitTest, AnActivitysWorkerKeepsTheTaskItAskedFor) {
-  ASSERT_TRUE(Start("a").ok());
-  auto first = PollWorkflowTask();
-  ASSERT_TRUE(Complete(first.task_token(), {ScheduleActivity("act-1", 10s)}).ok());
+  StartWithFirstTask({ScheduleActivity("act-1", 10s)});
   auto activity = PollActivity();
   auto poll = WaitingPoll();
   v1::RespondActivityTaskCompletedRequest r;
