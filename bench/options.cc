@@ -1,5 +1,7 @@
 #include "bench/options.h"
 
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -156,6 +158,10 @@ std::string_view DurabilityName(Durability d) {
   return "unknown";
 }
 
+// The allocator this process runs with (the build links tcmalloc when it can; see
+// keel_use_tcmalloc in CMakeLists.txt). In server mode keeld uses glibc's.
+const char* MallocName() { return dlsym(RTLD_DEFAULT, "tc_malloc") ? "tcmalloc" : "glibc"; }
+
 nlohmann::ordered_json ResultHead(const BenchOptions& o, int n, double seconds) {
   nlohmann::ordered_json j;
   j["workload"] = o.workload;
@@ -164,6 +170,7 @@ nlohmann::ordered_json ResultHead(const BenchOptions& o, int n, double seconds) 
   j["seconds"] = Round(seconds, 6);
   j["durability"] = DurabilityName(o.durability);
   j["group_commit"] = o.group_commit ? "on" : "off";
+  j["malloc"] = MallocName();
   if (o.mode == "server") j["keeld"] = o.server.empty() ? "started" : "external";
   return j;
 }
