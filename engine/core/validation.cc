@@ -1,6 +1,10 @@
 #include "engine/core/validation.h"
 
 #include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/utf8.h"
 
 namespace keel::core {
 
@@ -18,6 +22,7 @@ Status ValidateName(const std::string& value, const char* what, bool required) {
       return InvalidArgument(std::string(what) + " contains a control character");
     }
   }
+  if (!IsValidUtf8(value)) return InvalidArgument(std::string(what) + " is not valid UTF-8");
   return Status::Ok();
 }
 
@@ -26,6 +31,7 @@ Status ValidateText(const std::string& value, const char* what) {
     return InvalidArgument(std::string(what) + " is " + std::to_string(value.size()) +
                            " bytes; the limit is " + std::to_string(kMaxTextBytes));
   }
+  if (!IsValidUtf8(value)) return InvalidArgument(std::string(what) + " is not valid UTF-8");
   return Status::Ok();
 }
 
@@ -68,8 +74,44 @@ Status ValidateRetryPolicy(const v1::RetryPolicy& p, const char* what) {
   return Status::Ok();
 }
 
+namespace {
+
+// The first string field (at any depth) of `m` that is not valid UTF-8, as a field path;
+// empty when there is none.
+std::string InvalidUtf8Field(const google::protobuf::Message& m) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const auto* field : fields) {
+    using FD = google::protobuf::FieldDescriptor;
+    if (field->type() == FD::TYPE_STRING) {
+      const int n = field->is_repeated() ? r->FieldSize(m, field) : 1;
+      for (int i = 0; i < n; ++i) {
+        std::string scratch;
+        const std::string& v = field->is_repeated() ? r->GetRepeatedStringReference(m, field, i, &scratch)
+                                                    : r->GetStringReference(m, field, &scratch);
+        if (!IsValidUtf8(v)) return field->name();
+      }
+    } else if (field->cpp_type() == FD::CPPTYPE_MESSAGE) {
+      const int n = field->is_repeated() ? r->FieldSize(m, field) : 1;
+      for (int i = 0; i < n; ++i) {
+        const auto& sub = field->is_repeated() ? r->GetRepeatedMessage(m, field, i) : r->GetMessage(m, field);
+        std::string inner = InvalidUtf8Field(sub);
+        if (!inner.empty()) return field->name() + "." + inner;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 Status ValidateFailure(const v1::Failure& f, size_t max_bytes, const char* what) {
   KEEL_RETURN_IF_ERROR(ValidateSize(f.ByteSizeLong(), max_bytes, what));
+  // Failures carry text from arbitrary exceptions; the SDK repairs it, other clients may not.
+  if (std::string field = InvalidUtf8Field(f); !field.empty()) {
+    return InvalidArgument(std::string(what) + " " + field + " is not valid UTF-8");
+  }
   for (const v1::Failure* cur = &f; cur != nullptr;
        cur = cur->has_cause() ? &cur->cause() : nullptr) {
     if (cur->has_application_failure_info()) {

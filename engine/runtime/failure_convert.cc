@@ -6,6 +6,7 @@
 #include <typeinfo>
 
 #include "engine/history/convert.h"
+#include "engine/utf8.h"
 
 namespace keel::internal {
 
@@ -35,11 +36,11 @@ std::exception_ptr ToExceptionPtr(const Error& error) {
 
 v1::Failure ErrorToFailure(const Error& error) {
   v1::Failure f;
-  f.set_message(error.what());
+  f.set_message(ToValidUtf8(error.what()));
   f.set_source(kSource);
   if (auto* e = dynamic_cast<const ApplicationError*>(&error)) {
     auto* info = f.mutable_application_failure_info();
-    info->set_type(e->Type());
+    info->set_type(ToValidUtf8(e->Type()));
     info->set_non_retryable(e->NonRetryable());
     *info->mutable_details() = ToProto(e->Details());
     if (e->NextRetryDelay()) *info->mutable_next_retry_delay() = ToProtoDuration(*e->NextRetryDelay());
@@ -75,9 +76,9 @@ v1::Failure ExceptionToFailure(std::exception_ptr ep) {
     return ErrorToFailure(e);
   } catch (const std::exception& e) {
     v1::Failure f;
-    f.set_message(e.what());
+    f.set_message(ToValidUtf8(e.what()));  // any bytes: a file name, a reply cut short
     f.set_source(kSource);
-    f.mutable_application_failure_info()->set_type(ExceptionTypeName(e));
+    f.mutable_application_failure_info()->set_type(ToValidUtf8(ExceptionTypeName(e)));
     return f;
   } catch (...) {
     v1::Failure f;

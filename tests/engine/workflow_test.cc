@@ -241,6 +241,29 @@ TEST(WorkflowTest, UncaughtActivityFailureFailsTheWorkflowWithItsCause) {
   }
 }
 
+// An exception's text may be any bytes (here a Latin-1 file name). The worker repairs it
+// to UTF-8 before reporting, so the history stays readable, also from the file.
+TEST(WorkflowTest, AFailureMessageThatIsNotUtf8IsRepairedAndTheHistoryStaysReadable) {
+  Registry r;
+  r.RegisterWorkflow("w", FailingWorkflow);
+  r.RegisterActivity("charge", [] {
+    throw ApplicationError("Io", "cannot open /tmp/caf\xe9.txt", {.non_retryable = true});
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("w", {.id = "u1"});
+  EXPECT_THROW(env.client().GetResult<std::string>("u1"), WorkflowFailedError);
+  env.Restart();
+  try {
+    env.client().GetResult<std::string>("u1");
+    FAIL() << "expected WorkflowFailedError";
+  } catch (const WorkflowFailedError& e) {
+    ASSERT_NE(e.Cause(), nullptr);
+    ASSERT_NE(e.Cause()->Cause(), nullptr) << e.what();
+    EXPECT_STREQ(e.Cause()->Cause()->what(), "cannot open /tmp/caf\xEF\xBF\xBD.txt");
+  }
+  EXPECT_NE(env.client().GetHistory("u1").ToJson().find("caf\uFFFD.txt"), std::string::npos);
+}
+
 // Waits until the activity failed and waits to retry as attempt `next_attempt`.
 void WaitUntilBackingOff(TestEnvironment& env, const std::string& id, int next_attempt) {
   while (true) {

@@ -79,6 +79,10 @@ TEST_F(EngineTest, BadStartRequestsAreRejectedAndWriteNothing) {
   EXPECT_EQ(engine_->StartWorkflowExecution(r).status().code(), StatusCode::kInvalidArgument);
   r.set_workflow_id("bad\nid");
   EXPECT_EQ(engine_->StartWorkflowExecution(r).status().code(), StatusCode::kInvalidArgument);
+  r.set_workflow_id("caf\xe9");  // Latin-1, not UTF-8: protobuf could not read it back
+  auto latin1 = engine_->StartWorkflowExecution(r);
+  EXPECT_EQ(latin1.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(latin1.status().message().find("not valid UTF-8"), std::string::npos) << latin1.status().ToString();
   r.set_workflow_id("ok");
   r.clear_workflow_type();
   EXPECT_EQ(engine_->StartWorkflowExecution(r).status().code(), StatusCode::kInvalidArgument);
@@ -160,6 +164,31 @@ TEST_F(EngineTest, NonRetryableFailureEndsTheActivityAtOnce) {
     }
   }
   EXPECT_TRUE(events.back().has_workflow_task_scheduled());  // the workflow gets to react
+}
+
+// Text in a failure comes from anywhere (an exception naming a file, a model's reply cut
+// short); protobuf cannot parse a string field that is not UTF-8, so a stored event with
+// one would make the run's history unreadable.
+TEST_F(EngineTest, AFailureThatIsNotUtf8IsRefusedAndWritesNothing) {
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  ASSERT_TRUE(Complete(t.task_token(), {ScheduleActivity("1", 5s)}).ok());
+  const size_t before = Events("a").size();
+  auto task = PollActivity();
+  v1::RespondActivityTaskFailedRequest r;
+  r.set_task_token(task.task_token());
+  r.mutable_failure()->set_message("ok");
+  r.mutable_failure()->mutable_cause()->set_stack_trace("at /tmp/caf\xe9.txt");
+  auto st = engine_->RespondActivityTaskFailed(r).status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("cause.stack_trace is not valid UTF-8"), std::string::npos) << st.ToString();
+  EXPECT_EQ(Events("a").size(), before);
+  // The attempt is still open: a repaired report is taken.
+  r.mutable_failure()->mutable_cause()->set_stack_trace("at /tmp/caf\xc3\xa9.txt");
+  r.mutable_failure()->mutable_application_failure_info()->set_non_retryable(true);
+  EXPECT_TRUE(engine_->RespondActivityTaskFailed(r).ok());
+  Reopen();  // read back from the file, not from the engine's caches
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskFailed), 1);
 }
 
 TEST_F(EngineTest, MaximumAttemptsEndsRetries) {

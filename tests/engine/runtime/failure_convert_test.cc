@@ -32,6 +32,17 @@ using internal::ToExceptionPtr;
 
 std::shared_ptr<const Error> RoundTrip(const Error& e) { return FailureToError(ErrorToFailure(e)); }
 
+// The engine refuses failures that are not UTF-8 (protobuf could not read them back), so
+// the SDK repairs what exceptions say: a Latin-1 file name, a model's reply cut mid-character.
+TEST(FailureConvertTest, TextThatIsNotUtf8IsRepaired) {
+  v1::Failure f = ExceptionToFailure(std::make_exception_ptr(std::runtime_error("cannot open caf\xe9.txt")));
+  EXPECT_EQ(f.message(), "cannot open caf\xEF\xBF\xBD.txt");
+  v1::Failure app = ErrorToFailure(ApplicationError("Bad\xff", "reply: \xe4\xb8"));
+  EXPECT_EQ(app.message(), "reply: \xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(app.application_failure_info().type(), "Bad\xEF\xBF\xBD");
+  EXPECT_EQ(ErrorToFailure(ApplicationError("T", "caf\xc3\xa9")).message(), "caf\xc3\xa9");  // valid: kept
+}
+
 TEST(FailureConvertTest, ApplicationErrorRoundTripsWithEveryField) {
   ApplicationErrorOptions o;
   o.non_retryable = true;
