@@ -27,16 +27,12 @@ class GrpcFrontendImpl final : public Frontend {
   Result<v1::Name##Response> Name(const v1::Name##Request& request) override {      \
     return Call<v1::Name##Response>(request, Timeout, &v1::WorkflowService::Stub::Name); \
   }
-  // A start that also waits for the result is a long poll.
-  KEEL_UNARY(StartWorkflowExecution, request.wait_for_result() ? options_.poll_timeout : options_.call_timeout)
   KEEL_UNARY(SignalWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(SignalWithStartWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(RequestCancelWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(TerminateWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(DescribeWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(ListWorkflowExecutions, options_.call_timeout)
-  KEEL_UNARY(GetWorkflowExecutionHistory, options_.poll_timeout)
-  KEEL_UNARY(GetWorkflowExecutionResult, options_.poll_timeout)
   KEEL_UNARY(QueryWorkflow, options_.poll_timeout)
   KEEL_UNARY(RespondWorkflowTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RespondWorkflowTaskFailed, options_.call_timeout)
@@ -46,6 +42,44 @@ class GrpcFrontendImpl final : public Frontend {
   KEEL_UNARY(RespondActivityTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskCanceled, options_.call_timeout)
 #undef KEEL_UNARY
+
+  // Long waits. Their own deadline (options_.poll_timeout) may come before keeld's poll
+  // timeout (keeld --poll-timeout): a wait that ran out while keeld was reachable ended
+  // with nothing new, as keeld's own timeout would have, and callers ask again.
+  Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const v1::StartWorkflowExecutionRequest& request) override {
+    if (!request.wait_for_result()) {
+      return Call<v1::StartWorkflowExecutionResponse>(request, options_.call_timeout,
+                                                      &v1::WorkflowService::Stub::StartWorkflowExecution);
+    }
+    // Started but not closed: the caller waits for the result of the id's current run.
+    return LongWait<v1::StartWorkflowExecutionResponse>(request, &v1::WorkflowService::Stub::StartWorkflowExecution,
+                                                        [] { return v1::StartWorkflowExecutionResponse(); });
+  }
+  Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
+      const v1::GetWorkflowExecutionResultRequest& request) override {
+    return LongWait<v1::GetWorkflowExecutionResultResponse>(
+        request, &v1::WorkflowService::Stub::GetWorkflowExecutionResult, [&] {
+          v1::GetWorkflowExecutionResultResponse still;
+          still.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+          still.set_run_id(request.workflow_execution().run_id());
+          return still;
+        });
+  }
+  Result<v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const v1::GetWorkflowExecutionHistoryRequest& request) override {
+    // Only a wait for new events may end empty; a plain read that runs out is an error.
+    if (!request.wait_new_event()) {
+      return Call<v1::GetWorkflowExecutionHistoryResponse>(request, options_.poll_timeout,
+                                                           &v1::WorkflowService::Stub::GetWorkflowExecutionHistory);
+    }
+    return LongWait<v1::GetWorkflowExecutionHistoryResponse>(
+        request, &v1::WorkflowService::Stub::GetWorkflowExecutionHistory, [&] {
+          v1::GetWorkflowExecutionHistoryResponse none;
+          *none.mutable_history()->mutable_workflow_execution() = request.workflow_execution();
+          return none;
+        });
+  }
 
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
       const v1::PollWorkflowTaskQueueRequest& request) override {
@@ -84,6 +118,16 @@ class GrpcFrontendImpl final : public Frontend {
     return response;
   }
 
+  template <typename Resp, typename Req, typename Method, typename Empty>
+  Result<Resp> LongWait(const Req& request, Method method, Empty empty) {
+    auto response = Call<Resp>(request, options_.poll_timeout, method);
+    if (!response.ok() && response.status().code() == StatusCode::kDeadlineExceeded &&
+        channel_->GetState(false) == GRPC_CHANNEL_READY) {
+      return empty();
+    }
+    return response;
+  }
+
   // A poll waits for keeld to be reachable (a restart, a worker started before keeld)
   // instead of failing at once: it goes out as soon as the channel reconnects, and a
   // worker does not pile up failures and back off further while keeld is away.
@@ -111,7 +155,8 @@ class GrpcFrontendImpl final : public Frontend {
       shut_down = shut_down_.count(request.identity()) > 0;
     }
     if (shut_down && st.error_code() == grpc::StatusCode::CANCELLED) return Resp();  // as the engine: no task
-    if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED && channel_->GetState(false) != GRPC_CHANNEL_READY) {
+    if (st.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      if (channel_->GetState(false) == GRPC_CHANNEL_READY) return Resp();  // as keeld's own timeout: no task
       return Unavailable("keeld at " + options_.address + " was not reachable for the whole poll (" +
                          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.poll_timeout).count()) +
                          " s)");

@@ -1,7 +1,9 @@
 #include "engine/server/server.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <grpcpp/grpcpp.h>
@@ -72,16 +74,24 @@ class Server::Service final : public v1::WorkflowService::Service {
 #undef KEEL_RPC
 
   // Polls end soon after their worker hangs up (a killed worker's poll would otherwise
-  // take a task and hold it until the task's timeout).
+  // take a task and hold it until the task's timeout), and end empty shortly before the
+  // worker's own deadline (its poll timeout may be shorter than --poll-timeout): the
+  // engine checks `gone` about once a second.
+  static std::function<bool()> CallerGone(grpc::ServerContext* context) {
+    const auto give_up = context->deadline() - std::chrono::seconds(2);
+    return [context, give_up] {
+      return context->IsCancelled() || std::chrono::system_clock::now() >= give_up;
+    };
+  }
   grpc::Status PollWorkflowTaskQueue(grpc::ServerContext* context, const v1::PollWorkflowTaskQueueRequest* request,
                                      v1::PollWorkflowTaskQueueResponse* response) override {
-    auto gone = [context] { return context->IsCancelled(); };
+    auto gone = CallerGone(context);
     return Handle(context, Access::kWorker, "PollWorkflowTaskQueue",
                   [&] { return engine_.PollWorkflowTaskQueue(*request, gone); }, response);
   }
   grpc::Status PollActivityTaskQueue(grpc::ServerContext* context, const v1::PollActivityTaskQueueRequest* request,
                                      v1::PollActivityTaskQueueResponse* response) override {
-    auto gone = [context] { return context->IsCancelled(); };
+    auto gone = CallerGone(context);
     return Handle(context, Access::kWorker, "PollActivityTaskQueue",
                   [&] { return engine_.PollActivityTaskQueue(*request, gone); }, response);
   }

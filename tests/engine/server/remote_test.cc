@@ -55,19 +55,21 @@ Registry StepsRegistry() {
 
 class RemoteTest : public ::testing::Test {
  protected:
-  void StartServer(const std::string& tokens_file = "") {
+  void StartServer(const std::string& tokens_file = "", Duration poll_timeout = std::chrono::seconds(60)) {
     server::ServerOptions o;
     o.engine.db_path = dir_.File("keel.db");
+    o.engine.poll_timeout = poll_timeout;
     o.listen = "127.0.0.1:0";
     o.tokens_file = tokens_file;
     auto s = server::Server::Start(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     server_ = std::move(s).value();
   }
-  std::unique_ptr<Frontend> Connect(const std::string& token = "") {
+  std::unique_ptr<Frontend> Connect(const std::string& token = "", Duration poll_timeout = std::chrono::seconds(70)) {
     ConnectOptions co;
     co.address = server_->address();
     co.token = token;
+    co.poll_timeout = poll_timeout;
     auto f = ConnectToServer(co);
     EXPECT_TRUE(f.ok());
     return std::move(f).value();
@@ -220,6 +222,41 @@ TEST_F(RemoteTest, TokensAreRequiredAndRolesChecked) {
   start.set_workflow_type("t");
   EXPECT_EQ(Connect("worker-token-0123456789")->StartWorkflowExecution(start).status().code(),
             StatusCode::kPermissionDenied);
+}
+
+// keeld --poll-timeout longer than a caller's own wait (ConnectOptions::poll_timeout): each
+// long wait ends with nothing new, as keeld's timeout would end it, not with an error, so
+// workers poll again and clients wait again. keeld ends a poll before its caller's
+// deadline; the client maps a wait that ran out on a reachable keeld to "nothing yet".
+TEST_F(RemoteTest, WaitsLongerThanTheCallersDeadlineEndEmptyNotInError) {
+  StartServer("", 30s);
+  auto f = Connect("", 3s);
+  v1::PollWorkflowTaskQueueRequest pw;
+  pw.set_identity("w");
+  auto polled = f->PollWorkflowTaskQueue(pw);
+  ASSERT_TRUE(polled.ok()) << polled.status().ToString();
+  EXPECT_TRUE(polled->task_token().empty());
+  v1::PollActivityTaskQueueRequest pa;
+  pa.set_identity("w");
+  auto activity = f->PollActivityTaskQueue(pa);
+  ASSERT_TRUE(activity.ok()) << activity.status().ToString();
+  EXPECT_TRUE(activity->task_token().empty());
+
+  Client client(*f);
+  client.StartWorkflow("greet", {.id = "g1"}, std::string("ada"));  // no worker: it stays open
+  v1::GetWorkflowExecutionResultRequest rr;
+  rr.mutable_workflow_execution()->set_workflow_id("g1");
+  rr.set_wait(true);
+  auto result = f->GetWorkflowExecutionResult(rr);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  v1::GetWorkflowExecutionHistoryRequest hr;
+  hr.mutable_workflow_execution()->set_workflow_id("g1");
+  hr.set_first_event_id(client.GetHistory("g1").size() + 1);
+  hr.set_wait_new_event(true);
+  auto history = f->GetWorkflowExecutionHistory(hr);
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_EQ(history->history().events_size(), 0);
 }
 
 TEST_F(RemoteTest, RefusesAPublicAddressWithoutTokens) {
