@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -118,6 +119,10 @@ class Worker {
   int EagerActivityCommand(const std::vector<v1::Command>& commands) const;
   // Waits before polling again after an error; false when stopping.
   bool Backoff(int& failures);
+  // Logs a failed poll: as a warning when it is news (an error not warned about in the
+  // last minute), else at debug level, so that every polling thread failing the same
+  // way while keeld is away or refuses the worker logs one line.
+  void LogPollFailure(const char* what, const Status& status);
 
   Frontend& frontend_;
   const Registry& registry_;
@@ -134,6 +139,8 @@ class Worker {
   bool started_ = false;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
+  std::mutex poll_log_mu_;
+  std::map<std::string, Time> poll_warnings_;  // when each error was last warned about; guarded by poll_log_mu_
 
   std::atomic<uint64_t> workflow_tasks_{0}, workflow_task_failures_{0}, cache_hits_{0}, replays_{0},
       activities_{0}, activity_failures_{0}, eager_workflow_tasks_{0}, eager_activities_{0},

@@ -76,11 +76,12 @@ int Worker(const Flags& f, const Registry& registry) {
     return 1;
   }
   // Say at once when keeld does not answer or refuses this worker's token, instead of
-  // polling in silence (every role may read, so a list of one run is a fair probe).
-  v1::ListWorkflowExecutionsRequest probe;
-  probe.set_page_size(1);
-  auto reached = (*frontend)->ListWorkflowExecutions(probe);
-  if (!reached.ok()) {
+  // polling in silence. The probe is a worker's call, so that a token without the worker
+  // role is refused here: a heartbeat without a task token, which keeld checks for the
+  // role first and then refuses as INVALID_ARGUMENT, changing nothing.
+  v1::RecordActivityTaskHeartbeatRequest probe;
+  auto reached = (*frontend)->RecordActivityTaskHeartbeat(probe);
+  if (!reached.ok() && reached.status().code() != StatusCode::kInvalidArgument) {
     const StatusCode code = reached.status().code();
     if (code == StatusCode::kUnauthenticated || code == StatusCode::kPermissionDenied) {
       std::fprintf(stderr, "worker: keeld at %s refused this worker: %s\n", f.server.c_str(),

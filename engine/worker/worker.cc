@@ -155,6 +155,24 @@ bool Worker::Backoff(int& failures) {
   return !stopping_;
 }
 
+void Worker::LogPollFailure(const char* what, const Status& status) {
+  const std::string text = status.ToString();
+  bool news;
+  {
+    std::lock_guard<std::mutex> g(poll_log_mu_);
+    const Time now = clock_.Now();
+    if (poll_warnings_.size() > 64) poll_warnings_.clear();  // errors that name changing things
+    auto [it, first] = poll_warnings_.try_emplace(text, now);
+    news = first || now - it->second >= std::chrono::minutes(1);
+    if (news) it->second = now;
+  }
+  if (news) {
+    Log().warn("worker {}: polling {} tasks failed: {} (the worker keeps trying)", identity_, what, text);
+  } else {
+    Log().debug("worker {}: polling {} tasks failed: {}", identity_, what, text);
+  }
+}
+
 // ---- workflow tasks ----
 
 void Worker::WorkflowLoop() {
@@ -167,8 +185,7 @@ void Worker::WorkflowLoop() {
     auto task = frontend_.PollWorkflowTaskQueue(req);
     if (!task.ok()) {
       if (stopping_) break;
-      Log().warn("worker {}: polling workflow tasks failed: {}", identity_,
-                 task.status().ToString());
+      LogPollFailure("workflow", task.status());
       if (!Backoff(failures)) break;
       continue;
     }
@@ -482,8 +499,7 @@ void Worker::ActivityLoop() {
       activity_slots_->PollDone();
       if (!task.ok()) {
         if (stopping_) continue;  // Next ends the loop once no hand-over is pending
-        Log().warn("worker {}: polling activity tasks failed: {}", identity_,
-                   task.status().ToString());
+        LogPollFailure("activity", task.status());
         Backoff(failures);
         continue;
       }

@@ -422,6 +422,20 @@ TEST_F(WorkflowCommandTest, WorkerWithAWrongTokenStopsWithOneLine) {
   EXPECT_THAT(r.err, Not(HasSubstr("wrong-Token")));
 }
 
+// A valid token without the worker role (it may read, so a read would pass) is refused
+// at the start too, instead of every poll failing forever.
+TEST_F(WorkflowCommandTest, WorkerWithATokenWithoutTheWorkerRoleStopsWithOneLine) {
+  const std::string tokens_file = dir_.File("tokens");
+  std::ofstream(tokens_file) << "client-Token-0123456789 app client\n";
+  StartServer(tokens_file);
+  CommandResult r = RunCommand({HELLO_BIN, "worker", "--server", address_, "--token", "client-Token-0123456789"},
+                               CleanEnv());
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.err, HasSubstr("refused this worker"));
+  EXPECT_THAT(r.err, HasSubstr("RecordActivityTaskHeartbeat"));
+  EXPECT_THAT(r.err, Not(HasSubstr("client-Token")));
+}
+
 TEST_F(WorkflowCommandTest, TokensAuthenticateAndNeverAppearInOutput) {
   const std::string token = "s3cret-Token-8f2e91";
   const std::string tokens_file = dir_.File("tokens");
