@@ -80,7 +80,7 @@ class Server::Service final : public v1::WorkflowService::Service {
   static std::function<bool()> CallerGone(grpc::ServerContext* context) {
     const auto give_up = context->deadline() - std::chrono::seconds(2);
     return [context, give_up] {
-      return context->IsCancelled() || std::chrono::system_clock::now() >= give_up;
+      return context->IsCancelled() || Clock::System().Now() >= give_up;  // the deadline is wall time
     };
   }
   grpc::Status PollWorkflowTaskQueue(grpc::ServerContext* context, const v1::PollWorkflowTaskQueueRequest* request,
