@@ -55,6 +55,12 @@ struct ApplicationErrorOptions {
   std::shared_ptr<const Error> cause;
 };
 
+// The ApplicationError type a worker reports for an activity type it does not have. The
+// engine does not count it as an attempt: the activity stays pending (retried after the
+// policy's first backoff, whatever its maximum_attempts and non-retryable types) until a
+// worker that has the type takes it, or its schedule-to-close timeout ends it.
+inline constexpr char kActivityTypeNotRegistered[] = "ActivityTypeNotRegistered";
+
 // An error raised by user code. `type` names it for RetryPolicy non-retryable types and
 // for catch sites ("CardDeclinedFraud").
 class ApplicationError : public Error {

@@ -68,7 +68,7 @@ void EngineImpl::ActivityAttemptFailed(RunState& run, Mutation& m, int64_t id,
   if (s2c > Duration::zero()) deadline = FromProtoTime(a.scheduled_time()) + s2c;
   RetryDecision d = DecideRetry(a.retry_policy(), a.attempt(), failure, m.now(), deadline);
   if (d.retry) {
-    a.set_attempt(a.attempt() + 1);
+    if (d.counts) a.set_attempt(a.attempt() + 1);
     *a.mutable_last_failure() = failure;
     a.set_last_worker_identity(identity);
     m.RemoveTask(store::TaskKind::kActivity, id);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/errors.h"
 #include "engine/history/convert.h"
 
 namespace keel::core {
@@ -33,6 +34,20 @@ Duration RetryBackoff(const v1::RetryPolicy& policy, int failed_attempt) {
 RetryDecision DecideRetry(const v1::RetryPolicy& policy, int failed_attempt,
                           const v1::Failure& failure, Time now, std::optional<Time> deadline) {
   RetryDecision d;
+  if (failure.has_application_failure_info() &&
+      failure.application_failure_info().type() == kActivityTypeNotRegistered) {
+    // The worker did not have the activity's type, so it did not run it: no attempt was
+    // made. Handed out again after the first backoff until a worker has the type.
+    d.counts = false;
+    d.delay = RetryBackoff(policy, 1);
+    if (deadline && now + d.delay >= *deadline) {
+      d.state = v1::RETRY_STATE_TIMEOUT;
+      return d;
+    }
+    d.retry = true;
+    d.state = v1::RETRY_STATE_IN_PROGRESS;
+    return d;
+  }
   if (failure.has_application_failure_info()) {
     const auto& app = failure.application_failure_info();
     if (app.non_retryable()) {

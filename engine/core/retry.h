@@ -22,6 +22,7 @@ struct RetryDecision {
   bool retry = false;
   Duration delay{0};
   v1::RetryState state = v1::RETRY_STATE_UNSPECIFIED;  // why not, when retry is false
+  bool counts = true;  // false: the failure was no attempt (kActivityTypeNotRegistered)
 };
 
 // Decides whether attempt `failed_attempt` is retried. `failure` is what the attempt

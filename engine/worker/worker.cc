@@ -582,7 +582,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     if (!fn) {
       std::string known;
       for (const auto& t : registry_.ActivityTypes()) known += (known.empty() ? "" : ", ") + t;
-      throw ApplicationError("ActivityTypeNotRegistered", "activity type '" + task.activity_type() +
+      throw ApplicationError(kActivityTypeNotRegistered, "activity type '" + task.activity_type() +
                                                               "' is not registered on worker " +
                                                               identity_ + " (registered: " + known +
                                                               ")");

@@ -71,6 +71,23 @@ TEST(RetryTest, NonRetryableFlagAndTypesStopRetries) {
   EXPECT_TRUE(DecideRetry(p, 1, AppFailure("Other"), now, std::nullopt).retry);
 }
 
+// A worker without the activity's type did not run it: that is no attempt, so neither
+// maximum_attempts nor the non-retryable types end the activity; the deadline still does.
+TEST(RetryTest, AnUnregisteredActivityTypeIsNoAttempt) {
+  v1::RetryPolicy in;
+  in.set_maximum_attempts(1);
+  in.add_non_retryable_error_types("ActivityTypeNotRegistered");
+  v1::RetryPolicy p = WithRetryDefaults(in);
+  Time now = ManualClock::DefaultStart();
+  v1::Failure f = AppFailure("ActivityTypeNotRegistered");
+  auto d = DecideRetry(p, 5, f, now, std::nullopt);
+  EXPECT_TRUE(d.retry);
+  EXPECT_FALSE(d.counts);
+  EXPECT_EQ(d.delay, 1s);  // the first backoff, however often it happened
+  EXPECT_EQ(DecideRetry(p, 1, f, now, now + 500ms).state, v1::RETRY_STATE_TIMEOUT);
+  EXPECT_TRUE(DecideRetry(p, 1, AppFailure("Other"), now, std::nullopt).counts);
+}
+
 TEST(RetryTest, ErrorSuppliedDelayWins) {
   v1::RetryPolicy p = WithRetryDefaults(v1::RetryPolicy());
   v1::Failure f = AppFailure("RateLimited");
