@@ -2,8 +2,12 @@
 
 #include <signal.h>
 
+#include <charconv>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 #include "engine/grpc_frontend.h"
 #include "engine/history.h"
@@ -105,7 +109,9 @@ int Worker(const Flags& f, const Registry& registry) {
 int Replay(const Flags& f, const Registry& registry) {
   auto history = History::FromJsonFile(f.history_file);
   if (!history.ok()) {
-    std::fprintf(stderr, "replay: %s\n", history.status().message().c_str());
+    // One line: the JSON parser's message may go on with the offending text and a caret.
+    const std::string& m = history.status().message();
+    std::fprintf(stderr, "replay: %s\n", m.substr(0, m.find('\n')).c_str());
     return 1;
   }
   ReplayResult r = ReplayHistory(*history, registry);
@@ -163,10 +169,35 @@ int WorkerMain(int argc, char** argv, const Registry& registry) {
         if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
         return argv[++i];
       };
+      // Each option belongs to some commands; elsewhere it is refused, not ignored.
+      auto only_for = [&](std::initializer_list<std::string_view> commands) {
+        for (auto c : commands) {
+          if (c == command) return;
+        }
+        std::string list;
+        for (auto c : commands) list += std::string(list.empty() ? "" : " and ") + std::string(c);
+        throw std::invalid_argument(a + " is an option of " + list + ", not of " + command);
+      };
+      auto count = [&]() -> int {
+        std::string v = value();
+        int n = 0;
+        auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 4096) {
+          throw std::invalid_argument(a + " takes a number from 1 to 4096, not '" + v + "'");
+        }
+        return n;
+      };
       if (a == "-h" || a == "--help") {
         Usage(stdout, program);
         return 0;
-      } else if (a == "--server") {
+      }
+      if (a == "--server" || a == "--token" || a == "--tls-ca") only_for({"worker"});
+      if (a == "--db" || a == "--listen") only_for({"run"});
+      if (a == "--task-queue" || a == "--namespace" || a == "--identity" || a == "--workflow-pollers" ||
+          a == "--max-activities") {
+        only_for({"worker", "run"});
+      }
+      if (a == "--server") {
         f.server = value();
       } else if (a == "--token") {
         f.token = value();
@@ -179,9 +210,9 @@ int WorkerMain(int argc, char** argv, const Registry& registry) {
       } else if (a == "--identity") {
         f.worker.identity = value();
       } else if (a == "--workflow-pollers") {
-        f.worker.workflow_task_pollers = std::stoi(value());
+        f.worker.workflow_task_pollers = count();
       } else if (a == "--max-activities") {
-        f.worker.max_concurrent_activities = std::stoi(value());
+        f.worker.max_concurrent_activities = count();
       } else if (a == "--db") {
         f.db = value();
       } else if (a == "--listen") {

@@ -20,6 +20,7 @@ void Usage(std::FILE* out) {
                "usage: keeld [--db PATH] [--listen HOST:PORT] [--tokens FILE]\n"
                "             [--tls-cert FILE --tls-key FILE] [--poll-timeout SECONDS]\n"
                "             [--durability full|normal|off] [--timer-threads N]\n"
+               "             [--max-payload-bytes N]\n"
                "\n"
                "Serves Keel's engine over gRPC.\n"
                "\n"
@@ -31,6 +32,8 @@ void Usage(std::FILE* out) {
                "  --tls-cert, --tls-key  PEM certificate chain and key: serve TLS\n"
                "  --poll-timeout S       how long worker polls and waiting requests wait (default 60, max 3600)\n"
                "  --timer-threads N      threads applying due timers (default 4; more fire many at once sooner)\n"
+               "  --max-payload-bytes N  the largest input, result, signal or failure accepted\n"
+               "                         (default 2097152 = 2 MiB, at most 16 MiB)\n"
                "  --durability MODE      full (default): a completed step survives power loss\n"
                "\n"
                "Prints \"keeld listening on HOST:PORT\" once it serves. Logs go to stderr\n"
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
         options.engine.poll_timeout = std::chrono::seconds(PositiveInt(value("--poll-timeout"), "--poll-timeout", 3600));
       } else if (a == "--timer-threads") {
         options.engine.timer_threads = PositiveInt(value("--timer-threads"), "--timer-threads", 256);
+      } else if (a == "--max-payload-bytes") {
+        // gRPC's receive limit is 16 MiB; a request carries a payload and a little more.
+        options.engine.max_payload_bytes =
+            PositiveInt(value("--max-payload-bytes"), "--max-payload-bytes", 15 * 1024 * 1024);
       } else if (a == "--durability") {
         std::string d = value("--durability");
         if (d == "full") options.engine.durability = keel::Durability::kFull;

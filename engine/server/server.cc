@@ -1,5 +1,7 @@
 #include "engine/server/server.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -37,9 +39,13 @@ std::string HostOf(const std::string& host_port) {
 
 }  // namespace
 
+// An IPv4 address in 127.0.0.0/8, ::1 or "localhost"; a name like "127.x.example.com",
+// which could resolve anywhere, is not.
 bool IsLoopback(const std::string& host_port) {
   std::string host = HostOf(host_port);
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost" || host == "::1") return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 // Every RPC: authorize, forward to the engine, map the status. Errors are logged at

@@ -75,8 +75,8 @@ Status CheckIdentity(Db& db) {
   }
   KEEL_ASSIGN_OR_RETURN(int64_t version, db.QueryInt64("PRAGMA user_version"));
   if (version > SqliteStore::LatestSchemaVersion()) {
-    return FailedPrecondition("database schema version " + std::to_string(version) +
-                              " is newer than this build supports (" +
+    return FailedPrecondition("database " + db.path() + " has schema version " + std::to_string(version) +
+                              ", newer than this build supports (" +
                               std::to_string(SqliteStore::LatestSchemaVersion()) +
                               "); use a newer Keel");
   }

@@ -139,6 +139,10 @@ Process::Process(const std::vector<std::string>& argv, const std::string& stderr
 
 Process::~Process() { KillAndReap(); }
 
+void Process::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
 void Process::KillAndReap() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);

@@ -42,6 +42,8 @@ class Process {
   bool ReadLine(std::string* line, int limit_seconds = 120);
   // Reads lines until one contains `text`; false at end of file or after the limit.
   bool WaitForLine(const std::string& text, std::string* line = nullptr, int limit_seconds = 120);
+  // Sends `sig` (SIGTERM: ask it to stop) to the process.
+  void Signal(int sig);
   // Everything printed since the last ReadLine, up to the end of the output; then reaps
   // the process and returns its exit code (-1: killed, or still running after the limit).
   int Wait(std::string* rest, int limit_seconds = 120);

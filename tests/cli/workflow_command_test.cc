@@ -3,6 +3,7 @@
 // real keel binary, checked through stdout, stderr and exit codes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <fstream>
@@ -52,9 +53,10 @@ json ParseJson(const CommandResult& r) {
 class WorkflowCommandTest : public ::testing::Test {
  protected:
   // keeld on a fresh database and a free port; optionally with a tokens file.
-  void StartServer(const std::string& tokens_file = "") {
+  void StartServer(const std::string& tokens_file = "", const std::vector<std::string>& flags = {}) {
     std::vector<std::string> argv = {KEELD_BIN, "--db", dir_.File("keel.db"), "--listen",
                                      "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
     if (!tokens_file.empty()) {
       argv.push_back("--tokens");
       argv.push_back(tokens_file);
@@ -248,6 +250,99 @@ TEST_F(WorkflowCommandTest, StartSignalResultDescribeListHistoryAndReplay) {
   CommandResult replay = RunCommand({HELLO_BIN, "replay", file}, CleanEnv());
   EXPECT_EQ(replay.exit_code, 0) << replay.Describe();
   EXPECT_THAT(replay.out, HasSubstr("OK"));
+
+  // A history the code does not match: the first activity was another type.
+  std::string text;
+  {
+    std::ifstream in(file);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string recorded = "\"activity_type\": \"capitalize\"";
+  const size_t at = text.find(recorded);
+  ASSERT_NE(at, std::string::npos) << text.substr(0, 2000);
+  text.replace(at, recorded.size(), "\"activity_type\": \"shout\"");
+  const std::string diverged = dir_.File("hi-1-diverged.json");
+  std::ofstream(diverged) << text;
+  CommandResult bad = RunCommand({HELLO_BIN, "replay", diverged}, CleanEnv());
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_THAT(bad.err, HasSubstr("first divergence at event 5")) << bad.Describe();
+  EXPECT_THAT(bad.err, HasSubstr("shout")) << bad.Describe();
+}
+
+// SIGTERM: keeld ends the calls it serves and exits 0; keeld started again on the same
+// file (and a worker for it) continues the workflow where it was.
+TEST_F(WorkflowCommandTest, KeeldStopsCleanlyOnSigtermAndARestartContinues) {
+  StartServer();
+  StartWorker();
+  ASSERT_EQ(StartHello("hi-term", "\"ty\"").exit_code, 0);
+  DescribeUntil("hi-term", [](const json& d) { return d["pending_timers"].size() == 1; });  // in its 1 s sleep
+  keeld_->Signal(SIGTERM);
+  std::string rest;
+  EXPECT_EQ(keeld_->Wait(&rest), 0) << rest;
+  std::ifstream log(dir_.File("keeld.log"));
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("stopped"));
+
+  StartServer();  // the same database, a new port
+  StartWorker();
+  ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-term", "--name", "proceed", "--input", "\"go\""}).exit_code, 0);
+  CommandResult result = Keel({"workflow", "result", "--id", "hi-term"});
+  EXPECT_EQ(result.exit_code, 0) << result.Describe();
+  EXPECT_THAT(result.out, HasSubstr("Hi, Ty! (go)"));
+}
+
+TEST_F(WorkflowCommandTest, KeeldTakesItsPayloadLimitFromTheCommandLine) {
+  StartServer("", {"--max-payload-bytes", "1000"});
+  CommandResult big = StartHello("hi-big", "\"" + std::string(2000, 'a') + "\"");
+  ExpectOneLineError(big, 1);
+  EXPECT_THAT(big.err, HasSubstr("over the limit of 1000 bytes"));
+  CommandResult small = StartHello("hi-small", "\"ada\"");
+  EXPECT_EQ(small.exit_code, 0) << small.Describe();
+}
+
+// `hello run`: an engine, a gRPC server and a worker in one process, which the keel CLI
+// drives like keeld; SIGTERM stops it with exit 0.
+TEST_F(WorkflowCommandTest, HelloRunServesTheCliAndStopsOnSigterm) {
+  Process run({HELLO_BIN, "run", "--db", dir_.File("run.db"), "--listen", "127.0.0.1:0"}, dir_.File("run.log"),
+              CleanEnv());
+  std::string line;
+  ASSERT_TRUE(run.WaitForLine("serving on ", &line));
+  address_ = line.substr(std::string("serving on ").size());
+  address_ = address_.substr(0, address_.find(' '));
+  ASSERT_EQ(StartHello("hi-run", "\"cy\"").exit_code, 0);
+  ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-run", "--name", "proceed", "--input", "\"z\""}).exit_code, 0);
+  CommandResult result = Keel({"workflow", "result", "--id", "hi-run"});
+  EXPECT_EQ(result.exit_code, 0) << result.Describe();
+  EXPECT_THAT(result.out, HasSubstr("Hi, Cy! (z)"));
+  run.Signal(SIGTERM);
+  std::string rest;
+  EXPECT_EQ(run.Wait(&rest), 0) << rest;
+}
+
+// WorkerMain's options: a bad number or an option of another subcommand is refused with
+// one line and exit 2; a history that is not JSON, with one line and exit 1.
+TEST_F(WorkflowCommandTest, WorkerMainRefusesBadOptionsWithOneLine) {
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+    std::string says;
+  };
+  const std::string not_json = dir_.File("not.json");
+  std::ofstream(not_json) << "{\"events\": [";
+  for (const Case& c : std::vector<Case>{
+           {{"worker", "--workflow-pollers", "abc"}, 2, "--workflow-pollers takes a number from 1 to 4096, not 'abc'"},
+           {{"worker", "--max-activities", "0"}, 2, "--max-activities takes a number"},
+           {{"replay", not_json, "--server", "x:1"}, 2, "--server is an option of worker, not of replay"},
+           {{"worker", "--db", "x.db"}, 2, "--db is an option of run, not of worker"},
+           {{"replay", not_json}, 1, "not a Keel history JSON"},
+       }) {
+    std::vector<std::string> argv = {HELLO_BIN};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    CommandResult r = RunCommand(argv, CleanEnv());
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.Describe();
+    EXPECT_THAT(r.err, HasSubstr(c.says)) << r.Describe();
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.Describe();
+  }
 }
 
 TEST_F(WorkflowCommandTest, QueryListsRegisteredNamesForAnUnknownQuery) {

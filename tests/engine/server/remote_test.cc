@@ -314,6 +314,17 @@ TEST_F(RemoteTest, WaitsLongerThanTheCallersDeadlineEndEmptyNotInError) {
   EXPECT_EQ(history->history().events_size(), 0);
 }
 
+TEST(IsLoopbackTest, OnlyLoopbackAddressesAndLocalhost) {
+  EXPECT_TRUE(server::IsLoopback("127.0.0.1:7070"));
+  EXPECT_TRUE(server::IsLoopback("127.8.9.10:0"));
+  EXPECT_TRUE(server::IsLoopback("localhost:7070"));
+  EXPECT_TRUE(server::IsLoopback("[::1]:7070"));
+  EXPECT_FALSE(server::IsLoopback("0.0.0.0:7070"));
+  EXPECT_FALSE(server::IsLoopback("10.0.0.1:7070"));
+  EXPECT_FALSE(server::IsLoopback("127.example.com:7070"));  // a name: it may resolve anywhere
+  EXPECT_FALSE(server::IsLoopback("127.0.0.1.example.com:7070"));
+}
+
 TEST_F(RemoteTest, RefusesAPublicAddressWithoutTokens) {
   server::ServerOptions o;
   o.engine.db_path = dir_.File("keel.db");

@@ -242,7 +242,7 @@ TEST_F(SqliteStoreOpenTest, NewerSchemaVersionIsRefused) {
   }
   Status status = OpenAndClose(Path());
   EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition) << status.ToString();
-  EXPECT_TRUE(Contains(status, "database schema version 99 is newer than this build supports (" +
+  EXPECT_TRUE(Contains(status, "database " + Path() + " has schema version 99, newer than this build supports (" +
                                    std::to_string(SqliteStore::LatestSchemaVersion()) +
                                    "); use a newer Keel"))
       << status.ToString();
