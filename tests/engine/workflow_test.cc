@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "engine/history/event_util.h"
 #include "engine/testing/test_environment.h"
@@ -86,6 +88,52 @@ TEST(WorkflowTest, ThirtyDaySleepFiresOnceAcrossRestart) {
   EXPECT_EQ(fired, 1);
 }
 
+TEST(WorkflowTest, ListFiltersByStartTime) {
+  Registry r;
+  r.RegisterWorkflow("sleepy", Sleepy);
+  TestEnvironment env(r);
+  const Time t0 = env.clock().Now();
+  env.client().StartWorkflow("sleepy", {.id = "early"});
+  env.AdvanceTime(1h);
+  env.client().StartWorkflow("sleepy", {.id = "late"});
+  auto ids = [&](ListOptions o) {
+    std::vector<std::string> out;
+    for (const auto& w : env.client().ListWorkflows(o)) out.push_back(w.workflow_id);
+    return out;
+  };
+  EXPECT_EQ(ids({.started_after = t0 + 30min}), std::vector<std::string>{"late"});
+  EXPECT_EQ(ids({.started_before = t0 + 30min}), std::vector<std::string>{"early"});
+  EXPECT_EQ(ids({.started_after = t0, .started_before = t0 + 2h}), (std::vector<std::string>{"late", "early"}));
+  EXPECT_TRUE(ids({.started_after = t0 + 2h}).empty());
+}
+
+Task<std::string> SleepyThenWaits(WorkflowContext& ctx) {
+  co_await ctx.Sleep(24h * 30);
+  std::string done = co_await ctx.WaitSignal<std::string>("done");
+  co_return "woke, then " + done;
+}
+
+// The timer fired before the second restart: reopening the file must not fire it again,
+// however much time passes after.
+TEST(WorkflowTest, ThirtyDaySleepFiresOnceAcrossRestartsBeforeAndAfterItFires) {
+  Registry r;
+  r.RegisterWorkflow("sleepy", SleepyThenWaits);
+  TestEnvironment env(r);
+  env.client().StartWorkflow("sleepy", {.id = "s2"});
+  env.WaitForEvent("s2", [](const v1::HistoryEvent& e) { return e.has_timer_started(); });
+  env.Restart();
+  env.AdvanceTime(24h * 30);
+  env.WaitForEvent("s2", [](const v1::HistoryEvent& e) { return e.has_timer_fired(); });
+  env.Restart();
+  env.AdvanceTime(24h * 60);
+  env.client().SignalWorkflow("s2", "done", std::string("done"));
+  EXPECT_EQ(env.client().GetResult<std::string>("s2"), "woke, then done");
+  auto h = env.client().GetHistory("s2");
+  int fired = 0;
+  for (const auto& e : h.proto().events()) fired += e.has_timer_fired();
+  EXPECT_EQ(fired, 1);
+}
+
 Task<std::string> WaitForGo(WorkflowContext& ctx) {
   auto r = co_await WhenAny(ctx.WaitSignal<std::string>("go"), ctx.Sleep(1h));
   co_return r.index() == 0 ? "signal " + std::get<0>(r) : std::string("timeout");
@@ -114,6 +162,18 @@ TEST(WorkflowTest, TimerBeatsSignal) {
   env.WaitForEvent("w2", [](const v1::HistoryEvent& e) { return e.has_timer_started(); });
   env.AdvanceTime(1h);
   EXPECT_EQ(env.client().GetResult<std::string>("w2"), "timeout");
+  // The timer won: it fired once and nothing cancelled it; the losing signal wait is no
+  // command, so there is nothing of it to cancel in the history.
+  auto h = env.client().GetHistory("w2");
+  int fired = 0, canceled = 0, signaled = 0;
+  for (const auto& e : h.proto().events()) {
+    fired += e.has_timer_fired();
+    canceled += e.has_timer_canceled();
+    signaled += e.has_workflow_execution_signaled();
+  }
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(canceled, 0);
+  EXPECT_EQ(signaled, 0);
 }
 
 // ---- determinism and deploys ----
@@ -279,6 +339,100 @@ void WaitUntilBackingOff(TestEnvironment& env, const std::string& id, int next_a
 Task<int> Flaky(WorkflowContext& ctx) {
   int attempt = co_await ctx.ExecuteActivity<int>("flaky", Quick());
   co_return attempt;
+}
+
+Task<int> Watched(WorkflowContext& ctx) {
+  ActivityOptions o = Quick();
+  o.heartbeat = 10s;
+  co_return co_await ctx.ExecuteActivity<int>("watched", o);
+}
+
+// An attempt that stops heartbeating times out after the heartbeat timeout and is
+// retried; the silent attempt learns it was cancelled and its late result is refused.
+TEST(WorkflowTest, AnAttemptThatStopsHeartbeatingTimesOutAndIsRetried) {
+  Registry r;
+  r.RegisterWorkflow("watched", Watched);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  r.RegisterActivity("watched", [&](ActivityContext& ctx) {
+    if (ctx.Attempt() == 1) {
+      ctx.Heartbeat();
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return release; });  // silent until the test lets it go
+      return -1;
+    }
+    return ctx.Attempt();
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("watched", {.id = "hb1"});
+  env.WaitForEvent("hb1", [](const v1::HistoryEvent& e) { return e.has_activity_task_scheduled(); });
+  while (env.client().DescribeWorkflow("hb1").pending_activities.at(0).state != "started") {
+  }
+  env.AdvanceTime(11s);
+  WaitUntilBackingOff(env, "hb1", 2);
+  auto d = env.client().DescribeWorkflow("hb1");
+  EXPECT_NE(d.pending_activities[0].last_failure.find("heartbeat"), std::string::npos)
+      << d.pending_activities[0].last_failure;
+  {
+    std::lock_guard<std::mutex> g(mu);
+    release = true;
+  }
+  cv.notify_all();
+  env.AdvanceTime(1s);
+  EXPECT_EQ(env.client().GetResult<int>("hb1"), 2);
+}
+
+Task<std::string> Unattended(WorkflowContext& ctx) {
+  ActivityOptions o = Quick();
+  o.task_queue = "nobody-polls-this";
+  o.schedule_to_start = 5s;
+  std::optional<ActivityFailure> failed;
+  try {
+    co_await ctx.ExecuteActivity<int>("noop", o);
+  } catch (const ActivityFailure& f) {
+    failed = f;
+  }
+  co_return failed ? std::string(failed->Cause() ? failed->Cause()->Kind() : "?") : std::string("ran");
+}
+
+// No worker takes the activity within its schedule-to-start timeout: it fails with a
+// TimeoutError at once (waiting longer would not help, so it is not retried).
+TEST(WorkflowTest, ScheduleToStartTimeoutFailsAnActivityNoWorkerTakes) {
+  Registry r;
+  r.RegisterWorkflow("unattended", Unattended);
+  r.RegisterActivity("noop", [] { return 1; });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("unattended", {.id = "s2s"});
+  env.WaitForEvent("s2s", [](const v1::HistoryEvent& e) { return e.has_activity_task_scheduled(); });
+  env.AdvanceTime(6s);
+  EXPECT_EQ(env.client().GetResult<std::string>("s2s"), "TimeoutError");
+  auto h = env.client().GetHistory("s2s");
+  int timed_out = 0;
+  for (const auto& e : h.proto().events()) timed_out += e.has_activity_task_timed_out();
+  EXPECT_EQ(timed_out, 1);
+}
+
+// An ApplicationError's next_retry_delay (e.g. from a Retry-After header) replaces the
+// policy's backoff: the retry waits 42 s, not 1 s.
+TEST(WorkflowTest, AnErrorSuppliedRetryDelayIsUsed) {
+  Registry r;
+  r.RegisterWorkflow("flaky", Flaky);
+  r.RegisterActivity("flaky", [](ActivityContext& ctx) {
+    if (ctx.Attempt() == 1) throw ApplicationError("RateLimited", "429", {.next_retry_delay = 42s});
+    return ctx.Attempt();
+  });
+  TestEnvironment env(r);
+  const Time start = env.clock().Now();
+  env.client().StartWorkflow("flaky", {.id = "rd1"});
+  WaitUntilBackingOff(env, "rd1", 2);
+  auto d = env.client().DescribeWorkflow("rd1");
+  ASSERT_TRUE(d.pending_activities[0].next_attempt_time.has_value());
+  EXPECT_EQ(*d.pending_activities[0].next_attempt_time, start + 42s);
+  env.AdvanceTime(41s);
+  EXPECT_EQ(env.client().DescribeWorkflow("rd1").pending_activities.at(0).state, "backing off");
+  env.AdvanceTime(1s);
+  EXPECT_EQ(env.client().GetResult<int>("rd1"), 2);
 }
 
 TEST(WorkflowTest, RetriedActivityCarriesHeartbeatDetailsToTheNextAttempt) {
