@@ -87,7 +87,7 @@ Result<v1::SignalWorkflowExecutionResponse> EngineImpl::SignalWorkflowExecution(
   *a->mutable_input() = request.input();
   a->set_identity(request.identity());
   a->set_request_id(request.request_id());
-  if (!request.request_id().empty()) m.state().add_signal_request_ids(request.request_id());
+  m.RememberSignalRequestId(request.request_id());
   KEEL_RETURN_IF_ERROR(CommitWithInlineTask(*run, m));
   return v1::SignalWorkflowExecutionResponse();
 }

@@ -139,6 +139,13 @@ void Mutation::Close(v1::WorkflowExecutionStatus status) {
   }
 }
 
+void Mutation::RememberSignalRequestId(const std::string& request_id) {
+  if (request_id.empty()) return;
+  auto* ids = c_.next.mutable_signal_request_ids();
+  ids->Add()->assign(request_id);
+  if (ids->size() > kSignalRequestIds) ids->DeleteSubrange(0, ids->size() - kSignalRequestIds);
+}
+
 void Mutation::SetSearchAttribute(const std::string& name, const v1::Payload& value) {
   (*c_.next.mutable_search_attributes())[name] = value;
   std::string text = value.data();

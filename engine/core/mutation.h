@@ -64,6 +64,12 @@ class Mutation {
   // parent arranges to apply its children's parent-close policies.
   void Close(v1::WorkflowExecutionStatus status);
 
+  // Remembers a signal's request id, so that a retry of it is recognised (and not
+  // delivered twice). Only the run's last kSignalRequestIds ids are kept: the state is
+  // rewritten by every transition, and a retry comes soon after its first try.
+  static constexpr int kSignalRequestIds = 256;
+  void RememberSignalRequestId(const std::string& request_id);
+
   // Sets a search attribute (state and the listable row).
   void SetSearchAttribute(const std::string& name, const v1::Payload& value);
 

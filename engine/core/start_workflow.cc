@@ -167,7 +167,7 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     *sig->mutable_input() = with_signal->signal_input();
     sig->set_identity(request.identity());
     sig->set_request_id(request.request_id());
-    if (!request.request_id().empty()) m.state().add_signal_request_ids(request.request_id());
+    m.RememberSignalRequestId(request.request_id());
   }
   m.ScheduleWorkflowTask();
   std::unique_lock<std::mutex> run_lock(fresh.run->mu);

@@ -102,6 +102,19 @@ TEST_F(EngineTest, SignalWithSameRequestIdIsRecordedOnce) {
   EXPECT_EQ(Count(Events("a"), E::kWorkflowExecutionSignaled), 2);
 }
 
+// The run remembers the request ids of its last 256 signals (its state is rewritten by
+// every transition, so it cannot keep them all): a retry among those is recognised.
+TEST_F(EngineTest, TheLastSignalRequestIdsAreRemembered) {
+  ASSERT_TRUE(Start("a").ok());
+  const int n = 300;
+  for (int i = 1; i <= n; ++i) ASSERT_TRUE(Signal("a", "go", "sig-" + std::to_string(i)).ok());
+  ASSERT_EQ(Count(Events("a"), E::kWorkflowExecutionSignaled), n);
+  for (int i = n - 255; i <= n; ++i) ASSERT_TRUE(Signal("a", "go", "sig-" + std::to_string(i)).ok());
+  EXPECT_EQ(Count(Events("a"), E::kWorkflowExecutionSignaled), n);  // all recognised as retries
+  ASSERT_TRUE(Signal("a", "go", "sig-1").ok());                      // too old to be remembered
+  EXPECT_EQ(Count(Events("a"), E::kWorkflowExecutionSignaled), n + 1);
+}
+
 TEST_F(EngineTest, SignalToAClosedOrUnknownWorkflowIsNotFoundAndWritesNothing) {
   EXPECT_EQ(Signal("nobody", "go").code(), StatusCode::kNotFound);
   ASSERT_TRUE(Start("a").ok());
