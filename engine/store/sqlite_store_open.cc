@@ -46,6 +46,14 @@ Status Reword(const std::string& path, Status status) {
   if (status.code() == StatusCode::kFailedPrecondition && IsReadOnlyPlace(path)) {
     return ReadOnlyError(path, status);
   }
+  // Keel's own engines are kept out by the lock file; SQLite's lock is held by something
+  // else (an sqlite3 shell in a transaction, a backup tool) past the busy timeout.
+  if (status.code() == StatusCode::kUnavailable &&
+      status.message().find("SQLITE_BUSY") != std::string::npos) {
+    return Unavailable("database " + path +
+                       " is locked by another program (not a Keel engine, which would hold " + path +
+                       ".lock); end its transaction or close it, then try again (" + status.message() + ")");
+  }
   return status;
 }
 
@@ -170,7 +178,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // SQLite silently falls back to read-only when the OS refuses writes.
   if (db->IsReadOnly()) return ReadOnlyError(path, Status::Ok());
 
-  KEEL_RETURN_IF_ERROR(CheckIdentity(*db));
+  KEEL_RETURN_IF_ERROR(Reword(path, CheckIdentity(*db)));
   KEEL_RETURN_IF_ERROR(Reword(path, ConfigureWriter(*db, options.synchronous)));
   KEEL_RETURN_IF_ERROR(Reword(path, Migrate(*db)));
 

@@ -217,6 +217,20 @@ TEST_F(SqliteStoreOpenTest, DatabaseOfAnotherApplicationIsRefused) {
   EXPECT_EQ(*(*db)->QueryText("PRAGMA journal_mode"), "delete");
 }
 
+// Another program (not a Keel engine) holds an exclusive SQLite lock on a file not yet in
+// WAL mode: after the busy timeout (5 s) the open is refused with a message that says so.
+TEST_F(SqliteStoreOpenTest, ADatabaseLockedByAnotherProgramIsRefusedClearly) {
+  auto other = Db::Open(Path(), Db::Mode::kReadWriteCreate);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->Exec("BEGIN EXCLUSIVE").ok());
+  Status status = OpenAndClose(Path());
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_TRUE(Contains(status, "database " + Path() + " is locked by another program")) << status.ToString();
+  ASSERT_TRUE((*other)->Exec("ROLLBACK").ok());
+  other->reset();
+  EXPECT_TRUE(OpenAndClose(Path()).ok());
+}
+
 TEST_F(SqliteStoreOpenTest, SqliteFileWithTablesButNoApplicationIdIsRefused) {
   {
     auto db = Db::Open(Path(), Db::Mode::kReadWriteCreate);
