@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "engine/history/event_util.h"
 #include "engine/testing/test_environment.h"
@@ -433,6 +434,43 @@ TEST(WorkflowTest, AnErrorSuppliedRetryDelayIsUsed) {
   EXPECT_EQ(env.client().DescribeWorkflow("rd1").pending_activities.at(0).state, "backing off");
   env.AdvanceTime(1s);
   EXPECT_EQ(env.client().GetResult<int>("rd1"), 2);
+}
+
+// Worker::Stop while an activity runs: it polls no more, lets the activity finish and
+// report, and only then returns.
+TEST(WorkflowTest, StoppingAWorkerLetsItsRunningActivityFinishAndReport) {
+  Registry r;
+  r.RegisterWorkflow("flaky", Flaky);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool running = false, stopping = false;
+  r.RegisterActivity("flaky", [&](ActivityContext& ctx) {
+    std::unique_lock<std::mutex> lock(mu);
+    running = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return stopping; });  // released just before Stop is called
+    return ctx.Attempt();
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("flaky", {.id = "st1"});
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return running; });
+  }
+  std::thread stopper([&] {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+    env.worker().Stop();
+  });
+  stopper.join();
+  auto h = env.client().GetHistory("st1");
+  int completed = 0;
+  for (const auto& e : h.proto().events()) completed += e.has_activity_task_completed();
+  EXPECT_EQ(completed, 1);  // reported before Stop returned
+  EXPECT_EQ(env.worker().stats().activities, 1u);
 }
 
 TEST(WorkflowTest, RetriedActivityCarriesHeartbeatDetailsToTheNextAttempt) {
