@@ -84,9 +84,14 @@ class Server::Service final : public v1::WorkflowService::Service {
   // worker's own deadline (its poll timeout may be shorter than --poll-timeout): the
   // engine checks `gone` about once a second.
   static std::function<bool()> CallerGone(grpc::ServerContext* context) {
-    const auto give_up = context->deadline() - std::chrono::seconds(2);
+    // 2 s before the deadline (a quarter of the time left, for a caller in a hurry), so
+    // that the empty response reaches it in time. The deadline is wall time.
+    const auto deadline = context->deadline();
+    const auto now = Clock::System().Now();
+    const auto margin = deadline > now ? std::min<Duration>(std::chrono::seconds(2), (deadline - now) / 4) : Duration::zero();
+    const auto give_up = deadline - margin;
     return [context, give_up] {
-      return context->IsCancelled() || Clock::System().Now() >= give_up;  // the deadline is wall time
+      return context->IsCancelled() || Clock::System().Now() >= give_up;
     };
   }
   grpc::Status PollWorkflowTaskQueue(grpc::ServerContext* context, const v1::PollWorkflowTaskQueueRequest* request,
