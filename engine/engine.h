@@ -92,6 +92,19 @@ class Engine : public Frontend {
       const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
   virtual Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
+
+  // The waiting client calls, ending as their long poll ends (nothing new yet) after at
+  // most `max_wait` when that is shorter than the poll timeout: a server passes what is
+  // left of its caller's deadline, so that no wait outlives the caller.
+  using Frontend::GetWorkflowExecutionHistory;
+  using Frontend::GetWorkflowExecutionResult;
+  using Frontend::StartWorkflowExecution;
+  virtual Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const v1::StartWorkflowExecutionRequest& request, Duration max_wait) = 0;
+  virtual Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
+      const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait) = 0;
+  virtual Result<v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait) = 0;
 };
 
 }  // namespace keel

@@ -251,6 +251,11 @@ Result<v1::ListWorkflowExecutionsResponse> EngineImpl::ListWorkflowExecutions(
 
 Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecutionHistory(
     const v1::GetWorkflowExecutionHistoryRequest& request) {
+  return GetWorkflowExecutionHistory(request, options_.poll_timeout);
+}
+
+Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecutionHistory(
+    const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
   if (request.first_event_id() < 0 || request.last_event_id() < 0 || request.maximum_page_size() < 0) {
     return InvalidArgument("event ids and page size must not be negative");
@@ -281,7 +286,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   }
   if (request.wait_new_event() && s.next_event_id() <= first && s.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     uint64_t version = Watch(exec_id);
-    Time deadline = clock_.Now() + options_.poll_timeout;
+    Time deadline = clock_.Now() + std::min(options_.poll_timeout, max_wait);
     while (true) {
       {
         std::unique_lock<std::mutex> lock;
@@ -316,9 +321,14 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
 
 Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionResult(
     const v1::GetWorkflowExecutionResultRequest& request) {
+  return GetWorkflowExecutionResult(request, options_.poll_timeout);
+}
+
+Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionResult(
+    const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
   v1::WorkflowExecution ex = request.workflow_execution();
-  Time deadline = clock_.Now() + options_.poll_timeout;
+  Time deadline = clock_.Now() + std::min(options_.poll_timeout, max_wait);
   while (true) {
     int64_t exec_id;
     v1::ExecutionState s;                // only what is needed here, not the whole state

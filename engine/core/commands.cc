@@ -182,7 +182,13 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
       case v1::Command::kRecordMarker: {
         const auto& cmd = c.record_marker();
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.marker_name(), "marker_name"));
-        for (const auto& [k, v] : cmd.details()) KEEL_RETURN_IF_ERROR(CheckPayloads(v, "marker details"));
+        for (const auto& [k, v] : cmd.details()) {
+          KEEL_RETURN_IF_ERROR(ValidateName(k, "marker detail name"));
+          KEEL_RETURN_IF_ERROR(CheckPayloads(v, "marker details"));
+        }
+        if (cmd.has_failure()) {
+          KEEL_RETURN_IF_ERROR(ValidateFailure(cmd.failure(), options_.max_payload_bytes, "marker failure"));
+        }
         auto* a = m.Append()->mutable_marker_recorded();
         a->set_marker_name(cmd.marker_name());
         *a->mutable_details() = cmd.details();
@@ -234,6 +240,8 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_type(), "continue-as-new workflow_type", false));
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "continue-as-new task_queue", false));
         KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "continue-as-new input"));
+        KEEL_RETURN_IF_ERROR(
+            ValidateMemoAndSearchAttributes(cmd.memo(), cmd.search_attributes(), options_.max_payload_bytes));
         KEEL_RETURN_IF_ERROR(ValidateDuration(cmd.workflow_run_timeout(), "continue-as-new workflow_run_timeout"));
         KEEL_RETURN_IF_ERROR(ValidateDuration(cmd.workflow_task_timeout(), "continue-as-new workflow_task_timeout"));
         const std::string new_run_id = random_.Uuid();
@@ -260,6 +268,8 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.workflow_type(), "child workflow_type"));
         KEEL_RETURN_IF_ERROR(ValidateName(cmd.task_queue(), "child task_queue", false));
         KEEL_RETURN_IF_ERROR(CheckPayloads(cmd.input(), "child input"));
+        KEEL_RETURN_IF_ERROR(
+            ValidateMemoAndSearchAttributes(cmd.memo(), cmd.search_attributes(), options_.max_payload_bytes));
         for (const auto& [id, child] : m.state().children()) {
           if (child.initiated().workflow_id() == cmd.workflow_id()) {
             return InvalidArgument("child workflow id '" + cmd.workflow_id() + "' is already in use by a pending child");

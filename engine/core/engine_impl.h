@@ -51,6 +51,8 @@ class EngineImpl final : public Engine {
   // ---- Frontend: clients ----
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const v1::StartWorkflowExecutionRequest& request) override;
+  Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
+      const v1::StartWorkflowExecutionRequest& request, Duration max_wait) override;
   Result<v1::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
       const v1::SignalWorkflowExecutionRequest& request) override;
   Result<v1::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(
@@ -65,8 +67,12 @@ class EngineImpl final : public Engine {
       const v1::ListWorkflowExecutionsRequest& request) override;
   Result<v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
       const v1::GetWorkflowExecutionHistoryRequest& request) override;
+  Result<v1::GetWorkflowExecutionHistoryResponse> GetWorkflowExecutionHistory(
+      const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait) override;
   Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
       const v1::GetWorkflowExecutionResultRequest& request) override;
+  Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
+      const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait) override;
   Result<v1::QueryWorkflowResponse> QueryWorkflow(const v1::QueryWorkflowRequest& request) override;
 
   // ---- Frontend: workers ----

@@ -34,8 +34,10 @@ Duration RetryBackoff(const v1::RetryPolicy& policy, int failed_attempt) {
 RetryDecision DecideRetry(const v1::RetryPolicy& policy, int failed_attempt,
                           const v1::Failure& failure, Time now, std::optional<Time> deadline) {
   RetryDecision d;
-  if (failure.has_application_failure_info() &&
-      failure.application_failure_info().type() == kActivityTypeNotRegistered) {
+  // Only as Keel's SDK reports it (its source, retryable): other code may use the name.
+  if (failure.has_application_failure_info() && failure.source() == "keel-cpp" &&
+      failure.application_failure_info().type() == kActivityTypeNotRegistered &&
+      !failure.application_failure_info().non_retryable()) {
     // The worker did not have the activity's type, so it did not run it: no attempt was
     // made. Handed out again after the first backoff until a worker has the type.
     d.counts = false;

@@ -29,18 +29,7 @@ Status ValidateStart(const v1::StartWorkflowExecutionRequest& r, size_t max_payl
     return InvalidArgument("unknown workflow_id_reuse_policy " + std::to_string(r.workflow_id_reuse_policy()));
   }
   if (r.has_retry_policy()) KEEL_RETURN_IF_ERROR(ValidateRetryPolicy(r.retry_policy(), "retry_policy"));
-  size_t memo_bytes = 0;
-  for (const auto& [name, value] : r.memo()) {
-    KEEL_RETURN_IF_ERROR(ValidateName(name, "memo key"));
-    memo_bytes += name.size() + value.ByteSizeLong();
-  }
-  KEEL_RETURN_IF_ERROR(ValidateSize(memo_bytes, max_payload_bytes, "memo"));
-  size_t attribute_bytes = 0;
-  for (const auto& [name, value] : r.search_attributes()) {
-    KEEL_RETURN_IF_ERROR(ValidateName(name, "search attribute name"));
-    attribute_bytes += name.size() + value.ByteSizeLong();
-  }
-  return ValidateSize(attribute_bytes, max_payload_bytes, "search attributes");
+  return ValidateMemoAndSearchAttributes(r.memo(), r.search_attributes(), max_payload_bytes);
 }
 
 }  // namespace
@@ -52,6 +41,11 @@ std::mutex& EngineImpl::WorkflowIdLock(const std::string& ns, const std::string&
 
 Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
     const v1::StartWorkflowExecutionRequest& request) {
+  return StartWorkflowExecution(request, options_.poll_timeout);
+}
+
+Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
+    const v1::StartWorkflowExecutionRequest& request, Duration max_wait) {
   KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request, nullptr, nullptr));
   v1::StartWorkflowExecutionResponse resp;
   resp.set_run_id(out.run_id);
@@ -65,7 +59,7 @@ Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
     wait.set_follow_runs(true);
     // The run exists whatever the wait gives: a failed wait leaves `result` unset (the
     // caller asks again) rather than making the start look failed.
-    auto result = GetWorkflowExecutionResult(wait);
+    auto result = GetWorkflowExecutionResult(wait, max_wait);
     if (result.ok()) {
       *resp.mutable_result() = std::move(result).value();
     } else {

@@ -122,6 +122,23 @@ Status ValidateFailure(const v1::Failure& f, size_t max_bytes, const char* what)
   return Status::Ok();
 }
 
+Status ValidateMemoAndSearchAttributes(const google::protobuf::Map<std::string, v1::Payload>& memo,
+                                       const google::protobuf::Map<std::string, v1::Payload>& search_attributes,
+                                       size_t max_bytes) {
+  size_t memo_bytes = 0;
+  for (const auto& [name, value] : memo) {
+    KEEL_RETURN_IF_ERROR(ValidateName(name, "memo key"));
+    memo_bytes += name.size() + value.ByteSizeLong();
+  }
+  KEEL_RETURN_IF_ERROR(ValidateSize(memo_bytes, max_bytes, "memo"));
+  size_t attribute_bytes = 0;
+  for (const auto& [name, value] : search_attributes) {
+    KEEL_RETURN_IF_ERROR(ValidateName(name, "search attribute name"));
+    attribute_bytes += name.size() + value.ByteSizeLong();
+  }
+  return ValidateSize(attribute_bytes, max_bytes, "search attributes");
+}
+
 Status ValidateSize(size_t bytes, size_t max_bytes, const char* what) {
   if (bytes > max_bytes) {
     return InvalidArgument(std::string(what) + " is " + std::to_string(bytes) +

@@ -34,8 +34,14 @@ Status ValidateTime(const google::protobuf::Timestamp& t, const char* what);
 // Intervals valid (initial at most a year: the default maximum is 100 times it), a
 // backoff coefficient of 0 (default) or a finite value >= 1, attempts not negative.
 Status ValidateRetryPolicy(const v1::RetryPolicy& p, const char* what);
-// A failure reported by a worker: at most `max_bytes`, a sane next_retry_delay.
+// A failure reported by a worker: at most `max_bytes`, a sane next_retry_delay, all of
+// its text UTF-8.
 Status ValidateFailure(const v1::Failure& f, size_t max_bytes, const char* what);
+// A memo and search attributes as a start, a continue-as-new or a child carries them:
+// names as ValidateName, each map within max_bytes.
+Status ValidateMemoAndSearchAttributes(const google::protobuf::Map<std::string, v1::Payload>& memo,
+                                       const google::protobuf::Map<std::string, v1::Payload>& search_attributes,
+                                       size_t max_bytes);
 // A serialized size against a limit ("memo is 3000000 bytes, over the limit of ...").
 Status ValidateSize(size_t bytes, size_t max_bytes, const char* what);
 

@@ -44,20 +44,34 @@ class GrpcFrontendImpl final : public Frontend {
 #undef KEEL_UNARY
 
   // Long waits. Their own deadline (options_.poll_timeout) may come before keeld's poll
-  // timeout (keeld --poll-timeout): a wait that ran out while keeld was reachable ended
-  // with nothing new, as keeld's own timeout would have, and callers ask again.
+  // timeout (keeld --poll-timeout). keeld ends each wait before the caller's deadline; a
+  // wait that ran out anyway while keeld was reachable ended with nothing new, as keeld's
+  // own timeout would have, and callers ask again.
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const v1::StartWorkflowExecutionRequest& request) override {
     if (!request.wait_for_result()) {
       return Call<v1::StartWorkflowExecutionResponse>(request, options_.call_timeout,
                                                       &v1::WorkflowService::Stub::StartWorkflowExecution);
     }
-    // Started but not closed: the caller waits for the result of the id's current run.
-    return LongWait<v1::StartWorkflowExecutionResponse>(request, &v1::WorkflowService::Stub::StartWorkflowExecution,
-                                                        [] { return v1::StartWorkflowExecutionResponse(); });
+    auto response = Call<v1::StartWorkflowExecutionResponse>(request, options_.poll_timeout,
+                                                              &v1::WorkflowService::Stub::StartWorkflowExecution);
+    if (WaitRanOut(response) && !request.request_id().empty()) {
+      // keeld normally ends the wait before our deadline. If it did not, ask again without
+      // waiting: the same request id gives back the run this start made (or makes it), and
+      // the caller waits for that run's result.
+      v1::StartWorkflowExecutionRequest again = request;
+      again.set_wait_for_result(false);
+      return Call<v1::StartWorkflowExecutionResponse>(again, options_.call_timeout,
+                                                      &v1::WorkflowService::Stub::StartWorkflowExecution);
+    }
+    return response;
   }
   Result<v1::GetWorkflowExecutionResultResponse> GetWorkflowExecutionResult(
       const v1::GetWorkflowExecutionResultRequest& request) override {
+    if (!request.wait()) {  // a plain read that runs out is an error, not "still running"
+      return Call<v1::GetWorkflowExecutionResultResponse>(request, options_.poll_timeout,
+                                                          &v1::WorkflowService::Stub::GetWorkflowExecutionResult);
+    }
     return LongWait<v1::GetWorkflowExecutionResultResponse>(
         request, &v1::WorkflowService::Stub::GetWorkflowExecutionResult, [&] {
           v1::GetWorkflowExecutionResultResponse still;
@@ -118,13 +132,16 @@ class GrpcFrontendImpl final : public Frontend {
     return response;
   }
 
+  // Whether a long wait ran out while keeld was reachable (rather than keeld being away).
+  template <typename Resp>
+  bool WaitRanOut(const Result<Resp>& response) {
+    return !response.ok() && response.status().code() == StatusCode::kDeadlineExceeded &&
+           channel_->GetState(false) == GRPC_CHANNEL_READY;
+  }
   template <typename Resp, typename Req, typename Method, typename Empty>
   Result<Resp> LongWait(const Req& request, Method method, Empty empty) {
     auto response = Call<Resp>(request, options_.poll_timeout, method);
-    if (!response.ok() && response.status().code() == StatusCode::kDeadlineExceeded &&
-        channel_->GetState(false) == GRPC_CHANNEL_READY) {
-      return empty();
-    }
+    if (WaitRanOut(response)) return empty();
     return response;
   }
 

@@ -33,7 +33,7 @@ void Usage(std::FILE* out) {
                "  --poll-timeout S       how long worker polls and waiting requests wait (default 60, max 3600)\n"
                "  --timer-threads N      threads applying due timers (default 4; more fire many at once sooner)\n"
                "  --max-payload-bytes N  the largest input, result, signal or failure accepted\n"
-               "                         (default 2097152 = 2 MiB, at most 16 MiB)\n"
+               "                         (default 2097152 = 2 MiB, at most 15 MiB)\n"
                "  --durability MODE      full (default): a completed step survives power loss\n"
                "\n"
                "Prints \"keeld listening on HOST:PORT\" once it serves. Logs go to stderr\n"

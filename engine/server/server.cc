@@ -54,20 +54,28 @@ class Server::Service final : public v1::WorkflowService::Service {
  public:
   Service(Engine& engine, const TokenAuth& auth) : engine_(engine), auth_(auth) {}
 
+// The calls that may wait (start and wait, result, history with wait_new_event) end, with
+// nothing new yet, before their caller's deadline (see GiveUp).
+#define KEEL_WAITING_RPC(Name, AccessKind)                                                       \
+  grpc::Status Name(grpc::ServerContext* context, const v1::Name##Request* request,            \
+                    v1::Name##Response* response) override {                                    \
+    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now()); \
+    return Handle(context, Access::AccessKind, #Name, [&] { return engine_.Name(*request, max_wait); }, response); \
+  }
 #define KEEL_RPC(Name, AccessKind)                                                              \
   grpc::Status Name(grpc::ServerContext* context, const v1::Name##Request* request,            \
                     v1::Name##Response* response) override {                                    \
     return Handle(context, Access::AccessKind, #Name, [&] { return engine_.Name(*request); }, response); \
   }
-  KEEL_RPC(StartWorkflowExecution, kClient)
+  KEEL_WAITING_RPC(StartWorkflowExecution, kClient)
   KEEL_RPC(SignalWorkflowExecution, kClient)
   KEEL_RPC(SignalWithStartWorkflowExecution, kClient)
   KEEL_RPC(RequestCancelWorkflowExecution, kClient)
   KEEL_RPC(TerminateWorkflowExecution, kClient)
   KEEL_RPC(DescribeWorkflowExecution, kRead)
   KEEL_RPC(ListWorkflowExecutions, kRead)
-  KEEL_RPC(GetWorkflowExecutionHistory, kRead)
-  KEEL_RPC(GetWorkflowExecutionResult, kRead)
+  KEEL_WAITING_RPC(GetWorkflowExecutionHistory, kRead)
+  KEEL_WAITING_RPC(GetWorkflowExecutionResult, kRead)
   KEEL_RPC(QueryWorkflow, kRead)
   KEEL_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
@@ -78,18 +86,25 @@ class Server::Service final : public v1::WorkflowService::Service {
   KEEL_RPC(RespondActivityTaskCanceled, kWorker)
   KEEL_RPC(ShutdownWorker, kWorker)
 #undef KEEL_RPC
+#undef KEEL_WAITING_RPC
+
+  // When a waiting call gives up, empty: 2 s before its caller's deadline (a quarter of
+  // the time left, for a caller in a hurry), so that the empty response reaches the
+  // caller in time. The deadline is wall time; a call without one gets time_point::max.
+  static Time GiveUp(grpc::ServerContext* context) {
+    const Time deadline = context->deadline();
+    const Time now = Clock::System().Now();
+    const Duration margin =
+        deadline > now ? std::min<Duration>(std::chrono::seconds(2), (deadline - now) / 4) : Duration::zero();
+    return deadline - margin;
+  }
 
   // Polls end soon after their worker hangs up (a killed worker's poll would otherwise
   // take a task and hold it until the task's timeout), and end empty shortly before the
   // worker's own deadline (its poll timeout may be shorter than --poll-timeout): the
   // engine checks `gone` about once a second.
   static std::function<bool()> CallerGone(grpc::ServerContext* context) {
-    // 2 s before the deadline (a quarter of the time left, for a caller in a hurry), so
-    // that the empty response reaches it in time. The deadline is wall time.
-    const auto deadline = context->deadline();
-    const auto now = Clock::System().Now();
-    const auto margin = deadline > now ? std::min<Duration>(std::chrono::seconds(2), (deadline - now) / 4) : Duration::zero();
-    const auto give_up = deadline - margin;
+    const Time give_up = GiveUp(context);
     return [context, give_up] {
       return context->IsCancelled() || Clock::System().Now() >= give_up;
     };

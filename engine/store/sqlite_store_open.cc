@@ -178,7 +178,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
   // SQLite silently falls back to read-only when the OS refuses writes.
   if (db->IsReadOnly()) return ReadOnlyError(path, Status::Ok());
 
-  KEEL_RETURN_IF_ERROR(Reword(path, CheckIdentity(*db)));
+  KEEL_RETURN_IF_ERROR(CheckIdentity(*db));  // rewords its SQLite errors itself
   KEEL_RETURN_IF_ERROR(Reword(path, ConfigureWriter(*db, options.synchronous)));
   KEEL_RETURN_IF_ERROR(Reword(path, Migrate(*db)));
 

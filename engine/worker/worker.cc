@@ -9,6 +9,7 @@
 #include "engine/log.h"
 #include "engine/random.h"
 #include "engine/runtime/failure_convert.h"
+#include "engine/utf8.h"
 #include "engine/worker/activity_slots.h"
 #include "engine/worker/run_cache.h"
 
@@ -251,7 +252,8 @@ void Worker::AnswerQuery(const v1::PollWorkflowTaskQueueResponse& task) {
   if (answer.ok()) {
     *resp.mutable_query_result() = ToProto(*answer);
   } else {
-    resp.set_error_message(answer.status().message());
+    // Any text (a handler's exception): valid UTF-8 and within keeld's 4 KiB for text.
+    resp.set_error_message(ToValidUtf8(answer.status().message().substr(0, 4000)));
     resp.set_unknown_query(answer.status().code() == StatusCode::kInvalidArgument);
   }
   auto st = frontend_.RespondQueryTaskCompleted(resp);
@@ -311,7 +313,7 @@ std::optional<v1::PollActivityTaskQueueResponse> Worker::ProcessWorkflowTask(
     v1::RespondWorkflowTaskFailedRequest req;
     req.set_task_token(task.task_token());
     req.set_cause(CauseOf(st, *driver));
-    req.mutable_failure()->set_message(st.message());
+    req.mutable_failure()->set_message(ToValidUtf8(st.message()));  // may quote workflow code's exception
     req.mutable_failure()->set_source("keel-cpp");
     req.mutable_failure()->mutable_application_failure_info()->set_type(
         std::string(StatusCodeName(st.code())));

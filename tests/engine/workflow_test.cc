@@ -355,11 +355,13 @@ TEST(WorkflowTest, AnAttemptThatStopsHeartbeatingTimesOutAndIsRetried) {
   r.RegisterWorkflow("watched", Watched);
   std::mutex mu;
   std::condition_variable cv;
-  bool release = false;
+  bool heartbeated = false, release = false;
   r.RegisterActivity("watched", [&](ActivityContext& ctx) {
     if (ctx.Attempt() == 1) {
       ctx.Heartbeat();
       std::unique_lock<std::mutex> lock(mu);
+      heartbeated = true;  // recorded: the heartbeat timeout now runs from here
+      cv.notify_all();
       cv.wait(lock, [&] { return release; });  // silent until the test lets it go
       return -1;
     }
@@ -367,8 +369,9 @@ TEST(WorkflowTest, AnAttemptThatStopsHeartbeatingTimesOutAndIsRetried) {
   });
   TestEnvironment env(r);
   env.client().StartWorkflow("watched", {.id = "hb1"});
-  env.WaitForEvent("hb1", [](const v1::HistoryEvent& e) { return e.has_activity_task_scheduled(); });
-  while (env.client().DescribeWorkflow("hb1").pending_activities.at(0).state != "started") {
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return heartbeated; });
   }
   env.AdvanceTime(11s);
   WaitUntilBackingOff(env, "hb1", 2);
@@ -443,12 +446,13 @@ TEST(WorkflowTest, StoppingAWorkerLetsItsRunningActivityFinishAndReport) {
   r.RegisterWorkflow("flaky", Flaky);
   std::mutex mu;
   std::condition_variable cv;
-  bool running = false, stopping = false;
+  bool running = false, stop_called = false, release = false;
+  std::atomic<bool> stop_returned{false};
   r.RegisterActivity("flaky", [&](ActivityContext& ctx) {
     std::unique_lock<std::mutex> lock(mu);
     running = true;
     cv.notify_all();
-    cv.wait(lock, [&] { return stopping; });  // released just before Stop is called
+    cv.wait(lock, [&] { return release; });
     return ctx.Attempt();
   });
   TestEnvironment env(r);
@@ -460,11 +464,24 @@ TEST(WorkflowTest, StoppingAWorkerLetsItsRunningActivityFinishAndReport) {
   std::thread stopper([&] {
     {
       std::lock_guard<std::mutex> g(mu);
-      stopping = true;
+      stop_called = true;
     }
     cv.notify_all();
     env.worker().Stop();
+    stop_returned = true;
   });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return stop_called; });
+  }
+  // Stop cannot have returned: the activity it waits for is still held here. (A Stop
+  // that did not wait would often be seen to have returned by now.)
+  EXPECT_FALSE(stop_returned);
+  {
+    std::lock_guard<std::mutex> g(mu);
+    release = true;
+  }
+  cv.notify_all();
   stopper.join();
   auto h = env.client().GetHistory("st1");
   int completed = 0;

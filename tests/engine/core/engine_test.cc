@@ -356,6 +356,33 @@ TEST_F(EngineTest, BadCommandFailsTheTaskAndWritesNoneOfIt) {
             v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND);
 }
 
+// Every text a command carries into the history is checked, also in markers and in a
+// child's or a continued run's memo and search attributes.
+TEST_F(EngineTest, CommandsWithTextThatIsNotUtf8OrBadNamesFailTheTask) {
+  ASSERT_TRUE(Start("a").ok());
+  v1::Command marker;
+  marker.mutable_record_marker()->set_marker_name("m");
+  marker.mutable_record_marker()->mutable_failure()->set_message("caf\xe9");
+  v1::Command child;
+  auto* c = child.mutable_start_child_workflow_execution();
+  c->set_workflow_id("child");
+  c->set_workflow_type("wf");
+  (*c->mutable_memo())["bad\nkey"].set_data("1");
+  v1::Command continued;
+  (*continued.mutable_continue_as_new_workflow_execution()->mutable_search_attributes())["caf\xe9"].set_data("1");
+  for (const v1::Command& bad : {marker, child, continued}) {
+    auto t = PollWorkflowTask();
+    auto st = Complete(t.task_token(), {bad});
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << bad.DebugString();
+    clock_.Advance(1h);  // past the failed task's retry backoff
+  }
+  auto events = Events("a");
+  EXPECT_EQ(Count(events, E::kMarkerRecorded), 0);
+  EXPECT_EQ(Count(events, E::kStartChildWorkflowExecutionInitiated), 0);
+  EXPECT_EQ(Count(events, E::kWorkflowExecutionContinuedAsNew), 0);
+  EXPECT_EQ(Count(events, E::kWorkflowTaskFailed), 1);  // later attempts' failures are not recorded
+}
+
 TEST_F(EngineTest, TerminateClosesTheRunAndRefusesItsTasks) {
   ASSERT_TRUE(Start("a").ok());
   auto t = PollWorkflowTask();

@@ -80,12 +80,18 @@ TEST(RetryTest, AnUnregisteredActivityTypeIsNoAttempt) {
   v1::RetryPolicy p = WithRetryDefaults(in);
   Time now = ManualClock::DefaultStart();
   v1::Failure f = AppFailure("ActivityTypeNotRegistered");
+  f.set_source("keel-cpp");  // as a Keel worker reports it
   auto d = DecideRetry(p, 5, f, now, std::nullopt);
   EXPECT_TRUE(d.retry);
   EXPECT_FALSE(d.counts);
   EXPECT_EQ(d.delay, 1s);  // the first backoff, however often it happened
   EXPECT_EQ(DecideRetry(p, 1, f, now, now + 500ms).state, v1::RETRY_STATE_TIMEOUT);
   EXPECT_TRUE(DecideRetry(p, 1, AppFailure("Other"), now, std::nullopt).counts);
+  // The same name from elsewhere (not the SDK, or marked non-retryable) is an ordinary failure.
+  EXPECT_FALSE(DecideRetry(p, 1, AppFailure("ActivityTypeNotRegistered"), now, std::nullopt).retry);
+  v1::Failure final = AppFailure("ActivityTypeNotRegistered", true);
+  final.set_source("keel-cpp");
+  EXPECT_FALSE(DecideRetry(p, 1, final, now, std::nullopt).retry);
 }
 
 TEST(RetryTest, ErrorSuppliedDelayWins) {

@@ -312,6 +312,16 @@ TEST_F(RemoteTest, WaitsLongerThanTheCallersDeadlineEndEmptyNotInError) {
   auto history = f->GetWorkflowExecutionHistory(hr);
   ASSERT_TRUE(history.ok()) << history.status().ToString();
   EXPECT_EQ(history->history().events_size(), 0);
+  // A start that waits for its result: the run id comes back, with no result yet.
+  v1::StartWorkflowExecutionRequest start;
+  start.set_workflow_id("g2");
+  start.set_workflow_type("greet");
+  start.set_request_id("start-g2");
+  start.set_wait_for_result(true);
+  auto started = f->StartWorkflowExecution(start);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_FALSE(started->run_id().empty());
+  EXPECT_NE(started->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
 }
 
 TEST(IsLoopbackTest, OnlyLoopbackAddressesAndLocalhost) {
