@@ -22,6 +22,15 @@ ActivityOptions Quick() {
   return o;
 }
 
+// How many events of the run's history match `kind` (its history is read once, and kept
+// alive while it is counted).
+int CountEvents(TestEnvironment& env, const std::string& id, bool (v1::HistoryEvent::*kind)() const) {
+  History h = env.client().GetHistory(id);
+  int n = 0;
+  for (const auto& e : h.proto().events()) n += (e.*kind)();
+  return n;
+}
+
 Task<std::string> Greet(WorkflowContext& ctx, std::string name) {
   auto a = co_await ctx.ExecuteActivity<std::string>("upper", Quick(), name);
   auto b = co_await ctx.ExecuteActivity<std::string>("exclaim", Quick(), a);
@@ -83,10 +92,7 @@ TEST(WorkflowTest, ThirtyDaySleepFiresOnceAcrossRestart) {
   env.Restart();
   env.AdvanceTime(24h * 30);
   EXPECT_EQ(env.client().GetResult<std::string>("s1"), "woke");
-  auto h = env.client().GetHistory("s1");
-  int fired = 0;
-  for (const auto& e : h.proto().events()) fired += e.has_timer_fired();
-  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(CountEvents(env, "s1", &v1::HistoryEvent::has_timer_fired), 1);
 }
 
 TEST(WorkflowTest, ListFiltersByStartTime) {
@@ -129,10 +135,7 @@ TEST(WorkflowTest, ThirtyDaySleepFiresOnceAcrossRestartsBeforeAndAfterItFires) {
   env.AdvanceTime(24h * 60);
   env.client().SignalWorkflow("s2", "done", std::string("done"));
   EXPECT_EQ(env.client().GetResult<std::string>("s2"), "woke, then done");
-  auto h = env.client().GetHistory("s2");
-  int fired = 0;
-  for (const auto& e : h.proto().events()) fired += e.has_timer_fired();
-  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(CountEvents(env, "s2", &v1::HistoryEvent::has_timer_fired), 1);
 }
 
 Task<std::string> WaitForGo(WorkflowContext& ctx) {
@@ -165,16 +168,9 @@ TEST(WorkflowTest, TimerBeatsSignal) {
   EXPECT_EQ(env.client().GetResult<std::string>("w2"), "timeout");
   // The timer won: it fired once and nothing cancelled it; the losing signal wait is no
   // command, so there is nothing of it to cancel in the history.
-  auto h = env.client().GetHistory("w2");
-  int fired = 0, canceled = 0, signaled = 0;
-  for (const auto& e : h.proto().events()) {
-    fired += e.has_timer_fired();
-    canceled += e.has_timer_canceled();
-    signaled += e.has_workflow_execution_signaled();
-  }
-  EXPECT_EQ(fired, 1);
-  EXPECT_EQ(canceled, 0);
-  EXPECT_EQ(signaled, 0);
+  EXPECT_EQ(CountEvents(env, "w2", &v1::HistoryEvent::has_timer_fired), 1);
+  EXPECT_EQ(CountEvents(env, "w2", &v1::HistoryEvent::has_timer_canceled), 0);
+  EXPECT_EQ(CountEvents(env, "w2", &v1::HistoryEvent::has_workflow_execution_signaled), 0);
 }
 
 // ---- determinism and deploys ----
@@ -411,10 +407,7 @@ TEST(WorkflowTest, ScheduleToStartTimeoutFailsAnActivityNoWorkerTakes) {
   env.WaitForEvent("s2s", [](const v1::HistoryEvent& e) { return e.has_activity_task_scheduled(); });
   env.AdvanceTime(6s);
   EXPECT_EQ(env.client().GetResult<std::string>("s2s"), "TimeoutError");
-  auto h = env.client().GetHistory("s2s");
-  int timed_out = 0;
-  for (const auto& e : h.proto().events()) timed_out += e.has_activity_task_timed_out();
-  EXPECT_EQ(timed_out, 1);
+  EXPECT_EQ(CountEvents(env, "s2s", &v1::HistoryEvent::has_activity_task_timed_out), 1);
 }
 
 // An ApplicationError's next_retry_delay (e.g. from a Retry-After header) replaces the
@@ -483,10 +476,7 @@ TEST(WorkflowTest, StoppingAWorkerLetsItsRunningActivityFinishAndReport) {
   }
   cv.notify_all();
   stopper.join();
-  auto h = env.client().GetHistory("st1");
-  int completed = 0;
-  for (const auto& e : h.proto().events()) completed += e.has_activity_task_completed();
-  EXPECT_EQ(completed, 1);  // reported before Stop returned
+  EXPECT_EQ(CountEvents(env, "st1", &v1::HistoryEvent::has_activity_task_completed), 1);  // reported before Stop returned
   EXPECT_EQ(env.worker().stats().activities, 1u);
 }
 
