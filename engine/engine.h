@@ -96,6 +96,21 @@ class Engine : public Frontend {
   // The waiting client calls, ending as their long poll ends (nothing new yet) after at
   // most `max_wait` when that is shorter than the poll timeout: a server passes what is
   // left of its caller's deadline, so that no wait outlives the caller.
+  // The two completions a worker sends most, answered without holding the caller's
+  // thread: `done` gets the result once the call's transition is durable, on the store's
+  // writer thread (a server answers its gRPC call from there), or at once on the calling
+  // thread when the call fails before it commits. Rare outcomes (a continue-as-new, a
+  // task that must run again, commands that cannot be applied) and engines running inline
+  // workflow tasks commit in the calling thread. `request` must live until `done` runs.
+  template <typename T>
+  using Callback = std::function<void(Result<T>)>;
+  using Frontend::RespondActivityTaskCompleted;
+  using Frontend::RespondWorkflowTaskCompleted;
+  virtual void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
+                                            Callback<v1::RespondWorkflowTaskCompletedResponse> done) = 0;
+  virtual void RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,
+                                            Callback<v1::RespondActivityTaskCompletedResponse> done) = 0;
+
   using Frontend::GetWorkflowExecutionHistory;
   using Frontend::GetWorkflowExecutionResult;
   using Frontend::StartWorkflowExecution;

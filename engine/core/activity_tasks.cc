@@ -119,7 +119,7 @@ Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
                              caller_gone);
     if (closing_) return Unavailable("the engine is shutting down");
     if (!ref) return v1::PollActivityTaskQueueResponse();
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto locked = LockRun(ref->exec_id, lock);
     if (!locked.ok()) continue;
     RunState& run = **locked;
@@ -231,7 +231,7 @@ void EngineImpl::HandActivityToCaller(RunState& run, const std::string& ns, int6
 
 Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token_bytes,
                                                         v1::TaskToken& token,
-                                                        std::unique_lock<std::mutex>& lock) {
+                                                        RunLock& lock) {
   KEEL_ASSIGN_OR_RETURN(token, ParseToken(token_bytes, v1::TaskToken::KIND_ACTIVITY));
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
@@ -252,7 +252,7 @@ Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHe
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "heartbeat details"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   const Time now = clock_.Now();
@@ -278,60 +278,100 @@ Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHe
 
 Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTaskCompleted(
     const v1::RespondActivityTaskCompletedRequest& request) {
-  KEEL_RETURN_IF_ERROR(CheckPayloads(request.result(), "activity result"));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
-  KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
+  std::optional<Result<v1::RespondActivityTaskCompletedResponse>> out;
+  CompleteActivityTask(request, CommitMode::kSync, [&out](auto result) { out.emplace(std::move(result)); });
+  return std::move(*out);
+}
+
+void EngineImpl::RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,
+                                              Callback<v1::RespondActivityTaskCompletedResponse> done) {
+  CompleteActivityTask(request, has_inline_ ? CommitMode::kSync : CommitMode::kAsync, std::move(done));
+}
+
+void EngineImpl::CompleteActivityTask(const v1::RespondActivityTaskCompletedRequest& request, CommitMode mode,
+                                      Callback<v1::RespondActivityTaskCompletedResponse> done) {
+  Status bad = CheckPayloads(request.result(), "activity result");
+  if (bad.ok()) bad = ValidateName(request.identity(), "identity", false);
+  if (bad.ok()) bad = CheckEagerRequest(request.request_workflow_task(), request.identity());
   const bool has_on_result = request.has_workflow_task_on_result();
   const v1::WorkflowTaskOnResult& on_result = request.workflow_task_on_result();
-  if (has_on_result) KEEL_RETURN_IF_ERROR(CheckWorkflowTaskOnResult(on_result, request.identity()));
-  v1::TaskToken token;
-  BusyScope busy(*this);  // declared before the lock: notifies after it is released
-  std::unique_lock<std::mutex> lock;
-  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
-  const int64_t id = token.scheduled_event_id();
+  if (bad.ok() && has_on_result) bad = CheckWorkflowTaskOnResult(on_result, request.identity());
+  if (!bad.ok()) return done(bad);
+  // What the call holds until it is answered, perhaps on another thread (CommitThen).
+  struct Call {
+    explicit Call(EngineImpl& e) : async(e), busy(e) {}
+    AsyncCallScope async;
+    BusyScope busy;  // declared before the lock: notifies after it is released
+    RunLock lock;
+    RunPtr run;
+    v1::TaskToken token;
+    std::optional<Mutation> m;
+    bool eager = false;
+    bool applied = false;
+    int64_t eager_id = 0;
+    WorkflowTaskLease lease;
+  };
+  auto call = std::make_shared<Call>(*this);
+  auto locked = LockActivityTask(request.task_token(), call->token, call->lock);
+  if (!locked.ok()) return done(locked.status());
+  call->run = std::move(locked).value();
+  RunState& run = *call->run;
+  const int64_t id = call->token.scheduled_event_id();
   const Time now = clock_.Now();
-  Mutation m(*run, now);
+  Mutation& m = call->m.emplace(run, now);
   // Checked before the outcome is added: the worker's task assumed the outcome comes next.
-  const bool on_result_fits = has_on_result && OnResultFits(*run, id, on_result, now);
-  const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
+  const bool on_result_fits = has_on_result && OnResultFits(run, id, on_result, now);
+  call->eager = KeepWorkflowTaskForCaller(run, m, id, request.request_workflow_task());
   int64_t started_id = 0;
-  auto* e = AppendOutcome(*run, m, id, &started_id)->mutable_activity_task_completed();
+  auto* e = AppendOutcome(run, m, id, &started_id)->mutable_activity_task_completed();
   *e->mutable_result() = request.result();
   e->set_scheduled_event_id(id);
   e->set_started_event_id(started_id);
   e->set_identity(request.identity());
-  RecordActivityClosed(*run, m, id);
+  RecordActivityClosed(run, m, id);
 
   // The worker's own run of the next workflow task, applied in this same transition.
-  bool applied = false;
-  int64_t eager_id = 0;
-  WorkflowTaskLease lease;
-  if (on_result_fits && CanCompleteInside(*run, m) &&
+  if (on_result_fits && CanCompleteInside(run, m) &&
       m.state().workflow_task().scheduled_event_id() == on_result.first_event_id() + 2) {
-    lease = InsideLease(m, FromProtoTime(on_result.started_time()), request.identity());
+    call->lease = InsideLease(m, FromProtoTime(on_result.started_time()), request.identity());
     v1::RespondWorkflowTaskCompletedRequest completion;
     *completion.mutable_commands() = on_result.commands();
     completion.set_identity(request.identity());
     completion.set_binary_checksum(on_result.binary_checksum());
     completion.set_eager_activity_command(on_result.eager_activity_command());
-    applied = CompleteInside(*run, m, lease, completion, &eager_id);
+    call->applied = CompleteInside(run, m, call->lease, completion, &call->eager_id);
   }
-  KEEL_RETURN_IF_ERROR(applied ? Commit(*run, m) : CommitWithInlineTask(*run, m));
-  ReleaseActivityLease(*run, id);
-  v1::RespondActivityTaskCompletedResponse resp;
-  const std::string ns = Namespace(token.namespace_());
-  if (applied) {
-    resp.set_workflow_task_applied(true);
-    // Its commands may have caused events that need another task (kept for the caller).
-    if (eager) HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
-    if (on_result.return_new_events()) EventsAfter(m, lease.started_event_id, resp.mutable_events());
-    if (eager_id > 0) {
-      HandActivityToCaller(*run, ns, eager_id, request.identity(), [&] { return resp.mutable_activity_task(); });
+  auto answer = [this, call, &request, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      call->lock.unlock();
+      return done(st);
     }
-  } else if (eager) {
-    HandWorkflowTaskToCaller(*run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
+    RunState& run = *call->run;
+    const v1::WorkflowTaskOnResult& on_result = request.workflow_task_on_result();
+    ReleaseActivityLease(run, call->token.scheduled_event_id());
+    v1::RespondActivityTaskCompletedResponse resp;
+    const std::string ns = Namespace(call->token.namespace_());
+    if (call->applied) {
+      resp.set_workflow_task_applied(true);
+      // Its commands may have caused events that need another task (kept for the caller).
+      if (call->eager) {
+        HandWorkflowTaskToCaller(run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
+      }
+      if (on_result.return_new_events()) EventsAfter(*call->m, call->lease.started_event_id, resp.mutable_events());
+      if (call->eager_id > 0) {
+        HandActivityToCaller(run, ns, call->eager_id, request.identity(), [&] { return resp.mutable_activity_task(); });
+      }
+    } else if (call->eager) {
+      HandWorkflowTaskToCaller(run, ns, request.identity(), [&] { return resp.mutable_workflow_task(); });
+    }
+    call->lock.unlock();
+    done(std::move(resp));
+  };
+  if (mode == CommitMode::kAsync) {
+    CommitThen(mode, run, m, /*hand_out=*/!call->applied, std::move(answer));
+  } else {
+    answer(call->applied ? Commit(run, m) : CommitWithInlineTask(run, m));
   }
-  return resp;
 }
 
 Status EngineImpl::CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const {
@@ -367,7 +407,7 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
   KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
   BusyScope busy(*this);  // declared before the lock: notifies after it is released
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
@@ -391,7 +431,7 @@ Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskC
   KEEL_RETURN_IF_ERROR(CheckEagerRequest(request.request_workflow_task(), request.identity()));
   v1::TaskToken token;
   BusyScope busy(*this);  // declared before the lock: notifies after it is released
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());

@@ -73,7 +73,7 @@ Result<v1::SignalWorkflowExecutionResponse> EngineImpl::SignalWorkflowExecution(
   KEEL_RETURN_IF_ERROR(ValidateName(request.request_id(), "request_id", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.input(), "signal input"));
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
   if (!run->Running()) return NotRunning(run->state);
   const auto& seen = run->state.signal_request_ids();
@@ -98,7 +98,7 @@ Result<v1::RequestCancelWorkflowExecutionResponse> EngineImpl::RequestCancelWork
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(ValidateName(request.request_id(), "request_id", false));
   KEEL_RETURN_IF_ERROR(ValidateText(request.reason(), "reason"));
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
   if (!run->Running()) return NotRunning(run->state);
   if (run->state.cancel_requested()) return v1::RequestCancelWorkflowExecutionResponse();
@@ -118,7 +118,7 @@ Result<v1::TerminateWorkflowExecutionResponse> EngineImpl::TerminateWorkflowExec
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   KEEL_RETURN_IF_ERROR(ValidateText(request.reason(), "reason"));
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "terminate details"));
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
   if (!run->Running()) return NotRunning(run->state);
   Mutation m(*run, clock_.Now());
@@ -141,7 +141,7 @@ Result<v1::TerminateWorkflowExecutionResponse> EngineImpl::TerminateWorkflowExec
 Result<v1::DescribeWorkflowExecutionResponse> EngineImpl::DescribeWorkflowExecution(
     const v1::DescribeWorkflowExecutionRequest& request) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
   const v1::ExecutionState& s = run->state;
   v1::DescribeWorkflowExecutionResponse resp;
@@ -279,7 +279,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   int64_t exec_id;
   v1::ExecutionState s;
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
     exec_id = run->exec_id;
     s = snapshot(run->state);
@@ -289,7 +289,7 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
     Time deadline = clock_.Now() + std::min(options_.poll_timeout, max_wait);
     while (true) {
       {
-        std::unique_lock<std::mutex> lock;
+        RunLock lock;
         auto run = LockRun(exec_id, lock);
         if (!run.ok()) break;
         s = snapshot((*run)->state);
@@ -334,7 +334,7 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
     v1::ExecutionState s;                // only what is needed here, not the whole state
     std::optional<v1::HistoryEvent> last;  // the close event, when the run's cache has it
     {
-      std::unique_lock<std::mutex> lock;
+      RunLock lock;
       KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), ex, lock));
       exec_id = run->exec_id;
       s.set_status(run->state.status());
@@ -357,7 +357,7 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
       Watch(exec_id, /*every_change=*/false);
       bool closed_meanwhile = false;
       {
-        std::unique_lock<std::mutex> lock;
+        RunLock lock;
         auto run = LockRun(exec_id, lock);
         closed_meanwhile = run.ok() && !(*run)->Running();
       }

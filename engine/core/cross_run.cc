@@ -46,7 +46,7 @@ void EngineImpl::StartChild(int64_t parent_exec_id, int64_t initiated_id) {
   v1::StartWorkflowExecutionRequest request;
   v1::ParentInfo parent;
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto run = LockRun(parent_exec_id, lock);
     if (!run.ok()) return RemoveTimerRow(key);
     const v1::ExecutionState& s = (*run)->state;
@@ -74,7 +74,7 @@ void EngineImpl::StartChild(int64_t parent_exec_id, int64_t initiated_id) {
   }
   auto started = StartLocked(request, nullptr, &parent);
 
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   auto run = LockRun(parent_exec_id, lock);
   if (!run.ok()) return;
   RunState& r = **run;
@@ -126,7 +126,7 @@ void EngineImpl::NotifyParent(int64_t child_exec_id) {
   v1::HistoryEvent close;
   std::string ns, workflow_id, run_id, workflow_type;
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto run = LockRun(child_exec_id, lock);
     if (!run.ok()) return RemoveTimerRow(key);
     const v1::ExecutionState& s = (*run)->state;
@@ -144,7 +144,7 @@ void EngineImpl::NotifyParent(int64_t child_exec_id) {
     close = std::move(events->back());
   }
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto run = LockExecution(parent.namespace_(), parent.execution(), lock);
     if (run.ok() && (*run)->Running() && (*run)->state.children().count(parent.initiated_event_id())) {
       RunState& p = **run;
@@ -202,7 +202,7 @@ void EngineImpl::ApplyParentClosePolicy(int64_t parent_exec_id, int64_t initiate
   v1::ChildState child;
   std::string parent_workflow_id;
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto run = LockRun(parent_exec_id, lock);
     if (!run.ok()) return RemoveTimerRow(key);
     auto it = (*run)->state.children().find(initiated_id);
@@ -233,7 +233,7 @@ void EngineImpl::ApplyParentClosePolicy(int64_t parent_exec_id, int64_t initiate
     }
     if (!st.ok() && st.code() != StatusCode::kNotFound) return;  // try again when it fires again
   }
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   auto run = LockRun(parent_exec_id, lock);
   if (!run.ok()) return;
   Mutation m(**run, clock_.Now());
@@ -248,7 +248,7 @@ void EngineImpl::DeliverExternalRequest(int64_t source_exec_id, int64_t initiate
   std::string source_workflow_id, source_run_id;
   bool target_is_pending_child = false;
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto run = LockRun(source_exec_id, lock);
     if (!run.ok()) return RemoveTimerRow(key);
     const v1::ExecutionState& s = (*run)->state;
@@ -283,7 +283,7 @@ void EngineImpl::DeliverExternalRequest(int64_t source_exec_id, int64_t initiate
     r.set_request_id(DerivedRequestId(source_run_id, initiated_id));
     st = RequestCancelWorkflowExecution(r).status();
   }
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   auto run = LockRun(source_exec_id, lock);
   if (!run.ok()) return;
   RunState& r = **run;

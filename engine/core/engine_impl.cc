@@ -48,7 +48,24 @@ EngineImpl::EngineImpl(EngineOptions options, std::unique_ptr<store::Store> stor
 
 EngineImpl::~EngineImpl() {
   BeginShutdown();
+  {
+    // Asynchronous calls finish once their commits are written, which the store still
+    // does; they use the matcher and the timers, so wait for them first.
+    std::unique_lock<std::mutex> lock(async_mu_);
+    async_cv_.wait(lock, [&] { return async_calls_ == 0; });
+  }
   timers_->Stop();
+}
+
+EngineImpl::AsyncCallScope::AsyncCallScope(EngineImpl& e) : engine(e) {
+  std::lock_guard<std::mutex> g(engine.async_mu_);
+  ++engine.async_calls_;
+}
+
+EngineImpl::AsyncCallScope::~AsyncCallScope() {
+  // Notified under the lock: once the destructor sees zero, nothing here touches the engine.
+  std::lock_guard<std::mutex> g(engine.async_mu_);
+  if (--engine.async_calls_ == 0) engine.async_cv_.notify_all();
 }
 
 void EngineImpl::BeginShutdown() {
@@ -78,7 +95,7 @@ Status EngineImpl::Recover() {
 
 // ---- run cache ----
 
-Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, std::unique_lock<std::mutex>& lock) {
+Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, RunLock& lock) {
   RunPtr run;
   {
     std::lock_guard<std::mutex> g(cache_mu_);
@@ -89,7 +106,7 @@ Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, std::unique_lock
     }
     run = slot;
   }
-  lock = std::unique_lock<std::mutex>(run->mu);
+  lock = RunLock(run->mu);
   if (run->loaded) return run;
   auto row = store_->GetExecution(exec_id);
   if (!row.ok() || !row->has_value()) {
@@ -115,7 +132,7 @@ Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, std::unique_lock
 
 Result<EngineImpl::RunPtr> EngineImpl::LockExecution(const std::string& namespace_name,
                                                      const v1::WorkflowExecution& ex,
-                                                     std::unique_lock<std::mutex>& lock) {
+                                                     RunLock& lock) {
   std::string ns = Namespace(namespace_name);
   int64_t exec_id = 0;
   if (!ex.run_id().empty()) {
@@ -179,6 +196,12 @@ Status EngineImpl::CommitBoth(RunState& a, Mutation& ma, RunState& b, Mutation& 
 }
 
 Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
+  Status st = store_->Commit(BuildTransition(runs));
+  AfterCommit(runs, st);
+  return st;
+}
+
+store::Transition EngineImpl::BuildTransition(std::span<std::pair<RunState*, Mutation*>> runs) {
   store::Transition t;
   for (auto& [run, m] : runs) {
     store::Transition part = m->Build(next_task_seq_);
@@ -192,12 +215,15 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
     move_all(t.search_attributes, part.search_attributes);
   }
   ++commits_in_flight_;
-  Status st = store_->Commit(std::move(t));
+  return t;
+}
+
+void EngineImpl::AfterCommit(std::span<std::pair<RunState*, Mutation*>> runs, const Status& st) {
   if (!st.ok()) {
     --commits_in_flight_;
     Log().error("engine: commit for run {} failed: {}", runs[0].second->state().run_id(), st.ToString());
     NotifyActivity();
-    return st;
+    return;
   }
   for (auto& [run, m] : runs) {
     int64_t before = run->state.next_event_id();
@@ -224,7 +250,32 @@ Status EngineImpl::CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs) {
   }
   --commits_in_flight_;
   NotifyActivity();
-  return Status::Ok();
+}
+
+void EngineImpl::CommitThen(CommitMode mode, RunState& run, Mutation& m, bool hand_out,
+                            std::function<void(Status)> then) {
+  std::string note;
+  bool handed_out = false;
+  if (hand_out) {
+    note = run.last_workflow_task_note;  // a lease clears it; a failed commit must not
+    handed_out = HandOutBeforeCommit(run, m);
+  }
+  auto finish = [this, &run, &m, handed_out, note = std::move(note), then = std::move(then)](Status st) mutable {
+    std::pair<RunState*, Mutation*> one[] = {{&run, &m}};
+    AfterCommit(one, st);
+    if (!st.ok() && handed_out) {
+      ReleaseWorkflowTaskLease(run);
+      run.last_workflow_task_note = std::move(note);
+    }
+    then(std::move(st));
+  };
+  std::pair<RunState*, Mutation*> one[] = {{&run, &m}};
+  store::Transition t = BuildTransition(one);
+  if (mode == CommitMode::kSync) {
+    finish(store_->Commit(std::move(t)));
+  } else {
+    store_->CommitAsync(std::move(t), std::move(finish));
+  }
 }
 
 void EngineImpl::UpdateCaches(RunState& run, const v1::HistoryBatch& batch) {

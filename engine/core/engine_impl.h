@@ -82,6 +82,8 @@ class EngineImpl final : public Engine {
       const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) override;
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override;
+  void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
+                                    Callback<v1::RespondWorkflowTaskCompletedResponse> done) override;
   Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
       const v1::RespondWorkflowTaskFailedRequest& request) override;
   Result<v1::RespondQueryTaskCompletedResponse> RespondQueryTaskCompleted(
@@ -94,6 +96,8 @@ class EngineImpl final : public Engine {
       const v1::RecordActivityTaskHeartbeatRequest& request) override;
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
       const v1::RespondActivityTaskCompletedRequest& request) override;
+  void RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,
+                                    Callback<v1::RespondActivityTaskCompletedResponse> done) override;
   Result<v1::RespondActivityTaskFailedResponse> RespondActivityTaskFailed(
       const v1::RespondActivityTaskFailedRequest& request) override;
   Result<v1::RespondActivityTaskCanceledResponse> RespondActivityTaskCanceled(
@@ -105,10 +109,10 @@ class EngineImpl final : public Engine {
 
   // ---- run cache (engine_impl.cc) ----
   // The run, loaded and locked; NotFound when it does not exist.
-  Result<RunPtr> LockRun(int64_t exec_id, std::unique_lock<std::mutex>& lock);
+  Result<RunPtr> LockRun(int64_t exec_id, RunLock& lock);
   // Resolves a WorkflowExecution (run id, or the newest run of the workflow id).
   Result<RunPtr> LockExecution(const std::string& namespace_name, const v1::WorkflowExecution& ex,
-                               std::unique_lock<std::mutex>& lock);
+                               RunLock& lock);
   void MaybeEvict();
 
   // ---- commits (engine_impl.cc) ----
@@ -123,6 +127,30 @@ class EngineImpl final : public Engine {
   // new one starts in one store transaction). Both runs must be locked.
   Status CommitBoth(RunState& a, Mutation& ma, RunState& b, Mutation& mb);
   Status CommitRuns(std::span<std::pair<RunState*, Mutation*>> runs);
+  // CommitRuns in two halves: the store transition of the runs' mutations, and, once it
+  // is committed (or failed), installing their states and telling everyone.
+  store::Transition BuildTransition(std::span<std::pair<RunState*, Mutation*>> runs);
+  void AfterCommit(std::span<std::pair<RunState*, Mutation*>> runs, const Status& st);
+  // How a call commits: kSync in the calling thread (the plain API); kAsync through the
+  // store's CommitAsync, the call finishing on the thread that wrote the commit (the
+  // Callback API a server uses, engine.h).
+  enum class CommitMode { kSync, kAsync };
+  // Commits `m` for the locked `run` (handing its workflow task out during the commit
+  // when `hand_out`, as CommitHandingOut), then calls `then` with the outcome, the run
+  // still locked and its state installed. kSync: before returning. kAsync: later, on the
+  // store's thread; `run`, `m` and what `then` holds must live until then.
+  void CommitThen(CommitMode mode, RunState& run, Mutation& m, bool hand_out, std::function<void(Status)> then);
+  // The completions behind both APIs (activity_tasks.cc, workflow_tasks.cc).
+  void CompleteActivityTask(const v1::RespondActivityTaskCompletedRequest& request, CommitMode mode,
+                            Callback<v1::RespondActivityTaskCompletedResponse> done);
+  void CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompletedRequest& request, CommitMode mode,
+                                Callback<v1::RespondWorkflowTaskCompletedResponse> done);
+  // Calls in flight that may finish on another thread; the destructor waits for them.
+  struct AsyncCallScope {
+    explicit AsyncCallScope(EngineImpl& e);
+    ~AsyncCallScope();
+    EngineImpl& engine;
+  };
   // Time skipping: tell the listener something happened (it checks Quiescent()).
   void NotifyActivity();
   // Long polls: Watch() before reading the run, then WaitChanged() until a commit to the
@@ -275,7 +303,7 @@ class EngineImpl final : public Engine {
   Status CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const;
   bool OnResultFits(const RunState& run, int64_t id, const v1::WorkflowTaskOnResult& w, Time now) const;
   Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
-                                  std::unique_lock<std::mutex>& lock);
+                                  RunLock& lock);
 
   // ---- queries.cc ----
   struct PendingQuery {
@@ -353,6 +381,10 @@ class EngineImpl final : public Engine {
   };
   std::mutex listener_mu_;
   std::function<void()> listener_;
+
+  std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  int async_calls_ = 0;  // guarded by async_mu_
 
   std::mutex inline_mu_;
   std::condition_variable inline_cv_;

@@ -128,14 +128,9 @@ bool EngineImpl::HandOutBeforeCommit(RunState& run, Mutation& m) {
 }
 
 Status EngineImpl::CommitHandingOut(RunState& run, Mutation& m) {
-  std::string note = run.last_workflow_task_note;  // a lease clears it; a failed commit must not
-  const bool handed_out = HandOutBeforeCommit(run, m);
-  Status st = Commit(run, m);
-  if (!st.ok() && handed_out) {
-    ReleaseWorkflowTaskLease(run);
-    run.last_workflow_task_note = std::move(note);
-  }
-  return st;
+  Status out;
+  CommitThen(CommitMode::kSync, run, m, /*hand_out=*/true, [&out](Status st) { out = std::move(st); });
+  return out;
 }
 
 void EngineImpl::EventsAfter(const Mutation& m, int64_t after, google::protobuf::RepeatedPtrField<v1::HistoryEvent>* out) {

@@ -16,7 +16,7 @@ Result<v1::QueryWorkflowResponse> EngineImpl::QueryWorkflow(const v1::QueryWorkf
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.query_args(), "query arguments"));
   auto q = std::make_shared<PendingQuery>();
   {
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(request.namespace_(), request.workflow_execution(), lock));
     if (run->state.previous_started_event_id() == 0) {
       return FailedPrecondition("workflow '" + run->state.workflow_id() +
@@ -58,7 +58,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::DispatchQuery(int64_t exec
     q = it->second;
     q->dispatched = true;
   }
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockRun(exec_id, lock));
   const v1::ExecutionState& s = run->state;
   v1::TaskToken token;

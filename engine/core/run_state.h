@@ -4,6 +4,9 @@
 // one RunState lock at a time.
 #pragma once
 
+#include <semaphore.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -33,8 +36,30 @@ struct ActivityLease {
   std::string identity;
 };
 
+// A run's lock. A POSIX semaphore rather than a std::mutex, because a call that commits
+// asynchronously (a server's) locks its run on the thread that received it and releases
+// it on the store's writer thread, once the commit is done; a mutex must be unlocked by
+// the thread that locked it.
+class RunMutex {
+ public:
+  RunMutex() { sem_init(&sem_, 0, 1); }
+  ~RunMutex() { sem_destroy(&sem_); }
+  RunMutex(const RunMutex&) = delete;
+  RunMutex& operator=(const RunMutex&) = delete;
+  void lock() {
+    while (sem_wait(&sem_) != 0 && errno == EINTR) {
+    }
+  }
+  bool try_lock() { return sem_trywait(&sem_) == 0; }
+  void unlock() { sem_post(&sem_); }
+
+ private:
+  sem_t sem_;
+};
+using RunLock = std::unique_lock<RunMutex>;
+
 struct RunState {
-  std::mutex mu;
+  RunMutex mu;
   int64_t exec_id = 0;
   bool loaded = false;
   v1::ExecutionState state;

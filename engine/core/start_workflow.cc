@@ -164,7 +164,7 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     m.RememberSignalRequestId(request.request_id());
   }
   m.ScheduleWorkflowTask();
-  std::unique_lock<std::mutex> run_lock(fresh.run->mu);
+  RunLock run_lock(fresh.run->mu);
   Status st = CommitWithInlineTask(*fresh.run, m);
   if (!st.ok()) {
     DropNewRun(*fresh.run);

@@ -23,7 +23,7 @@ v1::Failure Timeout(v1::TimeoutType type, const std::string& what, const v1::Pay
 
 void EngineImpl::OnTimer(const TimerEntryKey& key, Time fire_time) {
   if (closing_) return;
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   auto run = LockRun(key.exec_id, lock);
   if (key.kind >= static_cast<int>(DeadlineKind::kWorkflowTaskLease)) {
     if (run.ok()) OnDeadline(**run, static_cast<DeadlineKind>(key.kind), key.ref);

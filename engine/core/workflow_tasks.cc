@@ -70,7 +70,7 @@ Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
       if (query.ok()) return query;
       continue;
     }
-    std::unique_lock<std::mutex> lock;
+    RunLock lock;
     auto locked = LockRun(ref->exec_id, lock);
     if (!locked.ok()) continue;  // the run is gone
     RunState& run = **locked;
@@ -247,26 +247,57 @@ void EngineImpl::FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFa
 
 Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTaskCompleted(
     const v1::RespondWorkflowTaskCompletedRequest& request) {
-  KEEL_ASSIGN_OR_RETURN(v1::TaskToken token, ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.binary_checksum(), "binary_checksum", false));
+  std::optional<Result<v1::RespondWorkflowTaskCompletedResponse>> out;
+  CompleteWorkflowTaskCall(request, CommitMode::kSync, [&out](auto result) { out.emplace(std::move(result)); });
+  return std::move(*out);
+}
+
+void EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
+                                              Callback<v1::RespondWorkflowTaskCompletedResponse> done) {
+  CompleteWorkflowTaskCall(request, has_inline_ ? CommitMode::kSync : CommitMode::kAsync, std::move(done));
+}
+
+void EngineImpl::CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompletedRequest& request, CommitMode mode,
+                                          Callback<v1::RespondWorkflowTaskCompletedResponse> done) {
+  auto parsed = ParseToken(request.task_token(), v1::TaskToken::KIND_WORKFLOW);
+  if (!parsed.ok()) return done(parsed.status());
+  Status bad = ValidateName(request.identity(), "identity", false);
+  if (bad.ok()) bad = ValidateName(request.binary_checksum(), "binary_checksum", false);
   const int eager = request.eager_activity_command();
-  if (eager != 0 && (eager < 1 || eager > request.commands_size() ||
-                     !request.commands(eager - 1).has_schedule_activity_task() || request.identity().empty())) {
-    return InvalidArgument("eager_activity_command " + std::to_string(eager) +
-                           " must name a ScheduleActivityTask command (1-based) and needs the worker's identity");
+  if (bad.ok() && eager != 0 &&
+      (eager < 1 || eager > request.commands_size() || !request.commands(eager - 1).has_schedule_activity_task() ||
+       request.identity().empty())) {
+    bad = InvalidArgument("eager_activity_command " + std::to_string(eager) +
+                          " must name a ScheduleActivityTask command (1-based) and needs the worker's identity");
   }
+  if (!bad.ok()) return done(bad);
+  // What the call holds until it is answered, perhaps on another thread (CommitThen).
+  struct Call {
+    explicit Call(EngineImpl& e) : async(e), busy(e) {}
+    AsyncCallScope async;
+    BusyScope busy;  // declared before the lock: notifies after it is released
+    RunLock lock;
+    RunPtr run;
+    v1::TaskToken token;
+    WorkflowTaskLease lease;
+    std::optional<Mutation> m;
+    bool closed = false;
+    int64_t eager_id = 0;
+  };
+  auto call = std::make_shared<Call>(*this);
+  call->token = std::move(parsed).value();
+  const v1::TaskToken& token = call->token;
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());
-  BusyScope busy(*this);  // declared before the lock: notifies after it is released
-  std::unique_lock<std::mutex> lock;
-  KEEL_ASSIGN_OR_RETURN(RunPtr run_ptr, LockExecution(token.namespace_(), ex, lock));
-  RunState& run = *run_ptr;
+  auto locked = LockExecution(token.namespace_(), ex, call->lock);
+  if (!locked.ok()) return done(locked.status());
+  call->run = std::move(locked).value();
+  RunState& run = *call->run;
   if (!run.Running() || !run.workflow_task_lease || run.workflow_task_lease->lease_id != token.lease_id()) {
-    return NotFound("workflow task not found: its lease expired, or the run ended or moved on");
+    return done(NotFound("workflow task not found: its lease expired, or the run ended or moved on"));
   }
-  const WorkflowTaskLease lease = *run.workflow_task_lease;
+  const WorkflowTaskLease& lease = call->lease = *run.workflow_task_lease;
   const Time now = clock_.Now();
 
   bool closes = std::any_of(request.commands().begin(), request.commands().end(), IsCloseCommand);
@@ -285,15 +316,15 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
     m.state().clear_workflow_task();
     m.RemoveTask(store::TaskKind::kWorkflow, 0);
     m.ScheduleWorkflowTask();
-    KEEL_RETURN_IF_ERROR(Commit(run, m));
+    Status st = Commit(run, m);
+    if (!st.ok()) return done(st);
     ReleaseWorkflowTaskLease(run);
-    return FailedPrecondition("new events arrived while the workflow task ran; it will run again");
+    return done(FailedPrecondition("new events arrived while the workflow task ran; it will run again"));
   }
 
-  Mutation m(run, now);
-  bool closed = false;
+  Mutation& m = call->m.emplace(run, now);
   ContinueAsNewPlan plan;
-  Status bad = CompleteWorkflowTask(run, m, lease, request, closed, &plan);
+  bad = CompleteWorkflowTask(run, m, lease, request, call->closed, &plan);
   if (!bad.ok()) {
     // The commands cannot be applied; fail the task (nothing of it is kept) so that a
     // fixed build can try again.
@@ -304,28 +335,41 @@ Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTask
     FailWorkflowTask(run, fm, v1::WORKFLOW_TASK_FAILED_CAUSE_BAD_COMMAND, f,
                      run.state.workflow_task().attempt() == 1 &&
                          run.state.workflow_task().scheduled_event_id() != 0);
-    KEEL_RETURN_IF_ERROR(Commit(run, fm));
+    Status st = Commit(run, fm);
+    if (!st.ok()) return done(st);
     ReleaseWorkflowTaskLease(run);
     Log().warn("workflow {} (run {}): workflow task failed: {}", run.state.workflow_id(),
                run.state.run_id(), ForLog(bad.message()));
-    return bad;
+    return done(bad);
   }
-  if (!closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
-  int64_t eager_id = closed ? 0 : EagerActivityId(run, m, request);
-  if (eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, eager_id);
+  if (!call->closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
+  call->eager_id = call->closed ? 0 : EagerActivityId(run, m, request);
+  if (call->eager_id > 0) m.HandToCaller(store::TaskKind::kActivity, call->eager_id);
+  auto answer = [this, call, &request, done = std::move(done)](Status st) {
+    if (!st.ok()) {
+      call->lock.unlock();
+      return done(st);
+    }
+    RunState& run = *call->run;
+    ReleaseWorkflowTaskLease(run);
+    v1::RespondWorkflowTaskCompletedResponse resp;
+    if (request.return_new_events() && !call->closed) {
+      EventsAfter(*call->m, call->lease.started_event_id, resp.mutable_events());
+    }
+    if (call->eager_id > 0) {
+      HandActivityToCaller(run, Namespace(call->token.namespace_()), call->eager_id, request.identity(),
+                           [&] { return resp.mutable_activity_task(); });
+    }
+    call->lock.unlock();
+    done(std::move(resp));
+  };
   if (plan.continued) {
-    KEEL_RETURN_IF_ERROR(ContinueAsNew(run, m, plan, now));
+    answer(ContinueAsNew(run, m, plan, now));
+  } else if (mode == CommitMode::kAsync) {
+    CommitThen(mode, run, m, /*hand_out=*/false, std::move(answer));
   } else {
-    KEEL_RETURN_IF_ERROR(Commit(run, m));
+    answer(Commit(run, m));
   }
-  ReleaseWorkflowTaskLease(run);
-  v1::RespondWorkflowTaskCompletedResponse resp;
-  if (request.return_new_events() && !closed) EventsAfter(m, lease.started_event_id, resp.mutable_events());
-  if (eager_id > 0) {
-    HandActivityToCaller(run, Namespace(token.namespace_()), eager_id, request.identity(),
-                         [&] { return resp.mutable_activity_task(); });
-  }
-  return resp;
 }
 
 Status EngineImpl::CompleteWorkflowTask(RunState& run, Mutation& m, const WorkflowTaskLease& lease,
@@ -371,7 +415,7 @@ Status EngineImpl::ContinueAsNew(RunState& run, Mutation& m, const ContinueAsNew
   started.set_first_execution_run_id(old.first_execution_run_id());
   NewRun next = StartNewRun(old.namespace_(), old.workflow_id(), c.new_execution_run_id(), started, now);
   next.mutation->ScheduleWorkflowTask();
-  std::unique_lock<std::mutex> next_lock(next.run->mu);
+  RunLock next_lock(next.run->mu);
   Status st = CommitBoth(run, m, *next.run, *next.mutation);
   if (!st.ok()) DropNewRun(*next.run);
   return st;
@@ -388,7 +432,7 @@ Result<v1::RespondWorkflowTaskFailedResponse> EngineImpl::RespondWorkflowTaskFai
   v1::WorkflowExecution ex;
   ex.set_workflow_id(token.workflow_id());
   ex.set_run_id(token.run_id());
-  std::unique_lock<std::mutex> lock;
+  RunLock lock;
   KEEL_ASSIGN_OR_RETURN(RunPtr run_ptr, LockExecution(token.namespace_(), ex, lock));
   RunState& run = *run_ptr;
   if (!run.Running() || !run.workflow_task_lease || run.workflow_task_lease->lease_id != token.lease_id()) {

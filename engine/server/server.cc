@@ -50,7 +50,13 @@ bool IsLoopback(const std::string& host_port) {
 
 // Every RPC: authorize, forward to the engine, map the status. Errors are logged at
 // debug level with the principal's name, never the token.
-class Server::Service final : public v1::WorkflowService::Service {
+// The two completions a worker sends most use gRPC's callback API: the engine answers
+// them from the thread that wrote their commit (Engine::Callback), so no thread sleeps
+// through a commit. The other calls are synchronous.
+using ServiceBase = v1::WorkflowService::WithCallbackMethod_RespondWorkflowTaskCompleted<
+    v1::WorkflowService::WithCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>;
+
+class Server::Service final : public ServiceBase {
  public:
   Service(Engine& engine, const TokenAuth& auth) : engine_(engine), auth_(auth) {}
 
@@ -77,11 +83,9 @@ class Server::Service final : public v1::WorkflowService::Service {
   KEEL_WAITING_RPC(GetWorkflowExecutionHistory, kRead)
   KEEL_WAITING_RPC(GetWorkflowExecutionResult, kRead)
   KEEL_RPC(QueryWorkflow, kRead)
-  KEEL_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
   KEEL_RPC(RespondQueryTaskCompleted, kWorker)
   KEEL_RPC(RecordActivityTaskHeartbeat, kWorker)
-  KEEL_RPC(RespondActivityTaskCompleted, kWorker)
   KEEL_RPC(RespondActivityTaskFailed, kWorker)
   KEEL_RPC(RespondActivityTaskCanceled, kWorker)
   KEEL_RPC(ShutdownWorker, kWorker)
@@ -91,6 +95,16 @@ class Server::Service final : public v1::WorkflowService::Service {
   // When a waiting call gives up, empty: 2 s before its caller's deadline (a quarter of
   // the time left, for a caller in a hurry), so that the empty response reaches the
   // caller in time. The deadline is wall time; a call without one gets time_point::max.
+#define KEEL_CALLBACK_RPC(Name, AccessKind)                                                            \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const v1::Name##Request* request,  \
+                                 v1::Name##Response* response) override {                                \
+    return HandleAsync(context, Access::AccessKind, #Name,                                                \
+                       [&](auto done) { engine_.Name(*request, std::move(done)); }, response);            \
+  }
+  KEEL_CALLBACK_RPC(RespondWorkflowTaskCompleted, kWorker)
+  KEEL_CALLBACK_RPC(RespondActivityTaskCompleted, kWorker)
+#undef KEEL_CALLBACK_RPC
+
   static Time GiveUp(grpc::ServerContext* context) {
     const Time deadline = context->deadline();
     const Time now = Clock::System().Now();
@@ -123,8 +137,8 @@ class Server::Service final : public v1::WorkflowService::Service {
   }
 
  private:
-  template <typename Fn, typename Resp>
-  grpc::Status Handle(grpc::ServerContext* context, Access access, const char* method, Fn&& call, Resp* response) {
+  // The caller's principal, or why it may not make this call (logged).
+  Result<const Principal*> Authorize(grpc::ServerContextBase* context, Access access, const char* method) {
     std::string_view authorization;
     const auto& metadata = context->client_metadata();
     if (auto it = metadata.find("authorization"); it != metadata.end()) {
@@ -133,8 +147,37 @@ class Server::Service final : public v1::WorkflowService::Service {
     auto principal = auth_.Check(authorization, access, method);
     if (!principal.ok()) {
       Log().warn("keeld: {} refused from {}: {}", method, context->peer(), principal.status().message());
-      return remote::ToGrpc(principal.status());
     }
+    return principal;
+  }
+
+  // `call(done)` starts the engine call; `done` finishes the gRPC call, on whatever
+  // thread the engine calls it.
+  template <typename Fn, typename Resp>
+  grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Access access, const char* method,
+                                        Fn&& call, Resp* response) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    auto principal = Authorize(context, access, method);
+    if (!principal.ok()) {
+      reactor->Finish(remote::ToGrpc(principal.status()));
+      return reactor;
+    }
+    call([reactor, response, method, who = *principal](Result<Resp> result) {
+      if (!result.ok()) {
+        Log().debug("keeld: {} by {}: {}", method, who->name, result.status().ToString());
+        reactor->Finish(remote::ToGrpc(result.status()));
+        return;
+      }
+      *response = std::move(result).value();
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+  template <typename Fn, typename Resp>
+  grpc::Status Handle(grpc::ServerContext* context, Access access, const char* method, Fn&& call, Resp* response) {
+    auto principal = Authorize(context, access, method);
+    if (!principal.ok()) return remote::ToGrpc(principal.status());
     auto result = call();
     if (!result.ok()) {
       Log().debug("keeld: {} by {}: {}", method, (*principal)->name, result.status().ToString());

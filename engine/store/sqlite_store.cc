@@ -112,11 +112,15 @@ SqliteStore::SqliteStore(SqliteStoreOptions options, std::unique_ptr<sqlite::Loc
 
 SqliteStore::~SqliteStore() {
   {
-    // Commits already queued are still led and written; new ones are refused.
+    // Commits already queued are still led and written (and their callbacks run); new
+    // ones are refused.
     std::unique_lock lock(mu_);
     stopping_ = true;
-    idle_.wait(lock, [&] { return queue_.empty() && !writing_; });
+    idle_.wait(lock, [&] { return queue_.empty() && !writing_ && running_callbacks_ == 0; });
+    exit_writer_ = true;
   }
+  async_wake_.notify_all();
+  if (async_writer_.joinable()) async_writer_.join();
   // Readers first: the last connection to close checkpoints the WAL into the database
   // file and removes it, and that should be the writer. The lock goes last.
   readers_.reset();

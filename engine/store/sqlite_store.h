@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Commit(Transition t) override;
+  void CommitAsync(Transition t, std::function<void(Status)> done) override;
   // Commits `transitions` as one group: one SQLite transaction (as far as max_group and
   // group_commit allow; callers waiting at the same time may join it), each transition
   // succeeding or failing alone. Returns their statuses in order.
@@ -84,13 +86,17 @@ class SqliteStore final : public Store {
   static int LatestSchemaVersion();
 
  private:
-  // One Commit call waiting for the writer; lives on the caller's stack.
+  // One Commit call waiting for the writer; lives on the caller's stack. A CommitAsync
+  // one lives on the heap, owns its transition and has `then`, which whoever writes it
+  // calls (and deletes it) once the group is done.
   struct PendingCommit {
     explicit PendingCommit(Transition* t) : transition(t) {}
     Transition* transition;
     Status status;
     bool done = false;  // guarded by SqliteStore::mu_
     int slot = 0;       // its caller waits on wake_[slot]
+    Transition owned;
+    std::function<void(Status)> then;
   };
   // Callers wait on condition variables the store owns, not their own: the leader wakes
   // a group's callers after releasing mu_ (woken under it, each would block on mu_ at
@@ -108,6 +114,15 @@ class SqliteStore final : public Store {
   // sqlite_store_writer.cc
   enum class GroupOutcome { kDone, kOneFailed };
   void WaitForCommit(const std::vector<PendingCommit*>& mine);
+  // Writes the queue's next group (the caller holds `lock` and has set writing_), marks
+  // it done, wakes its waiting callers and runs its CommitAsync callbacks; returns with
+  // `lock` held and writing_ cleared.
+  void WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group);
+  // Wakes whoever should write the queue's front: its waiting caller, or the async writer.
+  void WakeNextWriter();
+  // The async writer thread: writes groups while CommitAsync transitions are queued and
+  // no caller of Commit is writing.
+  void AsyncWriterLoop();
   void CommitGroup(const std::vector<PendingCommit*>& group);
   GroupOutcome ApplyGroup(const std::vector<PendingCommit*>& group, bool use_savepoints);
   Status Apply(const Transition& t);
@@ -118,12 +133,16 @@ class SqliteStore final : public Store {
   std::unique_ptr<sqlite::ReaderPool> readers_;
 
   std::mutex mu_;
-  std::condition_variable idle_;      // notified when no one writes and nothing is queued
+  std::condition_variable idle_;      // notified when no one writes, nothing is queued and no callback runs
   std::deque<PendingCommit*> queue_;  // guarded by mu_
   std::array<std::condition_variable, kWakeSlots> wake_;
   int next_slot_ = 0;                 // guarded by mu_
   bool writing_ = false;              // guarded by mu_: a leader is committing a group
   bool stopping_ = false;             // guarded by mu_
+  int running_callbacks_ = 0;           // guarded by mu_: groups whose callbacks are running
+  std::condition_variable async_wake_;  // the async writer waits here
+  bool exit_writer_ = false;            // guarded by mu_
+  std::thread async_writer_;            // started by the first CommitAsync
   std::atomic<int64_t> fallback_groups_{0};
 };
 

@@ -7,11 +7,18 @@
 // committed together by the next leader. One fsync thus covers the whole group, and a
 // lone commit needs no thread hand-off at all.
 //
+// CommitAsync queues the same way but does not wait: its callback runs once its group is
+// written, on whichever thread wrote it. A writer thread, started by the first
+// CommitAsync, writes whenever such a transition waits and no caller of Commit is writing,
+// so that a server's handlers never sleep through a commit.
+//
 // A group is first applied optimistically, with no savepoints: transitions almost never
 // fail, and a savepoint per transition makes SQLite copy every page the group touches
 // again into a sub-journal (~25% of W1's throughput). If one does fail, the whole
 // transaction is rolled back and the group applied again with a SAVEPOINT around each
 // transition, so that only the failing one is rolled back and reported to its caller.
+
+#include <pthread.h>
 
 #include <bitset>
 #include <deque>
@@ -96,6 +103,29 @@ Status SqliteStore::Commit(Transition t) {
   return std::move(pending.status);
 }
 
+void SqliteStore::CommitAsync(Transition t, std::function<void(Status)> done) {
+  auto pending = std::make_unique<PendingCommit>(nullptr);
+  pending->owned = std::move(t);
+  pending->transition = &pending->owned;
+  pending->then = std::move(done);
+  std::unique_lock lock(mu_);
+  if (stopping_) {
+    lock.unlock();
+    pending->then(Unavailable("store " + options_.path + " is closing"));
+    return;
+  }
+  if (!async_writer_.joinable()) {
+    async_writer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "keel-writer");
+      AsyncWriterLoop();
+    });
+  }
+  queue_.push_back(pending.release());
+  const bool wake = !writing_;
+  lock.unlock();
+  if (wake) async_wake_.notify_one();
+}
+
 std::vector<Status> SqliteStore::CommitTogether(std::vector<Transition> transitions) {
   std::deque<PendingCommit> pendings;  // a deque: `mine` points into it as it grows
   std::vector<PendingCommit*> mine;
@@ -121,7 +151,6 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
     next_slot_ = (next_slot_ + 1) % kWakeSlots;
   }
   queue_.insert(queue_.end(), mine.begin(), mine.end());
-  std::vector<PendingCommit*> group;
   size_t first_open = 0;  // mine[first_open] is the first of mine not yet done
   int extra_groups = 0;   // groups led after our own were done
   while (true) {
@@ -131,7 +160,7 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
       // most, to bound its caller's wait): handing over would leave the writer idle until
       // the next leader's thread is woken and scheduled.
       if (writing_ || queue_.empty() || extra_groups == kMaxExtraGroups) {
-        if (!writing_ && !queue_.empty()) wake_[queue_.front()->slot].notify_all();  // the next leader
+        if (!writing_ && !queue_.empty()) WakeNextWriter();
         return;
       }
       ++extra_groups;
@@ -142,29 +171,72 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
       continue;
     }
     writing_ = true;
-    group.clear();
-    while (!queue_.empty() && group.size() < max_group) {
-      group.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    lock.unlock();
-    CommitGroup(group);
-    lock.lock();
-    // Members may return (and destroy their PendingCommit) as soon as they see `done`:
-    // note their slots first, and wake them once mu_ is free for them to take.
-    std::bitset<kWakeSlots> slots;
-    for (PendingCommit* member : group) {
-      member->done = true;
+    WriteNextGroup(lock, max_group);
+  }
+}
+
+void SqliteStore::WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group) {
+  std::vector<PendingCommit*> group;
+  while (!queue_.empty() && group.size() < max_group) {
+    group.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  lock.unlock();
+  CommitGroup(group);
+  lock.lock();
+  // Members may return (and destroy their PendingCommit) as soon as they see `done`:
+  // note their slots first, and wake them once mu_ is free for them to take.
+  std::bitset<kWakeSlots> slots;
+  std::vector<std::unique_ptr<PendingCommit>> callbacks;
+  for (PendingCommit* member : group) {
+    member->done = true;
+    if (member->then) {
+      callbacks.emplace_back(member);
+    } else {
       slots.set(member->slot);
     }
-    // Still the writer while it wakes them, so that it goes on to the next group itself.
-    lock.unlock();
-    for (int i = 0; i < kWakeSlots; ++i) {
-      if (slots.test(i)) wake_[i].notify_all();
-    }
-    lock.lock();
+  }
+  const bool has_callbacks = !callbacks.empty();
+  if (has_callbacks) {
+    // The callbacks may take long (a server answers its calls from them) and may commit
+    // themselves: stop being the writer first, and let the next one start.
     writing_ = false;
-    if (queue_.empty()) idle_.notify_all();
+    ++running_callbacks_;
+    if (!queue_.empty()) WakeNextWriter();
+  }
+  // Still the writer while it wakes them (without callbacks), so that it goes on to the
+  // next group itself.
+  lock.unlock();
+  for (int i = 0; i < kWakeSlots; ++i) {
+    if (slots.test(i)) wake_[i].notify_all();
+  }
+  for (auto& pending : callbacks) pending->then(std::move(pending->status));
+  callbacks.clear();
+  lock.lock();
+  if (has_callbacks) {
+    --running_callbacks_;
+  } else {
+    writing_ = false;
+  }
+  if (queue_.empty() && !writing_ && running_callbacks_ == 0) idle_.notify_all();
+}
+
+void SqliteStore::WakeNextWriter() {
+  if (queue_.front()->then) {
+    async_wake_.notify_one();
+  } else {
+    wake_[queue_.front()->slot].notify_all();
+  }
+}
+
+void SqliteStore::AsyncWriterLoop() {
+  const size_t max_group = options_.group_commit ? static_cast<size_t>(options_.max_group) : 1;
+  std::unique_lock lock(mu_);
+  while (true) {
+    async_wake_.wait(lock, [&] { return exit_writer_ || (!writing_ && !queue_.empty()); });
+    if (exit_writer_) return;  // set only once the store is stopping and idle
+    writing_ = true;
+    WriteNextGroup(lock, max_group);
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,6 +129,11 @@ class Store {
   // Makes `t` durable. Returns only after the commit (with the store's synchronous
   // setting) is done; on error nothing of `t` was written.
   virtual Status Commit(Transition t) = 0;
+  // Commit without waiting: queues `t` and returns; `done` gets Commit's status once the
+  // transition is durable (or has failed), on a thread of the store's choosing (SQLite: its
+  // writer). A server uses it so that no thread sleeps through a commit. This default
+  // commits in the caller's thread and calls `done` there.
+  virtual void CommitAsync(Transition t, std::function<void(Status)> done) { done(Commit(std::move(t))); }
 
   virtual Result<std::optional<ExecutionRow>> GetExecution(int64_t exec_id) = 0;
   virtual Result<std::optional<ExecutionRow>> GetExecutionByRunId(const std::string& run_id) = 0;

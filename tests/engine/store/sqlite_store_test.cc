@@ -1,10 +1,12 @@
 // SqliteStore: what a committed transition makes visible (and durable), the reads'
-// filters and ranges, the refusals that fail one transition alone, and concurrent commits
-// with and without group commit.
+// filters and ranges, the refusals that fail one transition alone, concurrent commits
+// with and without group commit, and commits that do not wait (CommitAsync).
 #include "engine/store/sqlite_store.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
 #include <latch>
 #include <memory>
 #include <string>
@@ -704,6 +706,108 @@ TEST_F(SqliteStoreTest, ReadsRunWhileTheWriterCommits) {
   writer.join();
   for (std::thread& reader : readers) reader.join();
   EXPECT_EQ(*store->MaxExecId(), 100);
+}
+
+// ---- CommitAsync ----
+
+TEST_F(SqliteStoreTest, AnAsyncCommitCallsBackOnAnotherThreadOnceItIsWritten) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::promise<void> called;
+  Status status = Internal("not called");
+  bool visible = false;
+  std::thread::id thread;
+  store->CommitAsync(StartRun(1, "a"), [&](Status st) {
+    status = std::move(st);
+    visible = store->GetExecution(1).ok() && store->GetExecution(1)->has_value();
+    thread = std::this_thread::get_id();
+    called.set_value();
+  });
+  called.get_future().wait();
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(visible);
+  EXPECT_NE(thread, std::this_thread::get_id());
+  ExpectRunStored(*store, 1);
+}
+
+TEST_F(SqliteStoreTest, AFailingAsyncTransitionIsReportedToItsCallbackAndWritesNothing) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Commit(StartRun(1, "first")).ok());
+  Transition bad = StartRun(2, "second");
+  bad.history.push_back(Batch(1, 1, 3));  // exec 1's batch again
+  std::promise<Status> outcome;
+  store->CommitAsync(std::move(bad), [&](Status st) { outcome.set_value(std::move(st)); });
+  Status st = outcome.get_future().get();
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists) << st.ToString();
+  EXPECT_FALSE(store->GetExecution(2)->has_value());
+  EXPECT_EQ(store->LoadTasks()->size(), 1u);
+}
+
+// Callers of Commit and of CommitAsync queue together: every transition is written once
+// and every callback runs once, whichever thread writes the group.
+TEST_F(SqliteStoreTest, WaitingAndAsyncCommitsFromManyThreadsAreAllWrittenOnce) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 6, kPerThread = 30;
+  std::atomic<int> callbacks{0}, failed{0};
+  std::latch all_called(kThreads / 2 * kPerThread);
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kThreads; ++w) {
+    threads.emplace_back([&, w] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        const int64_t exec_id = 1 + w * kPerThread + i;
+        Transition t = StartRun(exec_id, "wf-" + std::to_string(exec_id));
+        if (w % 2 == 0) {
+          if (!store->Commit(std::move(t)).ok()) ++failed;
+        } else {
+          store->CommitAsync(std::move(t), [&](Status st) {
+            if (!st.ok()) ++failed;
+            ++callbacks;
+            all_called.count_down();
+          });
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  all_called.wait();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(callbacks, kThreads / 2 * kPerThread);
+  for (int64_t exec_id = 1; exec_id <= kThreads * kPerThread; ++exec_id) ExpectRunStored(*store, exec_id);
+  EXPECT_EQ(store->LoadTasks()->size(), static_cast<size_t>(kThreads * kPerThread));
+}
+
+// A callback may commit again (a server's answer can): it is not the writer any more.
+TEST_F(SqliteStoreTest, ACallbackMayCommitItself) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  std::promise<Status> inner;
+  store->CommitAsync(StartRun(1, "a"), [&](Status) { inner.set_value(store->Commit(StartRun(2, "b"))); });
+  Status st = inner.get_future().get();
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  ExpectRunStored(*store, 2);
+}
+
+// Closing the store writes what is queued and runs its callbacks before it returns.
+TEST_F(SqliteStoreTest, ClosingTheStoreWritesQueuedAsyncCommitsAndRunsTheirCallbacks) {
+  constexpr int kCommits = 50;
+  std::atomic<int> ok{0};
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    for (int64_t exec_id = 1; exec_id <= kCommits; ++exec_id) {
+      store->CommitAsync(StartRun(exec_id, "wf-" + std::to_string(exec_id)), [&](Status st) {
+        if (st.ok()) ++ok;
+      });
+    }
+  }
+  EXPECT_EQ(ok, kCommits);
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int64_t exec_id = 1; exec_id <= kCommits; ++exec_id) ExpectRunStored(*store, exec_id);
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+// The Callback API of the two completions a server answers without blocking
+// (Engine::RespondWorkflowTaskCompleted / RespondActivityTaskCompleted with `done`): the
+// answer comes once the transition is written, from the store's writer thread; a refused
+// call is answered at once and writes nothing; closing the engine waits for the answers.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "tests/engine/core/engine_fixture.h"
+
+namespace keel {
+namespace {
+
+using E = v1::HistoryEvent;
+
+class AsyncCompletionTest : public EngineTest {
+ protected:
+  template <typename Resp>
+  struct Answer {
+    std::optional<Result<Resp>> result;
+    std::thread::id thread;
+  };
+  Answer<v1::RespondWorkflowTaskCompletedResponse> CompleteAsync(const v1::RespondWorkflowTaskCompletedRequest& r) {
+    std::promise<Answer<v1::RespondWorkflowTaskCompletedResponse>> p;
+    engine_->RespondWorkflowTaskCompleted(r, [&](Result<v1::RespondWorkflowTaskCompletedResponse> result) {
+      p.set_value({std::move(result), std::this_thread::get_id()});
+    });
+    return p.get_future().get();
+  }
+  Answer<v1::RespondActivityTaskCompletedResponse> CompleteActivityAsync(const v1::RespondActivityTaskCompletedRequest& r) {
+    std::promise<Answer<v1::RespondActivityTaskCompletedResponse>> p;
+    engine_->RespondActivityTaskCompleted(r, [&](Result<v1::RespondActivityTaskCompletedResponse> result) {
+      p.set_value({std::move(result), std::this_thread::get_id()});
+    });
+    return p.get_future().get();
+  }
+  static v1::RespondActivityTaskCompletedRequest ActivityResult(const std::string& token) {
+    v1::RespondActivityTaskCompletedRequest r;
+    r.set_task_token(token);
+    r.set_identity("test-worker");
+    *r.mutable_result()->add_payloads() = ToProto(JsonPayload(nlohmann::json(7)));
+    return r;
+  }
+};
+
+TEST_F(AsyncCompletionTest, AWorkflowRunsToItsEndThroughAsyncCompletions) {
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  v1::RespondWorkflowTaskCompletedRequest first;
+  first.set_task_token(t.task_token());
+  first.set_identity("test-worker");
+  *first.add_commands() = ScheduleActivity("act-1", 10s);
+  first.set_eager_activity_command(1);
+  auto scheduled = CompleteAsync(first);
+  ASSERT_TRUE(scheduled.result->ok()) << scheduled.result->status().ToString();
+  EXPECT_NE(scheduled.thread, std::this_thread::get_id());  // the writer answered
+  // Written before the answer: the history already has it.
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskScheduled), 1);
+  ASSERT_TRUE((*scheduled.result)->has_activity_task());
+
+  auto v = ActivityResult((*scheduled.result)->activity_task().task_token());
+  v.set_request_workflow_task(true);
+  auto done = CompleteActivityAsync(v);
+  ASSERT_TRUE(done.result->ok()) << done.result->status().ToString();
+  EXPECT_NE(done.thread, std::this_thread::get_id());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
+  ASSERT_TRUE((*done.result)->has_workflow_task());  // the next task, leased to the caller
+
+  v1::RespondWorkflowTaskCompletedRequest last;
+  last.set_task_token((*done.result)->workflow_task().task_token());
+  last.set_identity("test-worker");
+  *last.add_commands() = CompleteWorkflow();
+  auto closed = CompleteAsync(last);
+  ASSERT_TRUE(closed.result->ok()) << closed.result->status().ToString();
+  EXPECT_EQ(Describe("a").info().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  // The task's lease is gone with the answer: a repeat is refused.
+  auto again = CompleteAsync(last);
+  EXPECT_EQ(again.result->status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(AsyncCompletionTest, ARefusedCallIsAnsweredAtOnceAndWritesNothing) {
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  const size_t before = Events("a").size();
+
+  v1::RespondWorkflowTaskCompletedRequest bad_token;
+  bad_token.set_task_token("not a token");
+  auto refused = CompleteAsync(bad_token);
+  EXPECT_EQ(refused.result->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.thread, std::this_thread::get_id());
+
+  v1::RespondWorkflowTaskCompletedRequest bad_eager;
+  bad_eager.set_task_token(t.task_token());
+  bad_eager.set_identity("test-worker");
+  *bad_eager.add_commands() = StartTimer("t", 1h);
+  bad_eager.set_eager_activity_command(1);  // names a timer, not an activity
+  EXPECT_EQ(CompleteAsync(bad_eager).result->status().code(), StatusCode::kInvalidArgument);
+
+  auto unknown = CompleteActivityAsync(ActivityResult("not a token"));
+  EXPECT_EQ(unknown.result->status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.thread, std::this_thread::get_id());
+  EXPECT_EQ(Events("a").size(), before);
+}
+
+// Closing the engine right after the calls: every one is still written and answered.
+TEST_F(AsyncCompletionTest, ClosingTheEngineAnswersTheCallsInFlight) {
+  constexpr int kRuns = 20;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kRuns; ++i) {
+    const std::string id = "r" + std::to_string(i);
+    ASSERT_TRUE(Start(id).ok());
+    auto t = PollWorkflowTask();
+    ASSERT_TRUE(Complete(t.task_token(), {ScheduleActivity("act", 10s)}).ok());
+    tokens.push_back(PollActivity().task_token());
+  }
+  std::vector<v1::RespondActivityTaskCompletedRequest> requests;
+  for (const auto& token : tokens) requests.push_back(ActivityResult(token));
+  std::atomic<int> ok{0};
+  for (const auto& r : requests) {
+    engine_->RespondActivityTaskCompleted(r, [&](auto result) {
+      if (result.ok()) ++ok;
+    });
+  }
+  Reopen();
+  EXPECT_EQ(ok, kRuns);
+  for (int i = 0; i < kRuns; ++i) EXPECT_EQ(Count(Events("r" + std::to_string(i)), E::kActivityTaskCompleted), 1);
+}
+
+}  // namespace
+}  // namespace keel
