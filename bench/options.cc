@@ -159,7 +159,7 @@ std::string_view DurabilityName(Durability d) {
 }
 
 // The allocator this process runs with (the build links tcmalloc when it can; see
-// keel_use_tcmalloc in CMakeLists.txt). In server mode keeld uses glibc's.
+// keel_use_tcmalloc in CMakeLists.txt); keeld is built the same way.
 const char* MallocName() { return dlsym(RTLD_DEFAULT, "tc_malloc") ? "tcmalloc" : "glibc"; }
 
 nlohmann::ordered_json ResultHead(const BenchOptions& o, int n, double seconds) {

@@ -114,6 +114,15 @@ void SqliteStore::CommitAsync(Transition t, std::function<void(Status)> done) {
     pending->then(Unavailable("store " + options_.path + " is closing"));
     return;
   }
+  if (!writing_ && queue_.empty()) {
+    // No one writes and nothing waits: write it here, as Commit's lone leader would. A
+    // hand-off to the writer thread would add a thread wake-up to every call of a
+    // lightly loaded server; under load the writer is busy and this rarely happens.
+    queue_.push_back(pending.release());
+    writing_ = true;
+    WriteNextGroup(lock, 1);
+    return;
+  }
   if (!async_writer_.joinable()) {
     async_writer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "keel-writer");
