@@ -43,6 +43,9 @@ struct SqliteStoreOptions {
   // fsync covers many. false: one SQLite transaction per transition.
   bool group_commit = true;
   int max_group = 256;       // most transitions per SQLite transaction
+  // A CommitAsync that finds no one writing and nothing queued is written by its caller
+  // (no thread hand-off); false sends every one to the writer thread (tests).
+  bool caller_writes_lone_async_commit = true;
   int read_connections = 4;  // most reader connections, opened on first use
   std::string vfs;           // empty = SQLite's default (tests pass FaultInjection's)
 };

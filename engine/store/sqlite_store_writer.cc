@@ -114,7 +114,7 @@ void SqliteStore::CommitAsync(Transition t, std::function<void(Status)> done) {
     pending->then(Unavailable("store " + options_.path + " is closing"));
     return;
   }
-  if (!writing_ && queue_.empty()) {
+  if (!writing_ && queue_.empty() && options_.caller_writes_lone_async_commit) {
     // No one writes and nothing waits: write it here, as Commit's lone leader would. A
     // hand-off to the writer thread would add a thread wake-up to every call of a
     // lightly loaded server; under load the writer is busy and this rarely happens.

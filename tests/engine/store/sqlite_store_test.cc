@@ -71,10 +71,11 @@ Transition StartRun(int64_t exec_id, const std::string& workflow_id) {
 
 class SqliteStoreTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SqliteStore> OpenStore(bool group_commit = true) {
+  std::unique_ptr<SqliteStore> OpenStore(bool group_commit = true, bool caller_writes_lone_async_commit = true) {
     SqliteStoreOptions options;
     options.path = dir_.File("keel.db");
     options.group_commit = group_commit;
+    options.caller_writes_lone_async_commit = caller_writes_lone_async_commit;
     Result<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -710,8 +711,27 @@ TEST_F(SqliteStoreTest, ReadsRunWhileTheWriterCommits) {
 
 // ---- CommitAsync ----
 
-TEST_F(SqliteStoreTest, AnAsyncCommitCallsBackOnAnotherThreadOnceItIsWritten) {
+// With no one else writing, the caller writes its own transition (no hand-off) and its
+// callback runs before CommitAsync returns, the rows already visible.
+TEST_F(SqliteStoreTest, ALoneAsyncCommitIsWrittenByItsCallerAndCallsBackOnceWritten) {
   auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  int calls = 0;
+  Status status = Internal("not called");
+  bool visible = false;
+  store->CommitAsync(StartRun(1, "a"), [&](Status st) {
+    ++calls;
+    status = std::move(st);
+    visible = store->GetExecution(1).ok() && store->GetExecution(1)->has_value();
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_TRUE(visible);
+  ExpectRunStored(*store, 1);
+}
+
+TEST_F(SqliteStoreTest, TheWriterThreadWritesAsyncCommitsAndCallsBackFromThere) {
+  auto store = OpenStore(true, /*caller_writes_lone_async_commit=*/false);
   ASSERT_NE(store, nullptr);
   std::promise<void> called;
   Status status = Internal("not called");
@@ -782,7 +802,7 @@ TEST_F(SqliteStoreTest, WaitingAndAsyncCommitsFromManyThreadsAreAllWrittenOnce) 
 
 // A callback may commit again (a server's answer can): it is not the writer any more.
 TEST_F(SqliteStoreTest, ACallbackMayCommitItself) {
-  auto store = OpenStore();
+  auto store = OpenStore(true, /*caller_writes_lone_async_commit=*/false);
   ASSERT_NE(store, nullptr);
   std::promise<Status> inner;
   store->CommitAsync(StartRun(1, "a"), [&](Status) { inner.set_value(store->Commit(StartRun(2, "b"))); });
@@ -796,7 +816,7 @@ TEST_F(SqliteStoreTest, ClosingTheStoreWritesQueuedAsyncCommitsAndRunsTheirCallb
   constexpr int kCommits = 50;
   std::atomic<int> ok{0};
   {
-    auto store = OpenStore();
+    auto store = OpenStore(true, /*caller_writes_lone_async_commit=*/false);  // all queued for the writer
     ASSERT_NE(store, nullptr);
     for (int64_t exec_id = 1; exec_id <= kCommits; ++exec_id) {
       store->CommitAsync(StartRun(exec_id, "wf-" + std::to_string(exec_id)), [&](Status st) {
