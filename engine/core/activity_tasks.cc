@@ -278,14 +278,12 @@ Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHe
 
 Result<v1::RespondActivityTaskCompletedResponse> EngineImpl::RespondActivityTaskCompleted(
     const v1::RespondActivityTaskCompletedRequest& request) {
-  std::optional<Result<v1::RespondActivityTaskCompletedResponse>> out;
-  CompleteActivityTask(request, CommitMode::kSync, [&out](auto result) { out.emplace(std::move(result)); });
-  return std::move(*out);
+  return Synchronously<v1::RespondActivityTaskCompletedResponse>([&](auto done) { CompleteActivityTask(request, CommitMode::kSync, std::move(done)); });
 }
 
 void EngineImpl::RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,
                                               Callback<v1::RespondActivityTaskCompletedResponse> done) {
-  CompleteActivityTask(request, has_inline_ ? CommitMode::kSync : CommitMode::kAsync, std::move(done));
+  CompleteActivityTask(request, CallbackMode(), std::move(done));
 }
 
 void EngineImpl::CompleteActivityTask(const v1::RespondActivityTaskCompletedRequest& request, CommitMode mode,

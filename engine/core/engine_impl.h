@@ -145,6 +145,17 @@ class EngineImpl final : public Engine {
                             Callback<v1::RespondActivityTaskCompletedResponse> done);
   void CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompletedRequest& request, CommitMode mode,
                                 Callback<v1::RespondWorkflowTaskCompletedResponse> done);
+  // The Callback API's mode: asynchronous, unless inline workflow tasks may run (their
+  // workflow code runs inside the transition, on the caller's thread).
+  CommitMode CallbackMode() const { return has_inline_ ? CommitMode::kSync : CommitMode::kAsync; }
+  // The plain API over a Callback-style call made in CommitMode::kSync, which answers
+  // before it returns.
+  template <typename Resp, typename Fn>
+  static Result<Resp> Synchronously(Fn&& call) {
+    std::optional<Result<Resp>> out;
+    call([&out](Result<Resp> result) { out.emplace(std::move(result)); });
+    return std::move(*out);
+  }
   // Calls in flight that may finish on another thread; the destructor waits for them.
   struct AsyncCallScope {
     explicit AsyncCallScope(EngineImpl& e);

@@ -247,14 +247,12 @@ void EngineImpl::FailWorkflowTask(RunState& run, Mutation& m, v1::WorkflowTaskFa
 
 Result<v1::RespondWorkflowTaskCompletedResponse> EngineImpl::RespondWorkflowTaskCompleted(
     const v1::RespondWorkflowTaskCompletedRequest& request) {
-  std::optional<Result<v1::RespondWorkflowTaskCompletedResponse>> out;
-  CompleteWorkflowTaskCall(request, CommitMode::kSync, [&out](auto result) { out.emplace(std::move(result)); });
-  return std::move(*out);
+  return Synchronously<v1::RespondWorkflowTaskCompletedResponse>([&](auto done) { CompleteWorkflowTaskCall(request, CommitMode::kSync, std::move(done)); });
 }
 
 void EngineImpl::RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
                                               Callback<v1::RespondWorkflowTaskCompletedResponse> done) {
-  CompleteWorkflowTaskCall(request, has_inline_ ? CommitMode::kSync : CommitMode::kAsync, std::move(done));
+  CompleteWorkflowTaskCall(request, CallbackMode(), std::move(done));
 }
 
 void EngineImpl::CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompletedRequest& request, CommitMode mode,
@@ -294,8 +292,14 @@ void EngineImpl::CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompleted
   if (!locked.ok()) return done(locked.status());
   call->run = std::move(locked).value();
   RunState& run = *call->run;
+  // Every answer below is given with the run unlocked, as the plain API's caller gets it
+  // (`done` may call the engine about the same run).
+  auto answer_now = [&](Status st) {
+    call->lock.unlock();
+    done(std::move(st));
+  };
   if (!run.Running() || !run.workflow_task_lease || run.workflow_task_lease->lease_id != token.lease_id()) {
-    return done(NotFound("workflow task not found: its lease expired, or the run ended or moved on"));
+    return answer_now(NotFound("workflow task not found: its lease expired, or the run ended or moved on"));
   }
   const WorkflowTaskLease& lease = call->lease = *run.workflow_task_lease;
   const Time now = clock_.Now();
@@ -317,9 +321,9 @@ void EngineImpl::CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompleted
     m.RemoveTask(store::TaskKind::kWorkflow, 0);
     m.ScheduleWorkflowTask();
     Status st = Commit(run, m);
-    if (!st.ok()) return done(st);
+    if (!st.ok()) return answer_now(st);
     ReleaseWorkflowTaskLease(run);
-    return done(FailedPrecondition("new events arrived while the workflow task ran; it will run again"));
+    return answer_now(FailedPrecondition("new events arrived while the workflow task ran; it will run again"));
   }
 
   Mutation& m = call->m.emplace(run, now);
@@ -336,11 +340,11 @@ void EngineImpl::CompleteWorkflowTaskCall(const v1::RespondWorkflowTaskCompleted
                      run.state.workflow_task().attempt() == 1 &&
                          run.state.workflow_task().scheduled_event_id() != 0);
     Status st = Commit(run, fm);
-    if (!st.ok()) return done(st);
+    if (!st.ok()) return answer_now(st);
     ReleaseWorkflowTaskLease(run);
     Log().warn("workflow {} (run {}): workflow task failed: {}", run.state.workflow_id(),
                run.state.run_id(), ForLog(bad.message()));
-    return done(bad);
+    return answer_now(bad);
   }
   if (!call->closed && m.FlushBuffered() > 0) m.ScheduleWorkflowTask();
   call->eager_id = call->closed ? 0 : EagerActivityId(run, m, request);

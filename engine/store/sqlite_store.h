@@ -145,6 +145,7 @@ class SqliteStore final : public Store {
   int running_callbacks_ = 0;           // guarded by mu_: groups whose callbacks are running
   std::condition_variable async_wake_;  // the async writer waits here
   bool exit_writer_ = false;            // guarded by mu_
+  bool writer_idle_ = false;            // guarded by mu_: the writer thread waits on async_wake_
   std::thread async_writer_;            // started by the first CommitAsync
   std::atomic<int64_t> fallback_groups_{0};
 };

@@ -130,9 +130,7 @@ void SqliteStore::CommitAsync(Transition t, std::function<void(Status)> done) {
     });
   }
   queue_.push_back(pending.release());
-  const bool wake = !writing_;
-  lock.unlock();
-  if (wake) async_wake_.notify_one();
+  if (!writing_) WakeNextWriter();
 }
 
 std::vector<Status> SqliteStore::CommitTogether(std::vector<Transition> transitions) {
@@ -231,10 +229,20 @@ void SqliteStore::WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_
 }
 
 void SqliteStore::WakeNextWriter() {
-  if (queue_.front()->then) {
+  if (!queue_.front()->then) {
+    wake_[queue_.front()->slot].notify_all();
+  } else if (writer_idle_) {
     async_wake_.notify_one();
   } else {
-    wake_[queue_.front()->slot].notify_all();
+    // The writer thread is busy with callbacks and comes back to the queue when they
+    // are done, unless one of them waits in Commit, whose transition is queued: then a
+    // waiting caller of Commit must write (any may lead a group), or no one would.
+    for (PendingCommit* pending : queue_) {
+      if (!pending->then) {
+        wake_[pending->slot].notify_all();
+        break;
+      }
+    }
   }
 }
 
@@ -242,7 +250,9 @@ void SqliteStore::AsyncWriterLoop() {
   const size_t max_group = options_.group_commit ? static_cast<size_t>(options_.max_group) : 1;
   std::unique_lock lock(mu_);
   while (true) {
+    writer_idle_ = true;
     async_wake_.wait(lock, [&] { return exit_writer_ || (!writing_ && !queue_.empty()); });
+    writer_idle_ = false;
     if (exit_writer_) return;  // set only once the store is stopping and idle
     writing_ = true;
     WriteNextGroup(lock, max_group);

@@ -1,8 +1,9 @@
 // The Callback API of the two completions a server answers without blocking
 // (Engine::RespondWorkflowTaskCompleted / RespondActivityTaskCompleted with `done`): the
-// answer comes once the transition is written (from whichever thread wrote it); a refused
-// call is answered at once on the calling thread and writes nothing; closing the engine
-// waits for the answers.
+// answer comes once the transition is written, from the store's writer thread (as under
+// load: the tests send every asynchronous commit there); a refused call is answered at
+// once on the calling thread and writes nothing, with the run unlocked; closing the
+// engine waits for the answers in flight.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,6 +19,10 @@ using E = v1::HistoryEvent;
 
 class AsyncCompletionTest : public EngineTest {
  protected:
+  void SetUp() override {
+    every_async_commit_on_writer_thread_ = true;  // as under load: answered by keel-writer
+    EngineTest::SetUp();
+  }
   template <typename Resp>
   struct Answer {
     std::optional<Result<Resp>> result;
@@ -56,6 +61,7 @@ TEST_F(AsyncCompletionTest, AWorkflowRunsToItsEndThroughAsyncCompletions) {
   first.set_eager_activity_command(1);
   auto scheduled = CompleteAsync(first);
   ASSERT_TRUE(scheduled.result->ok()) << scheduled.result->status().ToString();
+  EXPECT_NE(scheduled.thread, std::this_thread::get_id());  // the writer answered
   // Written before the answer: the history already has it.
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskScheduled), 1);
   ASSERT_TRUE((*scheduled.result)->has_activity_task());
@@ -64,6 +70,7 @@ TEST_F(AsyncCompletionTest, AWorkflowRunsToItsEndThroughAsyncCompletions) {
   v.set_request_workflow_task(true);
   auto done = CompleteActivityAsync(v);
   ASSERT_TRUE(done.result->ok()) << done.result->status().ToString();
+  EXPECT_NE(done.thread, std::this_thread::get_id());
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
   ASSERT_TRUE((*done.result)->has_workflow_task());  // the next task, leased to the caller
 
@@ -101,6 +108,26 @@ TEST_F(AsyncCompletionTest, ARefusedCallIsAnsweredAtOnceAndWritesNothing) {
   EXPECT_EQ(unknown.result->status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(unknown.thread, std::this_thread::get_id());
   EXPECT_EQ(Events("a").size(), before);
+}
+
+// An answer may call the engine about the same run: it comes with the run unlocked, on
+// the refusals found under the run's lock too (a repeated completion here).
+TEST_F(AsyncCompletionTest, AnAnswerMayCallTheEngineAboutItsRun) {
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  v1::RespondWorkflowTaskCompletedRequest r;
+  r.set_task_token(t.task_token());
+  r.set_identity("test-worker");
+  *r.add_commands() = StartTimer("t", 1h);
+  for (StatusCode expected : {StatusCode::kOk, StatusCode::kNotFound}) {
+    std::promise<std::pair<StatusCode, int>> p;
+    engine_->RespondWorkflowTaskCompleted(r, [&](Result<v1::RespondWorkflowTaskCompletedResponse> result) {
+      p.set_value({result.status().code(), Describe("a").pending_timers_size()});
+    });
+    auto [code, timers] = p.get_future().get();
+    EXPECT_EQ(code, expected);
+    EXPECT_EQ(timers, 1);
+  }
 }
 
 // Closing the engine right after the calls: every one is still written and answered.

@@ -11,6 +11,7 @@
 #include "engine/engine.h"
 #include "engine/history/convert.h"
 #include "engine/history/event_util.h"
+#include "engine/store/sqlite_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel {
@@ -26,7 +27,16 @@ class EngineTest : public ::testing::Test {
     o.db_path = dir_.File("keel.db");
     o.clock = &clock_;
     o.random = &random_;
-    auto e = Engine::Open(o);
+    std::unique_ptr<store::Store> store;
+    if (every_async_commit_on_writer_thread_) {
+      store::SqliteStoreOptions so;
+      so.path = o.db_path;
+      so.caller_writes_lone_async_commit = false;
+      auto opened = store::SqliteStore::Open(so);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      store = std::move(opened).value();
+    }
+    auto e = store ? Engine::Open(o, std::move(store)) : Engine::Open(o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();
   }
@@ -147,6 +157,9 @@ class EngineTest : public ::testing::Test {
   }
 
   keel::testing::TempDir dir_;
+  // Set before Open: the store sends every CommitAsync to its writer thread, so that the
+  // Callback API answers from there even when nothing else is being written.
+  bool every_async_commit_on_writer_thread_ = false;
   ManualClock clock_;
   SeededRandom random_{7};
   std::unique_ptr<Engine> engine_;
