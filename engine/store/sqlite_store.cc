@@ -120,7 +120,9 @@ SqliteStore::~SqliteStore() {
     exit_writer_ = true;
   }
   async_wake_.notify_all();
+  answer_wake_.notify_all();
   if (async_writer_.joinable()) async_writer_.join();
+  if (answer_thread_.joinable()) answer_thread_.join();
   // Readers first: the last connection to close checkpoints the WAL into the database
   // file and removes it, and that should be the writer. The lock goes last.
   readers_.reset();

@@ -118,9 +118,10 @@ class SqliteStore final : public Store {
   enum class GroupOutcome { kDone, kOneFailed };
   void WaitForCommit(const std::vector<PendingCommit*>& mine);
   // Writes the queue's next group (the caller holds `lock` and has set writing_), marks
-  // it done, wakes its waiting callers and runs its CommitAsync callbacks; returns with
-  // `lock` held and writing_ cleared.
-  void WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group);
+  // it done, wakes its waiting callers and runs its CommitAsync callbacks (with `hand_off`
+  // it hands them to the answer thread). Returns with `lock` held and writing_ cleared.
+  void WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group, bool hand_off = false);
+  void AnswerLoop();
   // Wakes whoever should write the queue's front: its waiting caller, or the async writer.
   void WakeNextWriter();
   // The async writer thread: writes groups while CommitAsync transitions are queued and
@@ -147,6 +148,11 @@ class SqliteStore final : public Store {
   bool exit_writer_ = false;            // guarded by mu_
   bool writer_idle_ = false;            // guarded by mu_: the writer thread waits on async_wake_
   std::thread async_writer_;            // started by the first CommitAsync
+  // Groups' callbacks waiting for the answer thread (guarded by mu_; each counts in
+  // running_callbacks_ until it has run).
+  std::deque<std::vector<std::unique_ptr<PendingCommit>>> answers_;
+  std::condition_variable answer_wake_;
+  std::thread answer_thread_;  // started with async_writer_
   std::atomic<int64_t> fallback_groups_{0};
 };
 

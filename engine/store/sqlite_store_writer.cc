@@ -8,9 +8,12 @@
 // lone commit needs no thread hand-off at all.
 //
 // CommitAsync queues the same way but does not wait: its callback runs once its group is
-// written, on whichever thread wrote it. A writer thread, started by the first
-// CommitAsync, writes whenever such a transition waits and no caller of Commit is writing,
-// so that a server's handlers never sleep through a commit.
+// written. A writer thread, started on first need, writes whenever such a transition
+// waits and no caller of Commit is writing, so that a server's handlers never sleep
+// through a commit; it hands the callbacks of each group to an answer thread and goes on
+// writing, so that answering one group overlaps writing the next. A caller of Commit that
+// writes a group runs its callbacks itself, as does a lone CommitAsync written by its
+// caller.
 //
 // A group is first applied optimistically, with no savepoints: transitions almost never
 // fail, and a savepoint per transition makes SQLite copy every page the group touches
@@ -128,6 +131,10 @@ void SqliteStore::CommitAsync(Transition t, std::function<void(Status)> done) {
       pthread_setname_np(pthread_self(), "keel-writer");
       AsyncWriterLoop();
     });
+    answer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "keel-answer");
+      AnswerLoop();
+    });
   }
   queue_.push_back(pending.release());
   if (!writing_) WakeNextWriter();
@@ -182,7 +189,7 @@ void SqliteStore::WaitForCommit(const std::vector<PendingCommit*>& mine) {
   }
 }
 
-void SqliteStore::WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group) {
+void SqliteStore::WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_group, bool hand_off) {
   std::vector<PendingCommit*> group;
   while (!queue_.empty() && group.size() < max_group) {
     group.push_back(queue_.front());
@@ -202,6 +209,13 @@ void SqliteStore::WriteNextGroup(std::unique_lock<std::mutex>& lock, size_t max_
     } else {
       slots.set(member->slot);
     }
+  }
+  if (hand_off && !callbacks.empty()) {
+    // The writer thread: the answer thread runs them, and this one writes on.
+    ++running_callbacks_;
+    answers_.push_back(std::move(callbacks));
+    callbacks.clear();
+    answer_wake_.notify_one();
   }
   const bool has_callbacks = !callbacks.empty();
   if (has_callbacks) {
@@ -234,15 +248,31 @@ void SqliteStore::WakeNextWriter() {
   } else if (writer_idle_) {
     async_wake_.notify_one();
   } else {
-    // The writer thread is busy with callbacks and comes back to the queue when they
-    // are done, unless one of them waits in Commit, whose transition is queued: then a
-    // waiting caller of Commit must write (any may lead a group), or no one would.
+    // The writer thread is not waiting (it runs no callbacks, so this is only a
+    // safeguard): a waiting caller of Commit writes instead (any may lead a group).
     for (PendingCommit* pending : queue_) {
       if (!pending->then) {
         wake_[pending->slot].notify_all();
         break;
       }
     }
+  }
+}
+
+// Runs the callbacks of the writer thread's groups, group by group, in order.
+void SqliteStore::AnswerLoop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    answer_wake_.wait(lock, [&] { return exit_writer_ || !answers_.empty(); });
+    if (answers_.empty()) return;
+    auto batch = std::move(answers_.front());
+    answers_.pop_front();
+    lock.unlock();
+    for (auto& pending : batch) pending->then(std::move(pending->status));
+    batch.clear();
+    lock.lock();
+    --running_callbacks_;
+    if (queue_.empty() && !writing_ && running_callbacks_ == 0) idle_.notify_all();
   }
 }
 
@@ -255,7 +285,7 @@ void SqliteStore::AsyncWriterLoop() {
     writer_idle_ = false;
     if (exit_writer_) return;  // set only once the store is stopping and idle
     writing_ = true;
-    WriteNextGroup(lock, max_group);
+    WriteNextGroup(lock, max_group, /*hand_off=*/true);
   }
 }
 
