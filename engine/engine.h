@@ -96,7 +96,7 @@ class Engine : public Frontend {
   // The waiting client calls, ending as their long poll ends (nothing new yet) after at
   // most `max_wait` when that is shorter than the poll timeout: a server passes what is
   // left of its caller's deadline, so that no wait outlives the caller.
-  // The two completions a worker sends most, answered without holding the caller's
+  // The start and the two completions a worker sends most, answered without holding the caller's
   // thread: `done` gets the result once the call's transition is durable, on the store's
   // writer thread (a server answers its gRPC call from there), or at once on the calling
   // thread when the call fails before it commits. Rare outcomes (a continue-as-new, a
@@ -106,6 +106,10 @@ class Engine : public Frontend {
   using Callback = std::function<void(Result<T>)>;
   using Frontend::RespondActivityTaskCompleted;
   using Frontend::RespondWorkflowTaskCompleted;
+  // A start (and its wait for the result, when asked, at most `max_wait`): the wait holds
+  // no thread either; `done` runs on the engine's waits thread when the run closes.
+  virtual void StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
+                                      Callback<v1::StartWorkflowExecutionResponse> done) = 0;
   virtual void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
                                             Callback<v1::RespondWorkflowTaskCompletedResponse> done) = 0;
   virtual void RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,

@@ -324,6 +324,33 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
   return GetWorkflowExecutionResult(request, options_.poll_timeout);
 }
 
+void EngineImpl::AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time deadline,
+                             Callback<v1::GetWorkflowExecutionResultResponse> done) {
+  request.set_wait(false);
+  auto now = GetWorkflowExecutionResult(request);
+  if (!now.ok() || now->status() != v1::WORKFLOW_EXECUTION_STATUS_RUNNING) return done(std::move(now));
+  // Still running (perhaps a run it continued as): wait for that run's close. Added under
+  // the run's lock, so that the close (reported under it) cannot come in between.
+  request.mutable_workflow_execution()->set_run_id(now->run_id());
+  RunLock lock;
+  auto run = LockExecution(request.namespace_(), request.workflow_execution(), lock);
+  if (!run.ok()) return done(run.status());
+  if (!(*run)->Running()) {
+    lock.unlock();
+    return AwaitResult(std::move(request), deadline, std::move(done));  // it closed meanwhile
+  }
+  if (clock_.Now() >= deadline) {
+    lock.unlock();
+    return done(std::move(now));  // nothing yet
+  }
+  const int64_t exec_id = (*run)->exec_id;
+  close_waits_->Add(exec_id, deadline, [this, request, deadline, done, running = *now](bool closed) {
+    if (closing_) return done(Unavailable("the engine is shutting down"));
+    if (!closed) return done(running);  // nothing yet
+    AwaitResult(request, deadline, done);
+  });
+}
+
 Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionResult(
     const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));

@@ -44,6 +44,7 @@ EngineImpl::EngineImpl(EngineOptions options, std::unique_ptr<store::Store> stor
   to.on_activity = [this] { NotifyActivity(); };
   timers_ = std::make_unique<TimerService>(
       clock_, *store_, [this](const TimerEntryKey& key, Time when) { OnTimer(key, when); }, to);
+  close_waits_ = std::make_unique<CloseWaits>(clock_);
 }
 
 EngineImpl::~EngineImpl() {
@@ -55,6 +56,7 @@ EngineImpl::~EngineImpl() {
     async_cv_.wait(lock, [&] { return async_calls_ == 0; });
   }
   timers_->Stop();
+  close_waits_.reset();  // joins its thread (BeginShutdown answered its waiters)
 }
 
 EngineImpl::AsyncCallScope::AsyncCallScope(EngineImpl& e) : engine(e) {
@@ -71,6 +73,7 @@ EngineImpl::AsyncCallScope::~AsyncCallScope() {
 void EngineImpl::BeginShutdown() {
   closing_ = true;
   matcher_.Shutdown();
+  close_waits_->Shutdown();
   {
     std::lock_guard<std::mutex> g(watch_mu_);
     for (auto& [id, w] : watches_) w.cv.notify_all();
@@ -325,6 +328,7 @@ void EngineImpl::Unwatch(int64_t exec_id, bool every_change) {
 }
 
 void EngineImpl::NotifyChanged(int64_t exec_id, bool closed) {
+  if (closed) close_waits_->Closed(exec_id);
   std::lock_guard<std::mutex> g(watch_mu_);
   auto it = watches_.find(exec_id);
   if (it == watches_.end()) return;

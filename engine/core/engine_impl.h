@@ -22,6 +22,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "engine/core/close_waits.h"
 #include "engine/core/mutation.h"
 #include "engine/core/run_state.h"
 #include "engine/core/task_matcher.h"
@@ -53,6 +54,8 @@ class EngineImpl final : public Engine {
       const v1::StartWorkflowExecutionRequest& request) override;
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const v1::StartWorkflowExecutionRequest& request, Duration max_wait) override;
+  void StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
+                              Callback<v1::StartWorkflowExecutionResponse> done) override;
   Result<v1::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
       const v1::SignalWorkflowExecutionRequest& request) override;
   Result<v1::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(
@@ -194,6 +197,18 @@ class EngineImpl final : public Engine {
   Result<StartOutcome> StartLocked(const v1::StartWorkflowExecutionRequest& request,
                                    const v1::SignalWithStartWorkflowExecutionRequest* with_signal,
                                    const v1::ParentInfo* parent);
+  // StartLocked in either CommitMode (the caller's objects must live until `done`).
+  void StartRunCall(const v1::StartWorkflowExecutionRequest& request,
+                    const v1::SignalWithStartWorkflowExecutionRequest* with_signal, const v1::ParentInfo* parent,
+                    CommitMode mode, std::function<void(Result<StartOutcome>)> done);
+  // A start and, when asked, its wait for the result (sync: in this thread; async: on
+  // close_waits_).
+  void StartCall(const v1::StartWorkflowExecutionRequest& request, Duration max_wait, CommitMode mode,
+                 Callback<v1::StartWorkflowExecutionResponse> done);
+  // GetWorkflowExecutionResult's wait without a thread: looks now, and if the run (or the
+  // one it continued as) still runs, looks again when it closes or at `deadline`.
+  void AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time deadline,
+                   Callback<v1::GetWorkflowExecutionResultResponse> done);
   // The first transition of a new run (started event, search attributes, timeouts), its
   // RunState already cached (see start_workflow.cc). The caller schedules its first
   // workflow task, commits, and calls DropNewRun if the commit fails.
@@ -204,7 +219,7 @@ class EngineImpl final : public Engine {
   NewRun StartNewRun(const std::string& ns, const std::string& workflow_id, const std::string& run_id,
                      v1::WorkflowExecutionStartedEventAttributes started, Time now);
   void DropNewRun(RunState& run);
-  std::mutex& WorkflowIdLock(const std::string& ns, const std::string& workflow_id);
+  RunMutex& WorkflowIdLock(const std::string& ns, const std::string& workflow_id);
 
   // ---- workflow_tasks.cc / commands.cc ----
   // Ends the in-flight or pending workflow task attempt with a failure and schedules a retry.
@@ -358,7 +373,9 @@ class EngineImpl final : public Engine {
   std::atomic<int64_t> next_task_seq_{1};
   uint64_t lease_epoch_ = 0;
   std::atomic<uint64_t> next_lease_{1};
-  std::array<std::mutex, 64> workflow_id_locks_;
+  // Held from a start's look at the id's current run to its commit (a RunMutex: an
+  // asynchronous start releases it on the store's thread).
+  std::array<RunMutex, 64> workflow_id_locks_;
 
   // Long polls on a run's history or result wait here; a commit of a watched run bumps
   // its version.
@@ -392,6 +409,8 @@ class EngineImpl final : public Engine {
   };
   std::mutex listener_mu_;
   std::function<void()> listener_;
+
+  std::unique_ptr<CloseWaits> close_waits_;  // the Callback API's result waits
 
   std::mutex async_mu_;
   std::condition_variable async_cv_;

@@ -34,7 +34,7 @@ Status ValidateStart(const v1::StartWorkflowExecutionRequest& r, size_t max_payl
 
 }  // namespace
 
-std::mutex& EngineImpl::WorkflowIdLock(const std::string& ns, const std::string& workflow_id) {
+RunMutex& EngineImpl::WorkflowIdLock(const std::string& ns, const std::string& workflow_id) {
   return workflow_id_locks_[std::hash<std::string>()(ns + '\0' + workflow_id) %
                             workflow_id_locks_.size()];
 }
@@ -46,28 +46,53 @@ Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
 
 Result<v1::StartWorkflowExecutionResponse> EngineImpl::StartWorkflowExecution(
     const v1::StartWorkflowExecutionRequest& request, Duration max_wait) {
-  KEEL_ASSIGN_OR_RETURN(StartOutcome out, StartLocked(request, nullptr, nullptr));
-  v1::StartWorkflowExecutionResponse resp;
-  resp.set_run_id(out.run_id);
-  resp.set_started(out.started);
-  if (request.wait_for_result()) {
+  return Synchronously<v1::StartWorkflowExecutionResponse>(
+      [&](auto done) { StartCall(request, max_wait, CommitMode::kSync, std::move(done)); });
+}
+
+void EngineImpl::StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
+                                        Callback<v1::StartWorkflowExecutionResponse> done) {
+  StartCall(request, max_wait, CallbackMode(), std::move(done));
+}
+
+void EngineImpl::StartCall(const v1::StartWorkflowExecutionRequest& request, Duration max_wait, CommitMode mode,
+                           Callback<v1::StartWorkflowExecutionResponse> done) {
+  // The wait ends `max_wait` after the call came (the caller's deadline), not after the commit.
+  const Time deadline = clock_.Now() + std::min(options_.poll_timeout, max_wait);
+  StartRunCall(request, nullptr, nullptr, mode, [this, &request, max_wait, deadline, mode, done](Result<StartOutcome> out) {
+    if (!out.ok()) return done(out.status());
+    v1::StartWorkflowExecutionResponse resp;
+    resp.set_run_id(out->run_id);
+    resp.set_started(out->started);
+    if (!request.wait_for_result()) return done(std::move(resp));
     v1::GetWorkflowExecutionResultRequest wait;
     wait.set_namespace_(request.namespace_());
     wait.mutable_workflow_execution()->set_workflow_id(request.workflow_id());
-    wait.mutable_workflow_execution()->set_run_id(out.run_id);
+    wait.mutable_workflow_execution()->set_run_id(out->run_id);
     wait.set_wait(true);
     wait.set_follow_runs(true);
     // The run exists whatever the wait gives: a failed wait leaves `result` unset (the
     // caller asks again) rather than making the start look failed.
-    auto result = GetWorkflowExecutionResult(wait, max_wait);
-    if (result.ok()) {
-      *resp.mutable_result() = std::move(result).value();
-    } else {
-      Log().debug("engine: waiting for the result of run {} failed: {}", out.run_id,
-                  result.status().ToString());
+    auto answer = [done, resp = std::move(resp)](Result<v1::GetWorkflowExecutionResultResponse> result) mutable {
+      if (result.ok()) {
+        *resp.mutable_result() = std::move(result).value();
+      } else {
+        Log().debug("engine: waiting for the result of run {} failed: {}", resp.run_id(),
+                    result.status().ToString());
+      }
+      done(std::move(resp));
+    };
+    if (mode == CommitMode::kSync) {
+      answer(GetWorkflowExecutionResult(wait, max_wait));
+      return;
     }
-  }
-  return resp;
+    // On the waits' thread: looking takes the run's lock, which this commit's callback
+    // must not wait for (CloseWaits::Post).
+    close_waits_->Post([this, wait = std::move(wait), deadline, answer = std::move(answer)](bool running) mutable {
+      if (!running) return answer(Unavailable("the engine is shutting down"));
+      AwaitResult(std::move(wait), deadline, std::move(answer));
+    });
+  });
 }
 
 Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStartWorkflowExecution(
@@ -88,42 +113,67 @@ Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStart
 Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     const v1::StartWorkflowExecutionRequest& request,
     const v1::SignalWithStartWorkflowExecutionRequest* with_signal, const v1::ParentInfo* parent) {
-  KEEL_RETURN_IF_ERROR(ValidateStart(request, options_.max_payload_bytes));
-  KEEL_RETURN_IF_ERROR(CheckPayloads(request.input(), "workflow input"));
-  const std::string ns = Namespace(request.namespace_());
-  std::lock_guard<std::mutex> id_lock(WorkflowIdLock(ns, request.workflow_id()));
+  return Synchronously<StartOutcome>(
+      [&](auto done) { StartRunCall(request, with_signal, parent, CommitMode::kSync, std::move(done)); });
+}
 
-  KEEL_ASSIGN_OR_RETURN(auto current, store_->GetCurrentExecution(ns, request.workflow_id()));
-  if (current) {
-    if (!request.request_id().empty() && current->start_request_id == request.request_id()) {
-      return StartOutcome{current->run_id, false};
+void EngineImpl::StartRunCall(const v1::StartWorkflowExecutionRequest& request,
+                              const v1::SignalWithStartWorkflowExecutionRequest* with_signal,
+                              const v1::ParentInfo* parent, CommitMode mode,
+                              std::function<void(Result<StartOutcome>)> done) {
+  Status bad = ValidateStart(request, options_.max_payload_bytes);
+  if (bad.ok()) bad = CheckPayloads(request.input(), "workflow input");
+  if (!bad.ok()) return done(bad);
+  const std::string ns = Namespace(request.namespace_());
+  // What the call holds until it is answered, perhaps on another thread (CommitThen).
+  struct Call {
+    explicit Call(EngineImpl& e) : async(e) {}
+    AsyncCallScope async;
+    std::unique_lock<RunMutex> id_lock;
+    NewRun fresh;
+    RunLock run_lock;
+  };
+  auto call = std::make_shared<Call>(*this);
+  call->id_lock = std::unique_lock<RunMutex>(WorkflowIdLock(ns, request.workflow_id()));
+  // Answers given before the commit: the id lock is released first, as at a return.
+  auto answer_now = [&](Result<StartOutcome> out) {
+    call->id_lock.unlock();
+    done(std::move(out));
+  };
+
+  auto current = store_->GetCurrentExecution(ns, request.workflow_id());
+  if (!current.ok()) return answer_now(current.status());
+  if (*current) {
+    const store::ExecutionRow& row = **current;
+    if (!request.request_id().empty() && row.start_request_id == request.request_id()) {
+      return answer_now(StartOutcome{row.run_id, false});
     }
-    if (current->status == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+    if (row.status == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
       if (with_signal) {
         v1::SignalWorkflowExecutionRequest sig;
         sig.set_namespace_(ns);
         sig.mutable_workflow_execution()->set_workflow_id(request.workflow_id());
-        sig.mutable_workflow_execution()->set_run_id(current->run_id);
+        sig.mutable_workflow_execution()->set_run_id(row.run_id);
         sig.set_signal_name(with_signal->signal_name());
         *sig.mutable_input() = with_signal->signal_input();
         sig.set_identity(request.identity());
         sig.set_request_id(request.request_id());
-        KEEL_RETURN_IF_ERROR(SignalWorkflowExecution(sig).status());
-        return StartOutcome{current->run_id, false};
+        Status signaled = SignalWorkflowExecution(sig).status();
+        if (!signaled.ok()) return answer_now(signaled);
+        return answer_now(StartOutcome{row.run_id, false});
       }
-      return AlreadyExists("workflow '" + request.workflow_id() + "' is already running (run " +
-                           current->run_id + ")");
+      return answer_now(AlreadyExists("workflow '" + request.workflow_id() + "' is already running (run " +
+                                      row.run_id + ")"));
     }
     auto policy = request.workflow_id_reuse_policy();
     if (policy == v1::WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
-      return AlreadyExists("workflow id '" + request.workflow_id() +
-                           "' was used before and the reuse policy rejects duplicates");
+      return answer_now(AlreadyExists("workflow id '" + request.workflow_id() +
+                                      "' was used before and the reuse policy rejects duplicates"));
     }
-    if (policy == v1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY &&
-        !ClosedUnsuccessfully(current->status)) {
-      return AlreadyExists("workflow id '" + request.workflow_id() +
-                           "' completed successfully and the reuse policy allows reuse only "
-                           "after a failure");
+    if (policy == v1::WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY && !ClosedUnsuccessfully(row.status)) {
+      return answer_now(AlreadyExists("workflow id '" + request.workflow_id() +
+                                      "' completed successfully and the reuse policy allows reuse only "
+                                      "after a failure"));
     }
   }
 
@@ -153,8 +203,8 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
   std::string run_id = random_.Uuid();
   started.set_first_execution_run_id(run_id);
 
-  NewRun fresh = StartNewRun(ns, request.workflow_id(), run_id, started, now);
-  Mutation& m = *fresh.mutation;
+  call->fresh = StartNewRun(ns, request.workflow_id(), run_id, started, now);
+  Mutation& m = *call->fresh.mutation;
   if (with_signal) {
     auto* sig = m.Append()->mutable_workflow_execution_signaled();
     sig->set_signal_name(with_signal->signal_name());
@@ -164,15 +214,20 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
     m.RememberSignalRequestId(request.request_id());
   }
   m.ScheduleWorkflowTask();
-  RunLock run_lock(fresh.run->mu);
-  Status st = CommitWithInlineTask(*fresh.run, m);
-  if (!st.ok()) {
-    DropNewRun(*fresh.run);
-    return st;
+  call->run_lock = RunLock(call->fresh.run->mu);
+  auto answer = [this, call, run_id, done](Status st) {
+    if (!st.ok()) DropNewRun(*call->fresh.run);
+    call->run_lock.unlock();
+    if (st.ok()) MaybeEvict();
+    call->id_lock.unlock();
+    if (!st.ok()) return done(st);
+    done(StartOutcome{run_id, true});
+  };
+  if (mode == CommitMode::kAsync) {
+    CommitThen(mode, *call->fresh.run, m, /*hand_out=*/true, std::move(answer));
+  } else {
+    answer(CommitWithInlineTask(*call->fresh.run, m));
   }
-  run_lock.unlock();
-  MaybeEvict();
-  return StartOutcome{run_id, true};
 }
 
 EngineImpl::NewRun EngineImpl::StartNewRun(const std::string& ns, const std::string& workflow_id,

@@ -50,11 +50,16 @@ bool IsLoopback(const std::string& host_port) {
 
 // Every RPC: authorize, forward to the engine, map the status. Errors are logged at
 // debug level with the principal's name, never the token.
-// The two completions a worker sends most use gRPC's callback API: the engine answers
-// them from the thread that wrote their commit (Engine::Callback), so no thread sleeps
-// through a commit. The other calls are synchronous.
-using ServiceBase = v1::WorkflowService::WithCallbackMethod_RespondWorkflowTaskCompleted<
-    v1::WorkflowService::WithCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>;
+// The start (with its wait for the result) and the two completions a worker sends most
+// use gRPC's callback API: the engine answers them from the thread that wrote their
+// commit, or that saw the run close (Engine::Callback), so no thread sleeps through a
+// commit or a wait. The other calls are synchronous.
+// They take the request's bytes and parse them here: gRPC 1.51's callback handler answers
+// an unparsable request with UNIMPLEMENTED, which would mislead; here it gets
+// INVALID_ARGUMENT.
+using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
+    v1::WorkflowService::WithRawCallbackMethod_RespondWorkflowTaskCompleted<
+        v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>>;
 
 class Server::Service final : public ServiceBase {
  public:
@@ -73,7 +78,6 @@ class Server::Service final : public ServiceBase {
                     v1::Name##Response* response) override {                                    \
     return Handle(context, Access::AccessKind, #Name, [&] { return engine_.Name(*request); }, response); \
   }
-  KEEL_WAITING_RPC(StartWorkflowExecution, kClient)
   KEEL_RPC(SignalWorkflowExecution, kClient)
   KEEL_RPC(SignalWithStartWorkflowExecution, kClient)
   KEEL_RPC(RequestCancelWorkflowExecution, kClient)
@@ -95,17 +99,28 @@ class Server::Service final : public ServiceBase {
   // When a waiting call gives up, empty: 2 s before its caller's deadline (a quarter of
   // the time left, for a caller in a hurry), so that the empty response reaches the
   // caller in time. The deadline is wall time; a call without one gets time_point::max.
-#define KEEL_CALLBACK_RPC(Name, AccessKind)                                                            \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const v1::Name##Request* request,  \
-                                 v1::Name##Response* response) override {                                \
-    return HandleAsync(context, Access::AccessKind, #Name,                                                \
-                       [&](auto done) { engine_.Name(*request, std::move(done)); }, response);            \
+#define KEEL_CALLBACK_RPC(Name, AccessKind)                                                                 \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,       \
+                                 grpc::ByteBuffer* response) override {                                       \
+    return HandleAsync<v1::Name##Request, v1::Name##Response>(                                               \
+        context, Access::AccessKind, #Name, request, response,                                               \
+        [this](const v1::Name##Request& req, auto done) { engine_.Name(req, std::move(done)); });            \
   }
   KEEL_CALLBACK_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_CALLBACK_RPC(RespondActivityTaskCompleted, kWorker)
 #undef KEEL_CALLBACK_RPC
+  grpc::ServerUnaryReactor* StartWorkflowExecution(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override {
+    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now());
+    return HandleAsync<v1::StartWorkflowExecutionRequest, v1::StartWorkflowExecutionResponse>(
+        context, Access::kClient, "StartWorkflowExecution", request, response,
+        [this, max_wait](const v1::StartWorkflowExecutionRequest& req, auto done) {
+          engine_.StartWorkflowExecution(req, max_wait, std::move(done));
+        });
+  }
 
-  static Time GiveUp(grpc::ServerContext* context) {
+  static Time GiveUp(grpc::ServerContextBase* context) {
     const Time deadline = context->deadline();
     const Time now = Clock::System().Now();
     const Duration margin =
@@ -151,25 +166,34 @@ class Server::Service final : public ServiceBase {
     return principal;
   }
 
-  // `call(done)` starts the engine call; `done` finishes the gRPC call, on whatever
-  // thread the engine calls it.
-  template <typename Fn, typename Resp>
+  // Parses the request, then `call(request, done)` starts the engine call; `done`
+  // finishes the gRPC call, on whatever thread the engine calls it. The request lives
+  // until then.
+  template <typename Req, typename Resp, typename Fn>
   grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Access access, const char* method,
-                                        Fn&& call, Resp* response) {
+                                        const grpc::ByteBuffer* bytes, grpc::ByteBuffer* response, Fn&& call) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     auto principal = Authorize(context, access, method);
     if (!principal.ok()) {
       reactor->Finish(remote::ToGrpc(principal.status()));
       return reactor;
     }
-    call([reactor, response, method, who = *principal](Result<Resp> result) {
+    auto request = std::make_shared<Req>();
+    grpc::ByteBuffer copy(*bytes);  // shares the slices; parsing consumes the buffer
+    if (!grpc::SerializationTraits<Req>::Deserialize(&copy, request.get()).ok()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                   std::string("the ") + method +
+                                       " request is not a valid message (or one of its strings is not UTF-8)"));
+      return reactor;
+    }
+    call(*request, [reactor, response, method, who = *principal, request](Result<Resp> result) {
       if (!result.ok()) {
         Log().debug("keeld: {} by {}: {}", method, who->name, result.status().ToString());
         reactor->Finish(remote::ToGrpc(result.status()));
         return;
       }
-      *response = std::move(result).value();
-      reactor->Finish(grpc::Status::OK);
+      bool own_buffer = false;
+      reactor->Finish(grpc::SerializationTraits<Resp>::Serialize(*result, response, &own_buffer));
     });
     return reactor;
   }

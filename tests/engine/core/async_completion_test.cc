@@ -1,5 +1,6 @@
-// The Callback API of the two completions a server answers without blocking
-// (Engine::RespondWorkflowTaskCompleted / RespondActivityTaskCompleted with `done`): the
+// The Callback API of the start and the two completions a server answers without
+// blocking (Engine::StartWorkflowExecution / RespondWorkflowTaskCompleted /
+// RespondActivityTaskCompleted with `done`): the
 // answer comes once the transition is written, from the store's writer thread (as under
 // load: the tests send every asynchronous commit there); a refused call is answered at
 // once on the calling thread and writes nothing, with the run unlocked; closing the
@@ -128,6 +129,76 @@ TEST_F(AsyncCompletionTest, AnAnswerMayCallTheEngineAboutItsRun) {
     EXPECT_EQ(code, expected);
     EXPECT_EQ(timers, 1);
   }
+}
+
+// ---- a start that waits for its result (the Callback API's StartWorkflowExecution) ----
+
+struct StartAnswer {
+  std::promise<Result<v1::StartWorkflowExecutionResponse>> promise;
+  std::future<Result<v1::StartWorkflowExecutionResponse>> future = promise.get_future();
+  bool ready() { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }
+};
+
+v1::StartWorkflowExecutionRequest StartAndWait(const std::string& id) {
+  v1::StartWorkflowExecutionRequest r;
+  r.set_workflow_id(id);
+  r.set_workflow_type("wf");
+  r.set_wait_for_result(true);
+  return r;
+}
+
+TEST_F(AsyncCompletionTest, AStartThatWaitsIsAnsweredWhenTheRunCloses) {
+  const auto request = StartAndWait("a");
+  StartAnswer answer;
+  engine_->StartWorkflowExecution(request, std::chrono::hours(1),
+                                  [&](auto result) { answer.promise.set_value(std::move(result)); });
+  auto t = PollWorkflowTask();  // the run exists and its first task is out
+  EXPECT_FALSE(answer.ready());
+  ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
+  auto resp = answer.future.get();
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_TRUE(resp->started());
+  EXPECT_EQ(resp->run_id(), Describe("a").info().execution().run_id());
+  EXPECT_EQ(resp->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+TEST_F(AsyncCompletionTest, AStartsWaitEndsEmptyAtItsDeadline) {
+  const auto request = StartAndWait("a");
+  StartAnswer answer;
+  engine_->StartWorkflowExecution(request, std::chrono::seconds(5),
+                                  [&](auto result) { answer.promise.set_value(std::move(result)); });
+  PollWorkflowTask();  // the start is committed (its wait counts from the call)
+  clock_.Advance(std::chrono::seconds(4));
+  EXPECT_FALSE(answer.ready());
+  clock_.Advance(std::chrono::seconds(1));
+  auto resp = answer.future.get();
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_TRUE(resp->started());
+  EXPECT_EQ(resp->result().status(), v1::WORKFLOW_EXECUTION_STATUS_RUNNING);  // nothing yet: ask again
+}
+
+TEST_F(AsyncCompletionTest, ARefusedStartIsAnsweredAtOnce) {
+  ASSERT_TRUE(Start("a").ok());
+  const auto request = StartAndWait("a");
+  std::optional<Result<v1::StartWorkflowExecutionResponse>> answer;
+  engine_->StartWorkflowExecution(request, std::chrono::hours(1), [&](auto result) { answer.emplace(std::move(result)); });
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(ExecutionCount(), 1);
+}
+
+// Closing the engine answers a waiting start: the run exists, its result is not there.
+TEST_F(AsyncCompletionTest, ClosingTheEngineAnswersAWaitingStart) {
+  const auto request = StartAndWait("a");
+  StartAnswer answer;
+  engine_->StartWorkflowExecution(request, std::chrono::hours(1),
+                                  [&](auto result) { answer.promise.set_value(std::move(result)); });
+  PollWorkflowTask();
+  Reopen();
+  auto resp = answer.future.get();
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_TRUE(resp->started());
+  EXPECT_FALSE(resp->has_result());
 }
 
 // Closing the engine right after the calls: every one is still written and answered.

@@ -622,9 +622,11 @@ TEST_F(BadInputTest, BadCommandsFailTheWorkflowTaskAndWriteNoneOfThem) {
 }
 
 // Bytes that are no request at all (not protobuf, or a string that is not UTF-8, which
-// proto3 forbids) never reach the engine: gRPC's C++ server refuses them while parsing,
-// with INTERNAL (its fixed code for an unparsable message; no client built from the
-// protos can send one). Nothing is written and the server goes on serving.
+// proto3 forbids) never reach the engine. keeld parses the start and the two completions
+// itself and refuses them with INVALID_ARGUMENT; for the other methods gRPC's C++ server
+// refuses them while parsing, with INTERNAL (its fixed code for an unparsable message;
+// no client built from the protos can send one). Nothing is written and the server goes
+// on serving.
 TEST_F(BadInputTest, UnparsableRequestsAreRefusedBeforeTheEngine) {
   grpc::GenericStub generic(
       grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
@@ -633,17 +635,28 @@ TEST_F(BadInputTest, UnparsableRequestsAreRefusedBeforeTheEngine) {
   valid.set_workflow_type("t");
   std::string not_utf8 = valid.SerializeAsString();
   not_utf8[not_utf8.find("ok-id")] = '\xff';
-  const std::string cases[] = {std::string("\xff\xff\xff\xff\x0f", 5), not_utf8};
-  for (const auto& bytes : cases) {
+  const std::string garbage("\xff\xff\xff\xff\x0f", 5);
+  const struct {
+    const char* method;
+    std::string bytes;
+    StatusCode code;
+  } cases[] = {
+      {"StartWorkflowExecution", garbage, StatusCode::INVALID_ARGUMENT},
+      {"StartWorkflowExecution", not_utf8, StatusCode::INVALID_ARGUMENT},
+      {"RespondWorkflowTaskCompleted", garbage, StatusCode::INVALID_ARGUMENT},
+      {"RespondActivityTaskCompleted", garbage, StatusCode::INVALID_ARGUMENT},
+      {"SignalWorkflowExecution", garbage, StatusCode::INTERNAL},
+  };
+  for (const auto& k : cases) {
     const std::string before = SnapshotDatabase(DbPath());
-    grpc::Slice slice(bytes);
+    grpc::Slice slice(k.bytes);
     grpc::ByteBuffer request(&slice, 1), response;
     auto c = Context();
     std::promise<grpc::Status> done;
-    generic.UnaryCall(c.get(), "/keel.v1.WorkflowService/StartWorkflowExecution", {}, &request,
-                      &response, [&done](grpc::Status st) { done.set_value(st); });
+    generic.UnaryCall(c.get(), std::string("/keel.v1.WorkflowService/") + k.method, {}, &request, &response,
+                      [&done](grpc::Status st) { done.set_value(st); });
     grpc::Status st = done.get_future().get();
-    EXPECT_EQ(st.error_code(), StatusCode::INTERNAL) << st.error_message();
+    EXPECT_EQ(st.error_code(), k.code) << k.method << ": " << st.error_message();
     EXPECT_EQ(SnapshotDatabase(DbPath()), before);
   }
   EXPECT_TRUE(Call(Rpc("StartWorkflowExecution"), valid).ok());

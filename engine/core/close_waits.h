@@ -1,0 +1,56 @@
+// CloseWaits: callbacks waiting for a run to close, for callers that must not hold a
+// thread while they wait (keeld's start-and-wait). Each gets `fn(true)` once the engine
+// reports the run closed, or `fn(false)` at its deadline or when the waits shut down.
+// Callbacks run on the waits' own thread, never under the lock of the run that closed
+// (the engine reports a close while it holds that lock). Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/clock.h"
+
+namespace keel::core {
+
+class CloseWaits {
+ public:
+  explicit CloseWaits(Clock& clock);
+  ~CloseWaits();  // Shutdown, then waits for the callbacks to have run
+
+  void Add(int64_t exec_id, Time deadline, std::function<void(bool closed)> fn);
+  // The run closed: its waiters' callbacks run soon (with true).
+  void Closed(int64_t exec_id);
+  // Runs `fn` soon on the waits' thread (true, or false after Shutdown). For work that
+  // takes a run's lock, which a commit's callback must not: the call holding that lock
+  // may be waiting for the very thread that runs the callback.
+  void Post(std::function<void(bool running)> fn);
+  // Every waiter gets false now, and so does every later Add, at once.
+  void Shutdown();
+
+ private:
+  struct Waiter {
+    int64_t exec_id = 0;
+    Time deadline;
+    std::function<void(bool)> fn;
+  };
+  void Loop();
+
+  Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, Waiter> waiters_;                         // by id
+  std::multimap<Time, uint64_t> by_deadline_;                  // id by deadline
+  std::unordered_multimap<int64_t, uint64_t> by_run_;         // id by exec id
+  std::vector<std::pair<std::function<void(bool)>, bool>> ready_;  // to run, with their outcome
+  bool shutdown_ = false;
+  std::thread thread_;
+};
+
+}  // namespace keel::core
