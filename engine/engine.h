@@ -110,6 +110,9 @@ class Engine : public Frontend {
   // no thread either; `done` runs on the engine's waits thread when the run closes.
   virtual void StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
                                       Callback<v1::StartWorkflowExecutionResponse> done) = 0;
+  // A result read; one that waits (`wait`) holds no thread while it waits either.
+  virtual void GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
+                                          Callback<v1::GetWorkflowExecutionResultResponse> done) = 0;
   virtual void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
                                             Callback<v1::RespondWorkflowTaskCompletedResponse> done) = 0;
   virtual void RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,

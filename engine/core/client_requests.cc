@@ -324,6 +324,14 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
   return GetWorkflowExecutionResult(request, options_.poll_timeout);
 }
 
+void EngineImpl::GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
+                                            Callback<v1::GetWorkflowExecutionResultResponse> done) {
+  if (!request.wait()) return done(GetWorkflowExecutionResult(request));
+  Status bad = ValidateExecution(request.namespace_(), request.workflow_execution());
+  if (!bad.ok()) return done(bad);
+  AwaitResult(request, clock_.Now() + std::min(options_.poll_timeout, max_wait), std::move(done));
+}
+
 void EngineImpl::AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time deadline,
                              Callback<v1::GetWorkflowExecutionResultResponse> done) {
   request.set_wait(false);

@@ -56,6 +56,8 @@ class EngineImpl final : public Engine {
       const v1::StartWorkflowExecutionRequest& request, Duration max_wait) override;
   void StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
                               Callback<v1::StartWorkflowExecutionResponse> done) override;
+  void GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
+                                  Callback<v1::GetWorkflowExecutionResultResponse> done) override;
   Result<v1::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
       const v1::SignalWorkflowExecutionRequest& request) override;
   Result<v1::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(

@@ -50,16 +50,17 @@ bool IsLoopback(const std::string& host_port) {
 
 // Every RPC: authorize, forward to the engine, map the status. Errors are logged at
 // debug level with the principal's name, never the token.
-// The start (with its wait for the result) and the two completions a worker sends most
-// use gRPC's callback API: the engine answers them from the thread that wrote their
-// commit, or that saw the run close (Engine::Callback), so no thread sleeps through a
-// commit or a wait. The other calls are synchronous.
+// The start (with its wait for the result), the result read and the two completions a
+// worker sends most use gRPC's callback API: the engine answers them from the thread that
+// wrote their commit, or that saw the run close (Engine::Callback), so no thread sleeps
+// through a commit or a wait. The other calls are synchronous.
 // They take the request's bytes and parse them here: gRPC 1.51's callback handler answers
 // an unparsable request with UNIMPLEMENTED, which would mislead; here it gets
 // INVALID_ARGUMENT.
-using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
+using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionResult<
+    v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
     v1::WorkflowService::WithRawCallbackMethod_RespondWorkflowTaskCompleted<
-        v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>>;
+        v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>>>;
 
 class Server::Service final : public ServiceBase {
  public:
@@ -85,7 +86,6 @@ class Server::Service final : public ServiceBase {
   KEEL_RPC(DescribeWorkflowExecution, kRead)
   KEEL_RPC(ListWorkflowExecutions, kRead)
   KEEL_WAITING_RPC(GetWorkflowExecutionHistory, kRead)
-  KEEL_WAITING_RPC(GetWorkflowExecutionResult, kRead)
   KEEL_RPC(QueryWorkflow, kRead)
   KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
   KEEL_RPC(RespondQueryTaskCompleted, kWorker)
@@ -109,6 +109,16 @@ class Server::Service final : public ServiceBase {
   KEEL_CALLBACK_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_CALLBACK_RPC(RespondActivityTaskCompleted, kWorker)
 #undef KEEL_CALLBACK_RPC
+  grpc::ServerUnaryReactor* GetWorkflowExecutionResult(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) override {
+    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now());
+    return HandleAsync<v1::GetWorkflowExecutionResultRequest, v1::GetWorkflowExecutionResultResponse>(
+        context, Access::kRead, "GetWorkflowExecutionResult", request, response,
+        [this, max_wait](const v1::GetWorkflowExecutionResultRequest& req, auto done) {
+          engine_.GetWorkflowExecutionResult(req, max_wait, std::move(done));
+        });
+  }
   grpc::ServerUnaryReactor* StartWorkflowExecution(grpc::CallbackServerContext* context,
                                                    const grpc::ByteBuffer* request,
                                                    grpc::ByteBuffer* response) override {

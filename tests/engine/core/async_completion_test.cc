@@ -201,6 +201,49 @@ TEST_F(AsyncCompletionTest, ClosingTheEngineAnswersAWaitingStart) {
   EXPECT_FALSE(resp->has_result());
 }
 
+// A result read that waits holds no thread: answered when the run closes, or empty
+// ("running", ask again) at its deadline.
+class AwaitResultTest : public AsyncCompletionTest {
+ protected:
+  std::future<Result<v1::GetWorkflowExecutionResultResponse>> Read(const std::string& id, Duration max_wait) {
+    v1::GetWorkflowExecutionResultRequest r;
+    r.mutable_workflow_execution()->set_workflow_id(id);
+    r.set_wait(true);
+    auto answer = std::make_shared<std::promise<Result<v1::GetWorkflowExecutionResultResponse>>>();
+    engine_->GetWorkflowExecutionResult(r, max_wait, [answer](auto result) { answer->set_value(std::move(result)); });
+    return answer->get_future();
+  }
+};
+
+TEST_F(AwaitResultTest, AWaitingResultReadIsAnsweredWhenTheRunCloses) {
+  ASSERT_TRUE(Start("a").ok());
+  auto answer = Read("a", std::chrono::hours(1));
+  auto t = PollWorkflowTask();
+  EXPECT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
+  auto result = answer.get();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+TEST_F(AwaitResultTest, AWaitingResultReadEndsEmptyAtItsDeadline) {
+  ASSERT_TRUE(Start("b").ok());
+  auto answer = Read("b", std::chrono::seconds(5));
+  clock_.Advance(std::chrono::seconds(4));
+  EXPECT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  clock_.Advance(std::chrono::seconds(1));
+  auto result = answer.get();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  EXPECT_FALSE(result->run_id().empty());
+}
+
+TEST_F(AwaitResultTest, AReadOfAnUnknownRunIsNotFoundAtOnce) {
+  auto answer = Read("nobody", std::chrono::hours(1));
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  EXPECT_EQ(answer.get().status().code(), StatusCode::kNotFound);
+}
+
 // Closing the engine right after the calls: every one is still written and answered.
 TEST_F(AsyncCompletionTest, ClosingTheEngineAnswersTheCallsInFlight) {
   constexpr int kRuns = 20;
