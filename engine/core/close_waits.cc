@@ -11,9 +11,11 @@ CloseWaits::CloseWaits(Clock& clock) : clock_(clock) {
   });
 }
 
-CloseWaits::~CloseWaits() {
+CloseWaits::~CloseWaits() { Stop(); }
+
+void CloseWaits::Stop() {
   Shutdown();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void CloseWaits::Add(int64_t exec_id, Time deadline, std::function<void(bool)> fn) {

@@ -21,7 +21,11 @@ namespace keel::core {
 class CloseWaits {
  public:
   explicit CloseWaits(Clock& clock);
-  ~CloseWaits();  // Shutdown, then waits for the callbacks to have run
+  ~CloseWaits();  // Stop
+
+  // Shutdown, then waits until the callbacks have run and the thread has ended. A
+  // callback may still call Add or Post meanwhile (they answer at once).
+  void Stop();
 
   void Add(int64_t exec_id, Time deadline, std::function<void(bool closed)> fn);
   // The run closed: its waiters' callbacks run soon (with true).

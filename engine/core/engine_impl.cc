@@ -56,7 +56,9 @@ EngineImpl::~EngineImpl() {
     async_cv_.wait(lock, [&] { return async_calls_ == 0; });
   }
   timers_->Stop();
-  close_waits_.reset();  // joins its thread (BeginShutdown answered its waiters)
+  // Joins its thread (BeginShutdown answered its waiters); not reset(), which would
+  // leave the pointer null while a last callback may still call Add.
+  close_waits_->Stop();
 }
 
 EngineImpl::AsyncCallScope::AsyncCallScope(EngineImpl& e) : engine(e) {
