@@ -96,40 +96,27 @@ class Server::Service final : public ServiceBase {
 #undef KEEL_RPC
 #undef KEEL_WAITING_RPC
 
-  // When a waiting call gives up, empty: 2 s before its caller's deadline (a quarter of
-  // the time left, for a caller in a hurry), so that the empty response reaches the
-  // caller in time. The deadline is wall time; a call without one gets time_point::max.
-#define KEEL_CALLBACK_RPC(Name, AccessKind)                                                                 \
+// The callback calls; the waiting ones (start and wait, result) end, with nothing new
+// yet, before their caller's deadline (see GiveUp).
+#define KEEL_CALLBACK_RPC(Name, AccessKind, ...)                                                            \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,       \
                                  grpc::ByteBuffer* response) override {                                       \
+    [[maybe_unused]] const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now()); \
     return HandleAsync<v1::Name##Request, v1::Name##Response>(                                               \
         context, Access::AccessKind, #Name, request, response,                                               \
-        [this](const v1::Name##Request& req, auto done) { engine_.Name(req, std::move(done)); });            \
+        [this, max_wait](const v1::Name##Request& req, auto done) {                                          \
+          engine_.Name(req, __VA_ARGS__ __VA_OPT__(, ) std::move(done));                                    \
+        });                                                                                                   \
   }
+  KEEL_CALLBACK_RPC(StartWorkflowExecution, kClient, max_wait)
+  KEEL_CALLBACK_RPC(GetWorkflowExecutionResult, kRead, max_wait)
   KEEL_CALLBACK_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_CALLBACK_RPC(RespondActivityTaskCompleted, kWorker)
 #undef KEEL_CALLBACK_RPC
-  grpc::ServerUnaryReactor* GetWorkflowExecutionResult(grpc::CallbackServerContext* context,
-                                                       const grpc::ByteBuffer* request,
-                                                       grpc::ByteBuffer* response) override {
-    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now());
-    return HandleAsync<v1::GetWorkflowExecutionResultRequest, v1::GetWorkflowExecutionResultResponse>(
-        context, Access::kRead, "GetWorkflowExecutionResult", request, response,
-        [this, max_wait](const v1::GetWorkflowExecutionResultRequest& req, auto done) {
-          engine_.GetWorkflowExecutionResult(req, max_wait, std::move(done));
-        });
-  }
-  grpc::ServerUnaryReactor* StartWorkflowExecution(grpc::CallbackServerContext* context,
-                                                   const grpc::ByteBuffer* request,
-                                                   grpc::ByteBuffer* response) override {
-    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now());
-    return HandleAsync<v1::StartWorkflowExecutionRequest, v1::StartWorkflowExecutionResponse>(
-        context, Access::kClient, "StartWorkflowExecution", request, response,
-        [this, max_wait](const v1::StartWorkflowExecutionRequest& req, auto done) {
-          engine_.StartWorkflowExecution(req, max_wait, std::move(done));
-        });
-  }
 
+  // When a waiting call gives up, empty: 2 s before its caller's deadline (a quarter of
+  // the time left, for a caller in a hurry), so that the empty response reaches the
+  // caller in time. The deadline is wall time; a call without one gets time_point::max.
   static Time GiveUp(grpc::ServerContextBase* context) {
     const Time deadline = context->deadline();
     const Time now = Clock::System().Now();
