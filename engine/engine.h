@@ -14,6 +14,7 @@
 #include "engine/clock.h"
 #include "engine/frontend.h"
 #include "engine/inline_workflow_tasks.h"
+#include "engine/poll_cancel.h"
 #include "engine/random.h"
 #include "engine/status.h"
 
@@ -84,14 +85,23 @@ class Engine : public Frontend {
                                       InlineWorkflowTasks* tasks) = 0;
   virtual void RemoveInlineWorkflowTasks(InlineWorkflowTasks* tasks) = 0;
 
-  // Polls that also end, empty, within about a second after `caller_gone` turns true: a
-  // server passes "the client hung up", so no task is handed to a worker that died.
+  template <typename T>
+  using Callback = std::function<void(Result<T>)>;
+
+  // Polls that hold no thread while they wait. `done` gets the task, or an empty response
+  // once `max_wait` (at most the poll timeout) has passed or soon after `cancel` is
+  // cancelled (a server's caller hung up); UNAVAILABLE when the engine closes. It runs on
+  // the calling thread, on the engine's poll thread, or on the thread that commits the
+  // task (which holds that run's lock: `done` must not call the engine about the run).
+  // `cancel` may be null.
   using Frontend::PollActivityTaskQueue;
   using Frontend::PollWorkflowTaskQueue;
-  virtual Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
-      const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
-  virtual Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
-      const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) = 0;
+  virtual void PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& request, Duration max_wait,
+                                     std::shared_ptr<PollCancel> cancel,
+                                     Callback<v1::PollWorkflowTaskQueueResponse> done) = 0;
+  virtual void PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& request, Duration max_wait,
+                                     std::shared_ptr<PollCancel> cancel,
+                                     Callback<v1::PollActivityTaskQueueResponse> done) = 0;
 
   // The waiting client calls, ending as their long poll ends (nothing new yet) after at
   // most `max_wait` when that is shorter than the poll timeout: a server passes what is
@@ -102,8 +112,6 @@ class Engine : public Frontend {
   // thread when the call fails before it commits. Rare outcomes (a continue-as-new, a
   // task that must run again, commands that cannot be applied) and engines running inline
   // workflow tasks commit in the calling thread. `request` must live until `done` runs.
-  template <typename T>
-  using Callback = std::function<void(Result<T>)>;
   using Frontend::RespondActivityTaskCompleted;
   using Frontend::RespondWorkflowTaskCompleted;
   // A start (and its wait for the result, when asked, at most `max_wait`): the wait holds

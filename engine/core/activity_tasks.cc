@@ -101,40 +101,6 @@ void EngineImpl::ActivityAttemptFailed(RunState& run, Mutation& m, int64_t id,
   RecordActivityClosed(run, m, id);
 }
 
-Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
-    const v1::PollActivityTaskQueueRequest& request) {
-  return PollActivityTaskQueue(request, {});
-}
-
-Result<v1::PollActivityTaskQueueResponse> EngineImpl::PollActivityTaskQueue(
-    const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) {
-  KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
-  const std::string ns = Namespace(request.namespace_());
-  const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
-  const Time deadline = clock_.Now() + options_.poll_timeout;
-  while (true) {
-    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kActivity, request.identity(), deadline,
-                             caller_gone);
-    if (closing_) return Unavailable("the engine is shutting down");
-    if (!ref) return v1::PollActivityTaskQueueResponse();
-    RunLock lock;
-    auto locked = LockRun(ref->exec_id, lock);
-    if (!locked.ok()) continue;
-    RunState& run = **locked;
-    auto it = run.state.activities().find(ref->ref);
-    if (!run.Running() || it == run.state.activities().end() || it->second.backing_off() ||
-        run.activity_leases.count(ref->ref)) {
-      NotifyActivity();
-      continue;  // stale
-    }
-    auto resp = LeaseActivityTask(run, ns, ref->ref, request.identity());
-    if (!resp.ok()) matcher_.Add(ns, queue, store::TaskKind::kActivity, *ref);
-    return resp;
-  }
-}
-
 Result<v1::PollActivityTaskQueueResponse> EngineImpl::LeaseActivityTask(RunState& run, const std::string& ns,
                                                                         int64_t id, const std::string& identity) {
   const v1::ActivityState& a = run.state.activities().at(id);

@@ -2,9 +2,10 @@
 //   engine_impl.cc          open/recovery, the run cache, commits, tokens, waiting
 //   start_workflow.cc       start and signal-with-start
 //   client_requests.cc      signal, cancel, terminate, describe, list, history, result
-//   workflow_tasks.cc       poll/complete/fail workflow tasks
+//   polls.cc                polls of both kinds, blocking and async, and taking a task
+//   workflow_tasks.cc       lease/complete/fail workflow tasks
 //   commands.cc             applying the commands of a completed workflow task
-//   activity_tasks.cc       poll/heartbeat/complete/fail/cancel activity tasks, retries
+//   activity_tasks.cc       lease/heartbeat/complete/fail/cancel activity tasks, retries
 //   timers.cc               what each durable timer and volatile deadline does when due
 //   cross_run.cc            effects on other runs: child start, parent notify, external signals
 //   queries.cc              queries: dispatched to workers, never written to history
@@ -83,8 +84,9 @@ class EngineImpl final : public Engine {
   // ---- Frontend: workers ----
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
       const v1::PollWorkflowTaskQueueRequest& request) override;
-  Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
-      const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) override;
+  void PollWorkflowTaskQueue(const v1::PollWorkflowTaskQueueRequest& request, Duration max_wait,
+                             std::shared_ptr<PollCancel> cancel,
+                             Callback<v1::PollWorkflowTaskQueueResponse> done) override;
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override;
   void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
@@ -95,8 +97,9 @@ class EngineImpl final : public Engine {
       const v1::RespondQueryTaskCompletedRequest& request) override;
   Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) override;
-  Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
-      const v1::PollActivityTaskQueueRequest& request, const std::function<bool()>& caller_gone) override;
+  void PollActivityTaskQueue(const v1::PollActivityTaskQueueRequest& request, Duration max_wait,
+                             std::shared_ptr<PollCancel> cancel,
+                             Callback<v1::PollActivityTaskQueueResponse> done) override;
   Result<v1::RecordActivityTaskHeartbeatResponse> RecordActivityTaskHeartbeat(
       const v1::RecordActivityTaskHeartbeatRequest& request) override;
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
@@ -245,6 +248,25 @@ class EngineImpl final : public Engine {
   // (eager_activity_command), once its commands are applied to `m`; 0 when none.
   int64_t EagerActivityId(const RunState& run, const Mutation& m,
                           const v1::RespondWorkflowTaskCompletedRequest& request) const;
+  // Polls (polls.cc). Take*Task leases the task `ref` names to the poller, or nullopt when
+  // it is stale (the poll waits on); a lease that fails is an answer, and the task goes
+  // back to the matcher. No run may be locked by the caller.
+  std::optional<Result<v1::PollWorkflowTaskQueueResponse>> TakeWorkflowTask(TaskRef& ref, const std::string& ns,
+                                                                           const std::string& queue,
+                                                                           const std::string& identity);
+  std::optional<Result<v1::PollActivityTaskQueueResponse>> TakeActivityTask(TaskRef& ref, const std::string& ns,
+                                                                           const std::string& queue,
+                                                                           const std::string& identity);
+  template <typename Resp, typename Req, typename Take>
+  Result<Resp> BlockingPoll(const Req& request, store::TaskKind kind, Take take);
+  template <typename Resp>
+  struct AsyncPoll;
+  template <typename Resp, typename Req, typename Take>
+  void StartAsyncPoll(const Req& request, store::TaskKind kind, Duration max_wait, std::shared_ptr<PollCancel> cancel,
+                      Callback<Resp> done, Take take);
+  // Waits for the next task (`ref` empty) or takes `ref`, until the poll is answered.
+  template <typename Resp>
+  void ServeAsyncPoll(const std::shared_ptr<AsyncPoll<Resp>>& poll, std::optional<TaskRef> ref);
   // True when the run's workflow task waits for a worker (scheduled, not backing off,
   // not leased). The run must be locked.
   bool WorkflowTaskDue(const RunState& run) const;

@@ -4,6 +4,8 @@
 // longer valid: the engine checks each one against the run's state and skips stale ones.
 // A workflow task can also be handed to a reserved poller as it is being committed
 // (Reserve, then Deliver): see EngineImpl::HandOutBeforeCommit for why that is safe.
+// A poll either blocks its thread (Poll) or leaves a callback (PollAsync): a server's
+// polls hold no thread while they wait.
 #pragma once
 
 #include <condition_variable>
@@ -15,9 +17,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "engine/clock.h"
 #include "engine/store/store.h"
@@ -35,19 +40,32 @@ struct TaskRef {
 
 class TaskMatcher {
  public:
-  explicit TaskMatcher(Clock& clock) : clock_(clock) {}
-
   void Add(const std::string& namespace_name, const std::string& task_queue, store::TaskKind kind,
            TaskRef task);
 
-  // Waits until a task is queued, `deadline` passes, this identity's polls are cancelled,
-  // `caller_gone` (checked every kGoneCheck) turns true or the matcher shuts down. nullopt
-  // for all but the first. `caller_gone` lets a server end the poll of a worker that hung
-  // up, so no task is handed to it.
+  explicit TaskMatcher(Clock& clock);
+  ~TaskMatcher();  // Stop
+
+  // Waits until a task is queued, `deadline` passes, this identity's polls are cancelled
+  // or the matcher shuts down. nullopt for all but the first.
   std::optional<TaskRef> Poll(const std::string& namespace_name, const std::string& task_queue,
-                              store::TaskKind kind, const std::string& identity, Time deadline,
-                              const std::function<bool()>& caller_gone = {});
-  static constexpr Duration kGoneCheck = std::chrono::seconds(1);
+                              store::TaskKind kind, const std::string& identity, Time deadline);
+
+  // A poll that leaves `done` instead of blocking. When a task is queued already it takes
+  // it into `*task` and returns 0 (so does a poll of a cancelled identity, or one past its
+  // deadline, with no task); otherwise it returns an id for CancelAsync, and `done` runs
+  // once, later, with the task or with nullopt (deadline, CancelAsync, CancelPolls,
+  // Shutdown). Where `done` runs: a task added by Add, and a deadline, on the matcher's
+  // own thread, which holds no lock, so `done` may take a run's lock there; a delivery on
+  // the thread calling Deliver (the task is `prepared`: nothing to lock); nullopt on the
+  // thread that ended the poll, or on the matcher's thread.
+  using PollDone = std::function<void(std::optional<TaskRef>)>;
+  uint64_t PollAsync(const std::string& namespace_name, const std::string& task_queue, store::TaskKind kind,
+                     const std::string& identity, Time deadline, PollDone done, std::optional<TaskRef>* task);
+  // Ends a waiting PollAsync (its caller hung up) with nullopt, unless it has its task
+  // already; a reserved one ends when its reservation is dropped undelivered. Unknown or
+  // finished ids are ignored.
+  void CancelAsync(uint64_t id);
 
   struct Waiter;
   // A waiting poller set aside for one task the holder is about to build. Deliver hands
@@ -79,6 +97,8 @@ class TaskMatcher {
   void CancelPolls(const std::string& identity);
   // Ends every poll, now and later.
   void Shutdown();
+  // Shutdown, then waits for the matcher's thread to run what it holds and end.
+  void Stop();
 
   size_t Backlog(const std::string& namespace_name, const std::string& task_queue,
                  store::TaskKind kind);
@@ -97,6 +117,18 @@ class TaskMatcher {
   };
   Queue& QueueFor(const Key& key);  // requires mu_
   void Release(Waiter* waiter);
+  // Hands queued tasks to the queue's async pollers and wakes blocked ones, oldest
+  // first (requires mu_).
+  void Dispatch(Queue& q);
+  // Removes a waiting async poll; returns its callback, which the caller runs after
+  // releasing mu_ (requires mu_). FinishAsync also drops the queue if nothing uses it.
+  PollDone EndAsync(Waiter* w);
+  PollDone FinishAsync(Waiter* w);
+  void DropQueueIfUnused(const Key& key, Queue& q);  // requires mu_
+  // Ends the idle async polls `which` selects (returning their callbacks) and wakes the
+  // blocked ones, which look for themselves (requires mu_).
+  std::vector<PollDone> EndIdlePolls(const std::function<bool(const Waiter&)>& which);
+  void Loop();  // the matcher's thread: async deadlines and tasks handed to async polls
   // Cancelled identities are forgotten after this long, so callers cannot grow the set
   // without bound; a poll outlives none of them (long polls end after at most minutes).
   static constexpr Duration kCancelMemory = std::chrono::minutes(10);
@@ -108,6 +140,15 @@ class TaskMatcher {
   std::map<Key, std::unique_ptr<Queue>> queues_;
   std::map<std::string, Time> shut_down_;  // identity -> when its polls were cancelled
   bool shutdown_ = false;
+
+  // Async polls: the waiters by id, their deadlines, and callbacks for the thread to run.
+  uint64_t next_async_id_ = 1;
+  std::map<uint64_t, std::unique_ptr<Waiter>> async_;
+  std::set<std::pair<Time, uint64_t>> async_deadlines_;
+  std::vector<std::pair<PollDone, std::optional<TaskRef>>> ready_;
+  std::condition_variable thread_cv_;
+  bool stop_ = false;
+  std::thread thread_;  // started by the first PollAsync
 };
 
 }  // namespace keel::core

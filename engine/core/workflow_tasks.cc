@@ -46,44 +46,6 @@ void EngineImpl::ReleaseWorkflowTaskLease(RunState& run) {
   NotifyActivity();
 }
 
-Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
-    const v1::PollWorkflowTaskQueueRequest& request) {
-  return PollWorkflowTaskQueue(request, {});
-}
-
-Result<v1::PollWorkflowTaskQueueResponse> EngineImpl::PollWorkflowTaskQueue(
-    const v1::PollWorkflowTaskQueueRequest& request, const std::function<bool()>& caller_gone) {
-  KEEL_RETURN_IF_ERROR(ValidateName(request.namespace_(), "namespace", false));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.task_queue(), "task_queue", false));
-  KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity"));
-  const std::string ns = Namespace(request.namespace_());
-  const std::string queue = request.task_queue().empty() ? "default" : request.task_queue();
-  const Time deadline = clock_.Now() + options_.poll_timeout;
-  while (true) {
-    auto ref = matcher_.Poll(ns, queue, store::TaskKind::kWorkflow, request.identity(), deadline,
-                             caller_gone);
-    if (closing_) return Unavailable("the engine is shutting down");
-    if (!ref) return v1::PollWorkflowTaskQueueResponse();
-    if (ref->prepared) return std::move(*ref->prepared);  // leased to us as it was committed
-    if (ref->ref < 0) {  // a query (queries.cc)
-      auto query = DispatchQuery(ref->exec_id, static_cast<uint64_t>(-ref->ref));
-      if (query.ok()) return query;
-      continue;
-    }
-    RunLock lock;
-    auto locked = LockRun(ref->exec_id, lock);
-    if (!locked.ok()) continue;  // the run is gone
-    RunState& run = **locked;
-    if (!WorkflowTaskDue(run)) {
-      NotifyActivity();
-      continue;  // stale: this task was completed, or is running elsewhere
-    }
-    auto resp = LeaseWorkflowTask(run, ns, request.identity());
-    if (!resp.ok()) matcher_.Add(ns, queue, store::TaskKind::kWorkflow, *ref);
-    return resp;
-  }
-}
-
 bool EngineImpl::WorkflowTaskDue(const RunState& run) const {
   const v1::ExecutionState& s = run.state;
   return run.Running() && s.has_workflow_task() && !s.workflow_task().backing_off() && !run.workflow_task_lease;

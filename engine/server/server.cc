@@ -50,17 +50,29 @@ bool IsLoopback(const std::string& host_port) {
 
 // Every RPC: authorize, forward to the engine, map the status. Errors are logged at
 // debug level with the principal's name, never the token.
-// The start (with its wait for the result), the result read and the two completions a
-// worker sends most use gRPC's callback API: the engine answers them from the thread that
-// wrote their commit, or that saw the run close (Engine::Callback), so no thread sleeps
-// through a commit or a wait. The other calls are synchronous.
+// The start (with its wait for the result), the result read, the two polls and the two
+// completions a worker sends most use gRPC's callback API: the engine answers them from
+// the thread that wrote their commit, saw the run close or has a task for the poll
+// (Engine::Callback), so no thread sleeps through a commit or a wait. The other calls
+// are synchronous.
 // They take the request's bytes and parse them here: gRPC 1.51's callback handler answers
 // an unparsable request with UNIMPLEMENTED, which would mislead; here it gets
 // INVALID_ARGUMENT.
 using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionResult<
     v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
     v1::WorkflowService::WithRawCallbackMethod_RespondWorkflowTaskCompleted<
-        v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<v1::WorkflowService::Service>>>>;
+    v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<
+    v1::WorkflowService::WithRawCallbackMethod_PollWorkflowTaskQueue<
+        v1::WorkflowService::WithRawCallbackMethod_PollActivityTaskQueue<v1::WorkflowService::Service>>>>>>;
+
+// A poll's reactor: a worker that hangs up (or whose deadline passes) ends the engine's
+// wait, so that no task is handed to it. Deletes itself when gRPC is done with the call.
+class PollReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void OnCancel() override { cancel->Cancel(); }
+  void OnDone() override { delete this; }
+  const std::shared_ptr<PollCancel> cancel = std::make_shared<PollCancel>();
+};
 
 class Server::Service final : public ServiceBase {
  public:
@@ -125,28 +137,23 @@ class Server::Service final : public ServiceBase {
     return deadline - margin;
   }
 
-  // Polls end soon after their worker hangs up (a killed worker's poll would otherwise
-  // take a task and hold it until the task's timeout), and end empty shortly before the
-  // worker's own deadline (its poll timeout may be shorter than --poll-timeout): the
-  // engine checks `gone` about once a second.
-  static std::function<bool()> CallerGone(grpc::ServerContext* context) {
-    const Time give_up = GiveUp(context);
-    return [context, give_up] {
-      return context->IsCancelled() || Clock::System().Now() >= give_up;
-    };
+  // Polls end when their worker hangs up (PollReactor), and end empty shortly before the
+  // worker's own deadline (its poll timeout may be shorter than --poll-timeout).
+#define KEEL_POLL_RPC(Name)                                                                                   \
+  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,       \
+                                 grpc::ByteBuffer* response) override {                                       \
+    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now());            \
+    auto* reactor = new PollReactor();                                                                         \
+    return HandleAsync<v1::Name##Request, v1::Name##Response>(                                               \
+        context, Access::kWorker, #Name, request, response,                                                   \
+        [this, max_wait, cancel = reactor->cancel](const v1::Name##Request& req, auto done) {                \
+          engine_.Name(req, max_wait, cancel, std::move(done));                                              \
+        },                                                                                                    \
+        reactor);                                                                                             \
   }
-  grpc::Status PollWorkflowTaskQueue(grpc::ServerContext* context, const v1::PollWorkflowTaskQueueRequest* request,
-                                     v1::PollWorkflowTaskQueueResponse* response) override {
-    auto gone = CallerGone(context);
-    return Handle(context, Access::kWorker, "PollWorkflowTaskQueue",
-                  [&] { return engine_.PollWorkflowTaskQueue(*request, gone); }, response);
-  }
-  grpc::Status PollActivityTaskQueue(grpc::ServerContext* context, const v1::PollActivityTaskQueueRequest* request,
-                                     v1::PollActivityTaskQueueResponse* response) override {
-    auto gone = CallerGone(context);
-    return Handle(context, Access::kWorker, "PollActivityTaskQueue",
-                  [&] { return engine_.PollActivityTaskQueue(*request, gone); }, response);
-  }
+  KEEL_POLL_RPC(PollWorkflowTaskQueue)
+  KEEL_POLL_RPC(PollActivityTaskQueue)
+#undef KEEL_POLL_RPC
 
  private:
   // The caller's principal, or why it may not make this call (logged).
@@ -168,8 +175,9 @@ class Server::Service final : public ServiceBase {
   // until then.
   template <typename Req, typename Resp, typename Fn>
   grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Access access, const char* method,
-                                        const grpc::ByteBuffer* bytes, grpc::ByteBuffer* response, Fn&& call) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+                                        const grpc::ByteBuffer* bytes, grpc::ByteBuffer* response, Fn&& call,
+                                        grpc::ServerUnaryReactor* reactor = nullptr) {
+    if (!reactor) reactor = context->DefaultReactor();
     auto principal = Authorize(context, access, method);
     if (!principal.ok()) {
       reactor->Finish(remote::ToGrpc(principal.status()));
