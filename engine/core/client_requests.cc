@@ -351,12 +351,24 @@ void EngineImpl::AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time
     lock.unlock();
     return done(std::move(now));  // nothing yet
   }
-  const int64_t exec_id = (*run)->exec_id;
-  close_waits_->Add(exec_id, deadline, [this, request, deadline, done, running = *now](bool closed) {
-    if (closing_) return done(Unavailable("the engine is shutting down"));
-    if (!closed) return done(running);  // nothing yet
-    AwaitResult(request, deadline, done);
-  });
+  WaitForClose(**run, std::move(request), deadline, std::move(done));
+}
+
+void EngineImpl::WaitForClose(const RunState& run, v1::GetWorkflowExecutionResultRequest request, Time deadline,
+                              Callback<v1::GetWorkflowExecutionResultResponse> done) {
+  v1::GetWorkflowExecutionResultResponse running;  // what the wait gives at its deadline
+  running.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  running.set_run_id(run.state.run_id());
+  request.mutable_workflow_execution()->set_run_id(run.state.run_id());
+  close_waits_->AddForResult(
+      run.exec_id, deadline,
+      [this, request = std::move(request), deadline, done = std::move(done), running = std::move(running)](
+          bool closed, const v1::GetWorkflowExecutionResultResponse* result) {
+        if (closing_) return done(Unavailable("the engine is shutting down"));
+        if (!closed) return done(running);  // nothing yet
+        if (result) return done(*result);   // given with the close, under the run's lock
+        AwaitResult(request, deadline, done);  // on the waits' thread: look (and follow a continue-as-new)
+      });
 }
 
 Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionResult(
@@ -420,31 +432,36 @@ Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionR
     if (!last || !IsCloseEvent(*last)) {
       return Internal("run " + s.run_id() + " is closed but its last event is not a close event");
     }
-    const v1::HistoryEvent& e = *last;
-    v1::GetWorkflowExecutionResultResponse resp;
-    resp.set_status(s.status());
-    resp.set_run_id(s.run_id());
-    if (e.has_workflow_execution_completed()) {
-      *resp.mutable_result() = e.workflow_execution_completed().result();
-    } else if (e.has_workflow_execution_failed()) {
-      *resp.mutable_failure() = e.workflow_execution_failed().failure();
-    } else if (e.has_workflow_execution_canceled()) {
-      auto* f = resp.mutable_failure();
-      f->set_message("workflow canceled");
-      *f->mutable_canceled_failure_info()->mutable_details() = e.workflow_execution_canceled().details();
-    } else if (e.has_workflow_execution_terminated()) {
-      auto* f = resp.mutable_failure();
-      f->set_message("workflow terminated" + (e.workflow_execution_terminated().reason().empty()
-                                                  ? std::string()
-                                                  : ": " + e.workflow_execution_terminated().reason()));
-      f->mutable_terminated_failure_info();
-    } else if (e.has_workflow_execution_timed_out()) {
-      auto* f = resp.mutable_failure();
-      f->set_message("workflow timed out");
-      f->mutable_timeout_failure_info()->set_timeout_type(e.workflow_execution_timed_out().timeout_type());
-    }
-    return resp;
+    return ClosedRunResult(s.run_id(), s.status(), *last);
   }
+}
+
+v1::GetWorkflowExecutionResultResponse EngineImpl::ClosedRunResult(const std::string& run_id,
+                                                                   v1::WorkflowExecutionStatus status,
+                                                                   const v1::HistoryEvent& e) {
+  v1::GetWorkflowExecutionResultResponse resp;
+  resp.set_status(status);
+  resp.set_run_id(run_id);
+  if (e.has_workflow_execution_completed()) {
+    *resp.mutable_result() = e.workflow_execution_completed().result();
+  } else if (e.has_workflow_execution_failed()) {
+    *resp.mutable_failure() = e.workflow_execution_failed().failure();
+  } else if (e.has_workflow_execution_canceled()) {
+    auto* f = resp.mutable_failure();
+    f->set_message("workflow canceled");
+    *f->mutable_canceled_failure_info()->mutable_details() = e.workflow_execution_canceled().details();
+  } else if (e.has_workflow_execution_terminated()) {
+    auto* f = resp.mutable_failure();
+    f->set_message("workflow terminated" + (e.workflow_execution_terminated().reason().empty()
+                                                ? std::string()
+                                                : ": " + e.workflow_execution_terminated().reason()));
+    f->mutable_terminated_failure_info();
+  } else if (e.has_workflow_execution_timed_out()) {
+    auto* f = resp.mutable_failure();
+    f->set_message("workflow timed out");
+    f->mutable_timeout_failure_info()->set_timeout_type(e.workflow_execution_timed_out().timeout_type());
+  }
+  return resp;
 }
 
 }  // namespace keel::core

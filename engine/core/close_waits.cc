@@ -19,38 +19,60 @@ void CloseWaits::Stop() {
 }
 
 void CloseWaits::Add(int64_t exec_id, Time deadline, std::function<void(bool)> fn) {
+  Insert(exec_id, deadline, [fn = std::move(fn)](bool closed, const RunResult*) { fn(closed); }, false);
+}
+
+void CloseWaits::AddForResult(int64_t exec_id, Time deadline, ResultFn fn) {
+  Insert(exec_id, deadline, std::move(fn), true);
+}
+
+void CloseWaits::Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_result) {
   std::unique_lock<std::mutex> lock(mu_);
   if (shutdown_) {
     lock.unlock();
-    fn(false);
+    fn(false, nullptr);
     return;
   }
   const uint64_t id = next_id_++;
-  waiters_[id] = Waiter{exec_id, deadline, std::move(fn)};
+  waiters_[id] = Waiter{exec_id, deadline, std::move(fn), for_result};
   const bool earliest = by_deadline_.empty() || deadline < by_deadline_.begin()->first;
   by_deadline_.emplace(deadline, id);
   by_run_.emplace(exec_id, id);
   if (earliest) cv_.notify_one();  // the thread sleeps until the earliest deadline
 }
 
-void CloseWaits::Closed(int64_t exec_id) {
-  std::lock_guard<std::mutex> g(mu_);
-  auto [first, last] = by_run_.equal_range(exec_id);
-  if (first == last) return;
-  for (auto it = first; it != last; ++it) {
-    Waiter& w = waiters_.at(it->second);
-    auto [d_first, d_last] = by_deadline_.equal_range(w.deadline);
-    for (auto d = d_first; d != d_last; ++d) {
-      if (d->second == it->second) {
-        by_deadline_.erase(d);
-        break;
+void CloseWaits::Closed(int64_t exec_id, const std::function<std::optional<RunResult>()>& result) {
+  std::vector<ResultFn> now;  // result waiters, answered here
+  std::optional<RunResult> r;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto [first, last] = by_run_.equal_range(exec_id);
+    if (first == last) return;
+    bool asked = false;
+    for (auto it = first; it != last; ++it) {
+      Waiter& w = waiters_.at(it->second);
+      auto [d_first, d_last] = by_deadline_.equal_range(w.deadline);
+      for (auto d = d_first; d != d_last; ++d) {
+        if (d->second == it->second) {
+          by_deadline_.erase(d);
+          break;
+        }
       }
+      if (w.for_result && result && !asked) {
+        r = result();
+        asked = true;
+      }
+      if (w.for_result && r) {
+        now.push_back(std::move(w.fn));
+      } else {
+        ready_.emplace_back(std::move(w.fn), true);
+      }
+      waiters_.erase(it->second);
     }
-    ready_.emplace_back(std::move(w.fn), true);
-    waiters_.erase(it->second);
+    by_run_.erase(first, last);
+    cv_.notify_one();
   }
-  by_run_.erase(first, last);
-  cv_.notify_one();
+  for (auto& fn : now) fn(true, &*r);
 }
 
 void CloseWaits::Post(std::function<void(bool)> fn) {
@@ -60,7 +82,7 @@ void CloseWaits::Post(std::function<void(bool)> fn) {
     fn(false);
     return;
   }
-  ready_.emplace_back(std::move(fn), true);
+  ready_.emplace_back([fn = std::move(fn)](bool running, const RunResult*) { fn(running); }, true);
   cv_.notify_one();
 }
 
@@ -103,7 +125,7 @@ void CloseWaits::Loop() {
     ready_.clear();
     const bool done = shutdown_ && waiters_.empty();
     lock.unlock();
-    for (auto& [fn, closed] : ready) fn(closed);
+    for (auto& [fn, closed] : ready) fn(closed, nullptr);
     ready.clear();
     lock.lock();
     if (done && ready_.empty()) return;

@@ -5,6 +5,7 @@
 
 #include "engine/core/validation.h"
 #include "engine/history/convert.h"
+#include "engine/history/event_util.h"
 #include "engine/log.h"
 #include "engine/store/sqlite_store.h"
 
@@ -247,7 +248,7 @@ void EngineImpl::AfterCommit(std::span<std::pair<RunState*, Mutation*>> runs, co
           "continue-as-new to keep replay fast",
           run->state.workflow_id(), run->state.run_id(), options_.history_warn_events);
     }
-    NotifyChanged(run->exec_id, !run->Running());
+    NotifyChanged(*run, m->events());
     // A run that closed voids its activities' attempts still out on workers.
     while (!run->Running() && !run->activity_leases.empty()) {
       ReleaseActivityLease(*run, run->activity_leases.begin()->first);
@@ -329,8 +330,21 @@ void EngineImpl::Unwatch(int64_t exec_id, bool every_change) {
   if (--it->second.watchers <= 0) watches_.erase(it);
 }
 
-void EngineImpl::NotifyChanged(int64_t exec_id, bool closed) {
-  if (closed) close_waits_->Closed(exec_id);
+void EngineImpl::NotifyChanged(const RunState& run, const v1::HistoryBatch& committed) {
+  const int64_t exec_id = run.exec_id;
+  const bool closed = !run.Running();
+  if (closed) {
+    // The close event is the last one this commit wrote (a continue-as-new is followed on
+    // the waits' thread instead).
+    close_waits_->Closed(exec_id, [&]() -> std::optional<v1::GetWorkflowExecutionResultResponse> {
+      const int n = committed.events_size();
+      if (n == 0 || !IsCloseEvent(committed.events(n - 1)) ||
+          run.state.status() == v1::WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW) {
+        return std::nullopt;
+      }
+      return ClosedRunResult(run.state.run_id(), run.state.status(), committed.events(n - 1));
+    });
+  }
   std::lock_guard<std::mutex> g(watch_mu_);
   auto it = watches_.find(exec_id);
   if (it == watches_.end()) return;

@@ -180,7 +180,7 @@ class EngineImpl final : public Engine {
   bool WaitChanged(int64_t exec_id, uint64_t& version, Time deadline);
   bool WaitClosed(int64_t exec_id, Time deadline);
   void Unwatch(int64_t exec_id, bool every_change = true);
-  void NotifyChanged(int64_t exec_id, bool closed);
+  void NotifyChanged(const RunState& run, const v1::HistoryBatch& committed);
   // Keeps the run's cached recent events and activity inputs in step with a commit.
   void UpdateCaches(RunState& run, const v1::HistoryBatch& batch);
 
@@ -203,9 +203,11 @@ class EngineImpl final : public Engine {
                                    const v1::SignalWithStartWorkflowExecutionRequest* with_signal,
                                    const v1::ParentInfo* parent);
   // StartLocked in either CommitMode (the caller's objects must live until `done`).
+  // `committed`, if given, runs once a new run is committed, with the run still locked.
   void StartRunCall(const v1::StartWorkflowExecutionRequest& request,
                     const v1::SignalWithStartWorkflowExecutionRequest* with_signal, const v1::ParentInfo* parent,
-                    CommitMode mode, std::function<void(Result<StartOutcome>)> done);
+                    CommitMode mode, std::function<void(Result<StartOutcome>)> done,
+                    std::function<void(const RunState&)> committed = {});
   // A start and, when asked, its wait for the result (sync: in this thread; async: on
   // close_waits_).
   void StartCall(const v1::StartWorkflowExecutionRequest& request, Duration max_wait, CommitMode mode,
@@ -214,6 +216,15 @@ class EngineImpl final : public Engine {
   // one it continued as) still runs, looks again when it closes or at `deadline`.
   void AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time deadline,
                    Callback<v1::GetWorkflowExecutionResultResponse> done);
+  // Registers `done` for the close of `run` (running, locked by the caller): it gets the
+  // result when the run closes (following a continue-as-new when `request` asks), or the
+  // running run at `deadline`.
+  void WaitForClose(const RunState& run, v1::GetWorkflowExecutionResultRequest request, Time deadline,
+                    Callback<v1::GetWorkflowExecutionResultResponse> done);
+  // What a result read gives for a run closed with `close_event`.
+  static v1::GetWorkflowExecutionResultResponse ClosedRunResult(const std::string& run_id,
+                                                                v1::WorkflowExecutionStatus status,
+                                                                const v1::HistoryEvent& close_event);
   // The first transition of a new run (started event, search attributes, timeouts), its
   // RunState already cached (see start_workflow.cc). The caller schedules its first
   // workflow task, commits, and calls DropNewRun if the commit fails.

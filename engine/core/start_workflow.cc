@@ -8,6 +8,34 @@ namespace keel::core {
 
 namespace {
 
+// The result read a start that waits makes for run `run_id`.
+v1::GetWorkflowExecutionResultRequest ResultWait(const v1::StartWorkflowExecutionRequest& request,
+                                                 const std::string& run_id) {
+  v1::GetWorkflowExecutionResultRequest wait;
+  wait.set_namespace_(request.namespace_());
+  wait.mutable_workflow_execution()->set_workflow_id(request.workflow_id());
+  wait.mutable_workflow_execution()->set_run_id(run_id);
+  wait.set_wait(true);
+  wait.set_follow_runs(true);
+  return wait;
+}
+
+// Answers the start with `resp` and what the wait gave. The run exists whatever the wait
+// gives: a failed wait leaves `result` unset (the caller asks again) rather than making
+// the start look failed.
+Engine::Callback<v1::GetWorkflowExecutionResultResponse> WithResult(
+    v1::StartWorkflowExecutionResponse resp, Engine::Callback<v1::StartWorkflowExecutionResponse> done) {
+  return [done = std::move(done), resp = std::move(resp)](Result<v1::GetWorkflowExecutionResultResponse> result) mutable {
+    if (result.ok()) {
+      *resp.mutable_result() = std::move(result).value();
+    } else {
+      Log().debug("engine: waiting for the result of run {} failed: {}", resp.run_id(), result.status().ToString());
+    }
+    done(std::move(resp));
+  };
+}
+
+
 bool ClosedUnsuccessfully(int status) {
   return status == v1::WORKFLOW_EXECUTION_STATUS_FAILED ||
          status == v1::WORKFLOW_EXECUTION_STATUS_CANCELED ||
@@ -59,40 +87,41 @@ void EngineImpl::StartCall(const v1::StartWorkflowExecutionRequest& request, Dur
                            Callback<v1::StartWorkflowExecutionResponse> done) {
   // The wait ends `max_wait` after the call came (the caller's deadline), not after the commit.
   const Time deadline = clock_.Now() + std::min(options_.poll_timeout, max_wait);
-  StartRunCall(request, nullptr, nullptr, mode, [this, &request, max_wait, deadline, mode, done](Result<StartOutcome> out) {
-    if (!out.ok()) return done(out.status());
-    v1::StartWorkflowExecutionResponse resp;
-    resp.set_run_id(out->run_id);
-    resp.set_started(out->started);
-    if (!request.wait_for_result()) return done(std::move(resp));
-    v1::GetWorkflowExecutionResultRequest wait;
-    wait.set_namespace_(request.namespace_());
-    wait.mutable_workflow_execution()->set_workflow_id(request.workflow_id());
-    wait.mutable_workflow_execution()->set_run_id(out->run_id);
-    wait.set_wait(true);
-    wait.set_follow_runs(true);
-    // The run exists whatever the wait gives: a failed wait leaves `result` unset (the
-    // caller asks again) rather than making the start look failed.
-    auto answer = [done, resp = std::move(resp)](Result<v1::GetWorkflowExecutionResultResponse> result) mutable {
-      if (result.ok()) {
-        *resp.mutable_result() = std::move(result).value();
-      } else {
-        Log().debug("engine: waiting for the result of run {} failed: {}", resp.run_id(),
-                    result.status().ToString());
-      }
-      done(std::move(resp));
+  // Asynchronously, a new run's wait is registered as its commit completes, while the run
+  // is still locked: it cannot close before, and nothing has to look for it.
+  const bool wait_on_commit = request.wait_for_result() && mode == CommitMode::kAsync;
+  std::function<void(const RunState&)> committed;
+  if (wait_on_commit) {
+    committed = [this, &request, deadline, done](const RunState& run) {
+      v1::StartWorkflowExecutionResponse resp;
+      resp.set_run_id(run.state.run_id());
+      resp.set_started(true);
+      WaitForClose(run, ResultWait(request, run.state.run_id()), deadline, WithResult(std::move(resp), done));
     };
-    if (mode == CommitMode::kSync) {
-      answer(GetWorkflowExecutionResult(wait, max_wait));
-      return;
-    }
-    // On the waits' thread: looking takes the run's lock, which this commit's callback
-    // must not wait for (CloseWaits::Post).
-    close_waits_->Post([this, wait = std::move(wait), deadline, answer = std::move(answer)](bool running) mutable {
-      if (!running) return answer(Unavailable("the engine is shutting down"));
-      AwaitResult(std::move(wait), deadline, std::move(answer));
-    });
-  });
+  }
+  StartRunCall(
+      request, nullptr, nullptr, mode,
+      [this, &request, max_wait, deadline, mode, done, wait_on_commit](Result<StartOutcome> out) {
+        if (!out.ok()) return done(out.status());
+        if (wait_on_commit && out->started) return;  // answered at the close (`committed`)
+        v1::StartWorkflowExecutionResponse resp;
+        resp.set_run_id(out->run_id);
+        resp.set_started(out->started);
+        if (!request.wait_for_result()) return done(std::move(resp));
+        auto wait = ResultWait(request, out->run_id);
+        auto answer = WithResult(std::move(resp), done);
+        if (mode == CommitMode::kSync) {
+          answer(GetWorkflowExecutionResult(wait, max_wait));
+          return;
+        }
+        // An existing run (a repeated start): on the waits' thread, as looking takes the
+        // run's lock, which a commit's callback must not wait for (CloseWaits::Post).
+        close_waits_->Post([this, wait = std::move(wait), deadline, answer = std::move(answer)](bool running) mutable {
+          if (!running) return answer(Unavailable("the engine is shutting down"));
+          AwaitResult(std::move(wait), deadline, std::move(answer));
+        });
+      },
+      std::move(committed));
 }
 
 Result<v1::SignalWithStartWorkflowExecutionResponse> EngineImpl::SignalWithStartWorkflowExecution(
@@ -120,7 +149,8 @@ Result<EngineImpl::StartOutcome> EngineImpl::StartLocked(
 void EngineImpl::StartRunCall(const v1::StartWorkflowExecutionRequest& request,
                               const v1::SignalWithStartWorkflowExecutionRequest* with_signal,
                               const v1::ParentInfo* parent, CommitMode mode,
-                              std::function<void(Result<StartOutcome>)> done) {
+                              std::function<void(Result<StartOutcome>)> done,
+                              std::function<void(const RunState&)> committed) {
   Status bad = ValidateStart(request, options_.max_payload_bytes);
   if (bad.ok()) bad = CheckPayloads(request.input(), "workflow input");
   if (!bad.ok()) return done(bad);
@@ -215,8 +245,9 @@ void EngineImpl::StartRunCall(const v1::StartWorkflowExecutionRequest& request,
   }
   m.ScheduleWorkflowTask();
   call->run_lock = RunLock(call->fresh.run->mu);
-  auto answer = [this, call, run_id, done](Status st) {
+  auto answer = [this, call, run_id, done, committed = std::move(committed)](Status st) {
     if (!st.ok()) DropNewRun(*call->fresh.run);
+    if (st.ok() && committed) committed(*call->fresh.run);
     call->run_lock.unlock();
     if (st.ok()) MaybeEvict();
     call->id_lock.unlock();

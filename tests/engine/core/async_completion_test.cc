@@ -150,16 +150,47 @@ v1::StartWorkflowExecutionRequest StartAndWait(const std::string& id) {
 TEST_F(AsyncCompletionTest, AStartThatWaitsIsAnsweredWhenTheRunCloses) {
   const auto request = StartAndWait("a");
   StartAnswer answer;
-  engine_->StartWorkflowExecution(request, std::chrono::hours(1),
-                                  [&](auto result) { answer.promise.set_value(std::move(result)); });
+  std::thread::id answered_on;
+  engine_->StartWorkflowExecution(request, std::chrono::hours(1), [&](auto result) {
+    answered_on = std::this_thread::get_id();
+    answer.promise.set_value(std::move(result));
+  });
   auto t = PollWorkflowTask();  // the run exists and its first task is out
   EXPECT_FALSE(answer.ready());
   ASSERT_TRUE(Complete(t.task_token(), {CompleteWorkflow()}).ok());
+  // Answered by the close's commit itself, with the result it wrote: no other thread
+  // had to look for it.
+  ASSERT_TRUE(answer.ready());
+  EXPECT_EQ(answered_on, std::this_thread::get_id());
   auto resp = answer.future.get();
   ASSERT_TRUE(resp.ok()) << resp.status().ToString();
   EXPECT_TRUE(resp->started());
   EXPECT_EQ(resp->run_id(), Describe("a").info().execution().run_id());
   EXPECT_EQ(resp->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+TEST_F(AsyncCompletionTest, AStartThatWaitsFollowsAContinueAsNewToTheLastRunsResult) {
+  const auto request = StartAndWait("a");
+  StartAnswer answer;
+  engine_->StartWorkflowExecution(request, std::chrono::hours(1),
+                                  [&](auto result) { answer.promise.set_value(std::move(result)); });
+  auto first = PollWorkflowTask();
+  v1::Command again;
+  again.mutable_continue_as_new_workflow_execution()->set_workflow_type("wf");
+  ASSERT_TRUE(Complete(first.task_token(), {again}).ok());
+  auto second = PollWorkflowTask();
+  EXPECT_NE(second.workflow_execution().run_id(), first.workflow_execution().run_id());
+  EXPECT_FALSE(answer.ready());  // the first run closed, the start waits on
+  v1::Command done;
+  done.mutable_complete_workflow_execution()->mutable_result()->add_payloads()->set_data("42");
+  ASSERT_TRUE(Complete(second.task_token(), {done}).ok());
+  auto resp = answer.future.get();
+  ASSERT_TRUE(resp.ok()) << resp.status().ToString();
+  EXPECT_EQ(resp->run_id(), first.workflow_execution().run_id());  // the run this start made
+  EXPECT_EQ(resp->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  EXPECT_EQ(resp->result().run_id(), second.workflow_execution().run_id());
+  ASSERT_EQ(resp->result().result().payloads_size(), 1);
+  EXPECT_EQ(resp->result().result().payloads(0).data(), "42");
 }
 
 TEST_F(AsyncCompletionTest, AStartsWaitEndsEmptyAtItsDeadline) {

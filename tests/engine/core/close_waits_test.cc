@@ -1,10 +1,14 @@
 // CloseWaits: a waiter hears of its run's close (true), of its deadline on a ManualClock
-// or of shutdown (false), exactly once; posted work runs on the waits' thread.
+// or of shutdown (false), exactly once; posted work runs on the waits' thread; a result
+// waiter is answered at once, with the result, by a close that comes with one.
 #include "engine/core/close_waits.h"
 
 #include <gtest/gtest.h>
 
 #include <future>
+#include <optional>
+#include <string>
+#include <tuple>
 #include <thread>
 
 namespace keel::core {
@@ -21,6 +25,48 @@ TEST(CloseWaitsTest, AWaiterHearsOfItsRunsCloseOnTheWaitsThread) {
   waits.Closed(7);
   auto [closed, thread] = heard.get_future().get();
   EXPECT_TRUE(closed);
+  EXPECT_NE(thread, std::this_thread::get_id());
+}
+
+TEST(CloseWaitsTest, AResultWaiterIsAnsweredByACloseThatBringsTheResult) {
+  ManualClock clock;
+  CloseWaits waits(clock);
+  std::promise<std::pair<bool, std::thread::id>> plain;
+  std::optional<std::string> got;
+  std::thread::id result_thread;
+  waits.Add(7, clock.Now() + 1h, [&](bool closed) { plain.set_value({closed, std::this_thread::get_id()}); });
+  waits.AddForResult(7, clock.Now() + 1h, [&](bool closed, const CloseWaits::RunResult* result) {
+    EXPECT_TRUE(closed);
+    got = result ? result->run_id() : "none";
+    result_thread = std::this_thread::get_id();
+  });
+  int asked = 0;
+  waits.Closed(7, [&]() -> std::optional<CloseWaits::RunResult> {
+    ++asked;
+    CloseWaits::RunResult r;
+    r.set_run_id("run-7");
+    return r;
+  });
+  EXPECT_EQ(asked, 1);
+  ASSERT_TRUE(got.has_value());  // at once, on this thread
+  EXPECT_EQ(*got, "run-7");
+  EXPECT_EQ(result_thread, std::this_thread::get_id());
+  auto [closed, thread] = plain.get_future().get();  // a plain waiter: on the waits' thread
+  EXPECT_TRUE(closed);
+  EXPECT_NE(thread, std::this_thread::get_id());
+}
+
+TEST(CloseWaitsTest, AResultWaiterWithoutTheResultHearsOnTheWaitsThread) {
+  ManualClock clock;
+  CloseWaits waits(clock);
+  std::promise<std::tuple<bool, bool, std::thread::id>> heard;
+  waits.AddForResult(3, clock.Now() + 1h, [&](bool closed, const CloseWaits::RunResult* result) {
+    heard.set_value({closed, result != nullptr, std::this_thread::get_id()});
+  });
+  waits.Closed(3, [] { return std::optional<CloseWaits::RunResult>(); });  // e.g. a continue-as-new
+  auto [closed, with_result, thread] = heard.get_future().get();
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(with_result);
   EXPECT_NE(thread, std::this_thread::get_id());
 }
 
