@@ -48,6 +48,9 @@ struct SqliteStoreOptions {
   bool caller_writes_lone_async_commit = true;
   int read_connections = 4;  // most reader connections, opened on first use
   std::string vfs;           // empty = SQLite's default (tests pass FaultInjection's)
+  // With kFull, the writer writes each commit's WAL frames with one system call
+  // (sqlite/wal_write_batch.h) instead of two per frame.
+  bool batch_wal_writes = true;
 };
 
 class SqliteStore final : public Store {

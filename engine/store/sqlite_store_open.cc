@@ -11,6 +11,7 @@
 #include "engine/store/sqlite/db.h"
 #include "engine/store/sqlite/lock_file.h"
 #include "engine/store/sqlite/migrations.h"
+#include "engine/store/sqlite/wal_write_batch.h"
 #include "engine/store/sqlite_store.h"
 
 namespace keel::store {
@@ -172,7 +173,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(SqliteStoreOptions option
 
   KEEL_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::LockFile> lock, sqlite::LockFile::Acquire(path));
 
-  Result<std::unique_ptr<Db>> opened = Db::Open(path, Db::Mode::kReadWriteCreate, options.vfs);
+  std::string writer_vfs = options.vfs;
+  if (options.synchronous == Synchronous::kFull && options.batch_wal_writes) {
+    writer_vfs = WalWriteBatch::Register(options.vfs);
+    if (writer_vfs.empty()) return InvalidArgument("no SQLite VFS named '" + options.vfs + "'");
+  }
+  Result<std::unique_ptr<Db>> opened = Db::Open(path, Db::Mode::kReadWriteCreate, writer_vfs);
   if (!opened.ok()) return Reword(path, opened.status());
   std::unique_ptr<Db> db = std::move(opened).value();
   // SQLite silently falls back to read-only when the OS refuses writes.

@@ -662,5 +662,28 @@ TEST_F(BadInputTest, UnparsableRequestsAreRefusedBeforeTheEngine) {
   EXPECT_TRUE(Call(Rpc("StartWorkflowExecution"), valid).ok());
 }
 
+// A request over keeld's message limit (16 MiB) is refused by gRPC before it is parsed,
+// whichever method it is for.
+TEST_F(BadInputTest, RequestsOverTheMessageLimitAreRefused) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials()));
+  v1::StartWorkflowExecutionRequest huge;
+  huge.set_workflow_id("huge");
+  huge.set_workflow_type("t");
+  huge.mutable_input()->add_payloads()->set_data(std::string(17 * 1024 * 1024, 'x'));
+  for (const char* method : {"StartWorkflowExecution", "SignalWorkflowExecution"}) {
+    const std::string before = SnapshotDatabase(DbPath());
+    grpc::Slice slice(huge.SerializeAsString());
+    grpc::ByteBuffer request(&slice, 1), response;
+    auto c = Context();
+    std::promise<grpc::Status> done;
+    generic.UnaryCall(c.get(), std::string("/keel.v1.WorkflowService/") + method, {}, &request, &response,
+                      [&done](grpc::Status st) { done.set_value(st); });
+    grpc::Status st = done.get_future().get();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << method << ": " << st.error_message();
+    EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  }
+}
+
 }  // namespace
 }  // namespace keel::testing

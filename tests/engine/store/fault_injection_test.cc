@@ -1,6 +1,7 @@
 // A commit whose write or fsync fails must report the error and leave nothing behind:
 // after reopening, none of the failed transition's rows exist, every earlier commit does,
-// and the store keeps working. The faults come from the FaultInjection VFS.
+// and the store keeps working. The faults come from the FaultInjection VFS, under the
+// WAL's write batching (WalWriteBatch: a commit's frames are one write) or without it.
 #include "engine/store/sqlite/fault_injection.h"
 
 #include <gtest/gtest.h>
@@ -41,6 +42,7 @@ enum class Fault { kWrite, kSync };
 struct FaultCase {
   Fault fault;
   int64_t nth;  // which write or sync of the commit fails
+  bool batched = false;  // SqliteStoreOptions::batch_wal_writes
 };
 
 class FaultInjectionTest : public ::testing::TestWithParam<FaultCase> {
@@ -48,10 +50,11 @@ class FaultInjectionTest : public ::testing::TestWithParam<FaultCase> {
   void SetUp() override { FaultInjection::Disarm(); }
   void TearDown() override { FaultInjection::Disarm(); }
 
-  std::unique_ptr<SqliteStore> OpenStore(const std::string& vfs) {
+  std::unique_ptr<SqliteStore> OpenStore(const std::string& vfs, bool batched = true) {
     SqliteStoreOptions options;
     options.path = dir_.File("keel.db");
     options.vfs = vfs;
+    options.batch_wal_writes = batched;
     auto store = SqliteStore::Open(options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     return store.ok() ? std::move(store).value() : nullptr;
@@ -85,7 +88,7 @@ void ExpectRun(SqliteStore& store, int64_t exec_id, bool present) {
 TEST_P(FaultInjectionTest, FailedCommitWritesNothingAndReportsAnError) {
   const std::string vfs = FaultInjection::Register();
   {
-    auto store = OpenStore(vfs);
+    auto store = OpenStore(vfs, GetParam().batched);
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->Commit(StartRun(1)).ok());
 
@@ -113,11 +116,11 @@ TEST_P(FaultInjectionTest, FailedCommitWritesNothingAndReportsAnError) {
 
 INSTANTIATE_TEST_SUITE_P(Faults, FaultInjectionTest,
                          ::testing::Values(FaultCase{Fault::kWrite, 1}, FaultCase{Fault::kWrite, 2},
-                                           FaultCase{Fault::kWrite, 4}, FaultCase{Fault::kSync, 1}),
+                                           FaultCase{Fault::kWrite, 4}, FaultCase{Fault::kSync, 1},
+                                           FaultCase{Fault::kWrite, 1, true}, FaultCase{Fault::kSync, 1, true}),
                          [](const ::testing::TestParamInfo<FaultCase>& info) {
-                           return std::string(info.param.fault == Fault::kWrite ? "Write"
-                                                                                : "Sync") +
-                                  std::to_string(info.param.nth);
+                           return std::string(info.param.fault == Fault::kWrite ? "Write" : "Sync") +
+                                  std::to_string(info.param.nth) + (info.param.batched ? "Batched" : "");
                          });
 
 TEST(FaultInjectionVfsTest, CountsWritesAndSyncsOfCommits) {
@@ -126,6 +129,7 @@ TEST(FaultInjectionVfsTest, CountsWritesAndSyncsOfCommits) {
   SqliteStoreOptions options;
   options.path = dir.File("keel.db");
   options.vfs = vfs;
+  options.batch_wal_writes = false;
   auto store = SqliteStore::Open(options);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   int64_t writes = FaultInjection::writes();
