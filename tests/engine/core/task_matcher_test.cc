@@ -85,6 +85,21 @@ std::shared_ptr<v1::PollWorkflowTaskQueueResponse> Prepared(const std::string& w
   return task;
 }
 
+// Adds `rounds` tasks while time moves, delivering a prepared task to a reserved poller
+// whenever one is free; returns how many were delivered.
+int AddReserveAndDeliver(TaskMatcher& m, ManualClock& clock, int rounds) {
+  int reserved = 0;
+  for (int i = 0; i < rounds; ++i) {
+    m.Add("ns", "q", kWf, {i, 0});
+    if (i % 3 == 0) clock.Advance(1s);
+    if (auto r = m.Reserve("ns", "q", kWf)) {
+      ++reserved;
+      m.Deliver(std::move(*r), {i, 0, Prepared("wf")});
+    }
+  }
+  return reserved;
+}
+
 TEST(TaskMatcherTest, AReservedPollerGetsTheDeliveredTask) {
   ManualClock clock;
   TaskMatcher m(clock);
@@ -150,15 +165,7 @@ TEST(TaskMatcherTest, TasksAndDeliveriesAmongManyPollersAreNeitherLostNorDoubled
       }
     });
   }
-  int reserved = 0;
-  for (int i = 0; i < kRounds; ++i) {
-    m.Add("ns", "q", kWf, {i, 0});
-    if (i % 3 == 0) clock.Advance(1s);
-    if (auto r = m.Reserve("ns", "q", kWf)) {
-      ++reserved;
-      m.Deliver(std::move(*r), {i, 0, Prepared("wf")});
-    }
-  }
+  const int reserved = AddReserveAndDeliver(m, clock, kRounds);
   // Let the pollers drain the queue (a lost wake-up hangs here), then end them.
   while (m.Backlog("ns", "q", kWf) > 0) std::this_thread::yield();
   stop = true;
@@ -338,15 +345,7 @@ TEST(TaskMatcherTest, BlockedAndAsyncPollersTogetherNeitherLoseNorDoubleATask) {
   };
   poll_async(0);
   poll_async(1);
-  int reserved = 0;
-  for (int i = 0; i < kRounds; ++i) {
-    m.Add("ns", "q", kWf, {i, 0});
-    if (i % 3 == 0) clock.Advance(1s);
-    if (auto r = m.Reserve("ns", "q", kWf)) {
-      ++reserved;
-      m.Deliver(std::move(*r), {i, 0, Prepared("wf")});
-    }
-  }
+  const int reserved = AddReserveAndDeliver(m, clock, kRounds);
   while (m.Backlog("ns", "q", kWf) > 0) std::this_thread::yield();
   stop = true;
   m.Stop();  // ends every poll and runs what the matcher's thread holds

@@ -10,32 +10,11 @@
 #include <string>
 
 #include "engine/store/sqlite_store.h"
+#include "tests/engine/store/start_run.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel::store {
 namespace {
-
-constexpr char kNamespace[] = "default";
-
-Transition StartRun(int64_t exec_id) {
-  Transition t;
-  ExecutionRow row;
-  row.exec_id = exec_id;
-  row.run_id = "run-" + std::to_string(exec_id);
-  row.namespace_name = kNamespace;
-  row.workflow_id = "wf-" + std::to_string(exec_id);
-  row.workflow_type = "Order";
-  row.task_queue = "queue";
-  row.status = 1;
-  row.start_time_us = 1000;
-  row.history_length = 3;
-  row.state = std::string(2000, 's');  // more than one page per commit
-  t.executions.push_back(row);
-  t.history.push_back({exec_id, 1, 3, std::string(3000, 'e')});
-  t.add_tasks.push_back({{exec_id, TaskKind::kWorkflow, 0}, kNamespace, "queue", exec_id});
-  t.add_timers.push_back({{exec_id, TimerKind::kWorkflowRunTimeout, 0}, 5000 + exec_id});
-  return t;
-}
 
 enum class Fault { kWrite, kSync };
 

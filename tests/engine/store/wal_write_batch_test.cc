@@ -11,29 +11,13 @@
 
 #include "engine/store/sqlite/db.h"
 #include "engine/store/sqlite_store.h"
+#include "tests/engine/store/start_run.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel::store {
 namespace {
 
-Transition StartRun(int64_t exec_id, size_t state_bytes) {
-  Transition t;
-  ExecutionRow row;
-  row.exec_id = exec_id;
-  row.run_id = "run-" + std::to_string(exec_id);
-  row.namespace_name = "default";
-  row.workflow_id = "wf-" + std::to_string(exec_id);
-  row.workflow_type = "Order";
-  row.task_queue = "queue";
-  row.status = 1;
-  row.start_time_us = 1000;
-  row.history_length = 3;
-  row.state = std::string(state_bytes, static_cast<char>('a' + exec_id % 26));
-  t.executions.push_back(row);
-  t.history.push_back({exec_id, 1, 3, std::string(3000, 'e')});
-  t.add_tasks.push_back({{exec_id, TaskKind::kWorkflow, 0}, "default", "queue", exec_id});
-  return t;
-}
+char Fill(int64_t exec_id) { return static_cast<char>('a' + exec_id % 26); }
 
 std::unique_ptr<SqliteStore> Open(const std::string& path, bool batched) {
   SqliteStoreOptions options;
@@ -51,14 +35,14 @@ TEST(WalWriteBatchTest, EachCommitIsOneWriteAndVisibleToReadersAtOnce) {
   for (int64_t id = 1; id <= 20; ++id) {
     const int64_t gathered = WalWriteBatch::writes_gathered();
     const int64_t made = WalWriteBatch::writes_made();
-    ASSERT_TRUE(store->Commit(StartRun(id, 2000)).ok());
+    ASSERT_TRUE(store->Commit(StartRun(id, 2000, Fill(id))).ok());
     // Several frames, each a header and a page, went out as one write.
     EXPECT_GE(WalWriteBatch::writes_gathered() - gathered, 4) << id;
     EXPECT_EQ(WalWriteBatch::writes_made() - made, 1) << id;
     auto row = store->GetExecution(id);  // a reader connection, without the batching
     ASSERT_TRUE(row.ok()) << row.status().ToString();
     ASSERT_TRUE(row->has_value()) << "commit " << id << " not visible to readers";
-    EXPECT_EQ((*row)->state, std::string(2000, static_cast<char>('a' + id % 26)));
+    EXPECT_EQ((*row)->state, std::string(2000, Fill(id)));
   }
 }
 
@@ -69,9 +53,9 @@ TEST(WalWriteBatchTest, ALargeTransactionIsWrittenInPiecesAndStaysIntact) {
     auto store = Open(path, /*batched=*/true);
     ASSERT_NE(store, nullptr);
     const int64_t made = WalWriteBatch::writes_made();
-    ASSERT_TRUE(store->Commit(StartRun(1, 600 * 1024)).ok());  // ~150 frames, over 128 KiB
+    ASSERT_TRUE(store->Commit(StartRun(1, 600 * 1024, Fill(1))).ok());  // ~150 frames, over 128 KiB
     EXPECT_GE(WalWriteBatch::writes_made() - made, 5);
-    ASSERT_TRUE(store->Commit(StartRun(2, 100)).ok());
+    ASSERT_TRUE(store->Commit(StartRun(2, 100, Fill(2))).ok());
     auto row = store->GetExecution(1);
     ASSERT_TRUE(row.ok() && row->has_value());
     EXPECT_EQ((*row)->state.size(), 600u * 1024);
@@ -82,7 +66,7 @@ TEST(WalWriteBatchTest, ALargeTransactionIsWrittenInPiecesAndStaysIntact) {
     for (int64_t id : {1, 2}) {
       auto row = store->GetExecution(id);
       ASSERT_TRUE(row.ok() && row->has_value()) << id;
-      EXPECT_EQ((*row)->state, std::string(id == 1 ? 600 * 1024 : 100, static_cast<char>('a' + id)));
+      EXPECT_EQ((*row)->state, std::string(id == 1 ? 600 * 1024 : 100, Fill(id)));
     }
   }
   auto db = sqlite::Db::Open(path, sqlite::Db::Mode::kReadOnly);
