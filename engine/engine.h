@@ -90,9 +90,10 @@ class Engine : public Frontend {
 
   // Polls that hold no thread while they wait. `done` gets the task, or an empty response
   // once `max_wait` (at most the poll timeout) has passed or soon after `cancel` is
-  // cancelled (a server's caller hung up); UNAVAILABLE when the engine closes. It runs on
-  // the calling thread, on the engine's poll thread, or on the thread that commits the
-  // task (which holds that run's lock: `done` must not call the engine about the run).
+  // cancelled (a server's caller hung up; a task handed over but not yet leased goes back
+  // to the queue); UNAVAILABLE when the engine closes. It runs on the calling thread, on
+  // the engine's poll thread, or on the thread that commits the task, which holds that
+  // run's lock: `done` must not call the engine (a server only sends the answer).
   // `cancel` may be null.
   using Frontend::PollActivityTaskQueue;
   using Frontend::PollWorkflowTaskQueue;
@@ -115,10 +116,13 @@ class Engine : public Frontend {
   using Frontend::RespondActivityTaskCompleted;
   using Frontend::RespondWorkflowTaskCompleted;
   // A start (and its wait for the result, when asked, at most `max_wait`): the wait holds
-  // no thread either; `done` runs on the engine's waits thread when the run closes.
+  // no thread either. `done` runs when the run closes, on the thread that commits the
+  // close (holding the run's lock) or on the engine's waits thread: like every callback
+  // here, it must not call the engine about that run.
   virtual void StartWorkflowExecution(const v1::StartWorkflowExecutionRequest& request, Duration max_wait,
                                       Callback<v1::StartWorkflowExecutionResponse> done) = 0;
-  // A result read; one that waits (`wait`) holds no thread while it waits either.
+  // A result read; one that waits (`wait`) holds no thread while it waits either, and is
+  // answered as a start's wait is.
   virtual void GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
                                           Callback<v1::GetWorkflowExecutionResultResponse> done) = 0;
   virtual void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,

@@ -4,6 +4,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <utility>
@@ -14,21 +15,23 @@ class PollCancel {
  public:
   // Runs the hook once (a later SetHook runs its hook at once).
   void Cancel() {
+    cancelled_.store(true);
     std::function<void()> hook;
     {
       std::lock_guard<std::mutex> g(mu_);
-      cancelled_ = true;
       hook = std::exchange(hook_, nullptr);
     }
     if (hook) hook();
   }
 
-  // For the engine: `hook` ends the current wait. It replaces the previous wait's hook,
-  // and runs at once, on this thread, when the poll was cancelled already.
+  bool cancelled() const { return cancelled_.load(); }
+
+  // For the engine: `hook` ends the poll's wait. It runs at once, on this thread, when
+  // the poll was cancelled already.
   void SetHook(std::function<void()> hook) {
     {
       std::lock_guard<std::mutex> g(mu_);
-      if (!cancelled_) {
+      if (!cancelled_.load()) {
         hook_ = std::move(hook);
         return;
       }
@@ -38,7 +41,7 @@ class PollCancel {
 
  private:
   std::mutex mu_;
-  bool cancelled_ = false;
+  std::atomic<bool> cancelled_{false};
   std::function<void()> hook_;
 };
 

@@ -2,6 +2,8 @@
 // its own thread; an async one (a server's) leaves a callback and holds no thread. Both
 // take a task the same way (TakeWorkflowTask, TakeActivityTask): tasks in the matcher are
 // references that may be stale, so each is checked against its run before it is leased.
+#include <atomic>
+
 #include "engine/core/engine_impl.h"
 #include "engine/core/validation.h"
 
@@ -96,6 +98,7 @@ struct EngineImpl::AsyncPoll {
   store::TaskKind kind = store::TaskKind::kWorkflow;
   Time deadline;
   std::shared_ptr<PollCancel> cancel;
+  std::atomic<uint64_t> wait_id{0};  // the matcher's id of the current wait, for the cancel hook
   Callback<Resp> done;
   std::optional<Result<Resp>> (EngineImpl::*take)(TaskRef&, const std::string&, const std::string&,
                                                   const std::string&) = nullptr;
@@ -115,14 +118,24 @@ void EngineImpl::StartAsyncPoll(const Req& request, store::TaskKind kind, Durati
   poll->cancel = std::move(cancel);
   poll->done = std::move(done);
   poll->take = take;
+  if (poll->cancel) {
+    // Set once for the whole poll: it ends whichever wait is current. Weak: a finished
+    // poll (and a closed engine) is left alone by a late cancel.
+    std::weak_ptr<AsyncPoll<Resp>> weak = poll;
+    poll->cancel->SetHook([this, weak] {
+      if (auto p = weak.lock()) matcher_.CancelAsync(p->wait_id.load());
+    });
+  }
   ServeAsyncPoll(poll, std::nullopt);
 }
 
 template <typename Resp>
 void EngineImpl::ServeAsyncPoll(const std::shared_ptr<AsyncPoll<Resp>>& poll, std::optional<TaskRef> ref) {
   while (true) {
+    const bool gone = poll->cancel && poll->cancel->cancelled();
     if (!ref) {
       if (closing_) return poll->done(Unavailable("the engine is shutting down"));
+      if (gone) return poll->done(Resp());
       // Not on the committing thread for a task to lease: see TaskMatcher::PollAsync.
       auto got = [this, poll](std::optional<TaskRef> task) {
         if (!task) return poll->done(closing_ ? Result<Resp>(Unavailable("the engine is shutting down")) : Resp());
@@ -131,10 +144,19 @@ void EngineImpl::ServeAsyncPoll(const std::shared_ptr<AsyncPoll<Resp>>& poll, st
       const uint64_t id = matcher_.PollAsync(poll->ns, poll->queue, poll->kind, poll->identity, poll->deadline,
                                              std::move(got), &ref);
       if (id != 0) {
-        if (poll->cancel) poll->cancel->SetHook([this, id] { matcher_.CancelAsync(id); });
+        poll->wait_id.store(id);
+        // A cancel that came meanwhile may have ended the previous wait instead: end
+        // this one. (Stored before looking: the cancel's hook reads the id after setting
+        // the flag, so one of the two sees the other.)
+        if (poll->cancel && poll->cancel->cancelled()) matcher_.CancelAsync(id);
         return;
       }
       if (!ref) return poll->done(closing_ ? Result<Resp>(Unavailable("the engine is shutting down")) : Resp());
+    } else if (gone && !ref->prepared) {
+      // The caller hung up after the task was handed over: leave it for another poller.
+      // (A prepared task is leased already; it goes out and its lease expires.)
+      matcher_.Add(poll->ns, poll->queue, poll->kind, std::move(*ref));
+      return poll->done(Resp());
     }
     if (auto taken = (this->*(poll->take))(*ref, poll->ns, poll->queue, poll->identity)) {
       return poll->done(std::move(*taken));

@@ -54,7 +54,7 @@ class FaultShim final : public FileShim {
 }  // namespace
 
 std::string FaultInjection::Register() {
-  return RegisterVfsShim(kVfsName, "", [](int) { return std::make_unique<FaultShim>(); });
+  return RegisterVfsShim(kVfsName, "", [](sqlite3_filename, int) { return std::make_unique<FaultShim>(); });
 }
 
 void FaultInjection::ArmWriteFailure(int64_t n) { write_countdown.store(n); }

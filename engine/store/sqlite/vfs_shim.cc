@@ -25,7 +25,7 @@ struct ShimVfs {
   sqlite3_vfs vfs;
   sqlite3_vfs* base;
   std::string name;
-  std::function<std::unique_ptr<FileShim>(int)> make;
+  MakeFileShim make;
 };
 
 sqlite3_vfs* BaseVfs(sqlite3_vfs* vfs) { return static_cast<ShimVfs*>(vfs->pAppData)->base; }
@@ -122,7 +122,7 @@ int VfsOpen(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int fla
     file->pMethods = nullptr;
     return rc;
   }
-  reinterpret_cast<ShimmedFile*>(file)->shim = static_cast<ShimVfs*>(vfs->pAppData)->make(flags).release();
+  reinterpret_cast<ShimmedFile*>(file)->shim = static_cast<ShimVfs*>(vfs->pAppData)->make(name, flags).release();
   file->pMethods = &kIoMethods;
   return rc;
 }
@@ -153,8 +153,7 @@ int VfsCurrentTimeInt64(sqlite3_vfs* vfs, sqlite3_int64* out) {
 
 }  // namespace
 
-std::string RegisterVfsShim(const std::string& name, const std::string& base_name,
-                            std::function<std::unique_ptr<FileShim>(int open_flags)> make) {
+std::string RegisterVfsShim(const std::string& name, const std::string& base_name, MakeFileShim make) {
   static std::mutex mu;
   std::lock_guard<std::mutex> g(mu);
   if (sqlite3_vfs_find(name.c_str()) != nullptr) return name;

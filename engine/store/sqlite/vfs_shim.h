@@ -27,8 +27,9 @@ class FileShim {
 
 // Registers the VFS `name` over the VFS `base` (empty: SQLite's default) unless a VFS of
 // that name exists; `make` gives each file opened through it its shim, from the open's
-// flags (SQLITE_OPEN_WAL, ...). Returns `name`, or "" when `base` is unknown.
-std::string RegisterVfsShim(const std::string& name, const std::string& base,
-                            std::function<std::unique_ptr<FileShim>(int open_flags)> make);
+// file name (null for a temporary file) and flags (SQLITE_OPEN_WAL, ...). Returns `name`,
+// or "" when `base` is unknown.
+using MakeFileShim = std::function<std::unique_ptr<FileShim>(sqlite3_filename name, int open_flags)>;
+std::string RegisterVfsShim(const std::string& name, const std::string& base, MakeFileShim make);
 
 }  // namespace keel::store

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "engine/store/sqlite/vfs_shim.h"
 
@@ -77,8 +78,13 @@ class WalBatch final : public FileShim {
 
 std::string WalWriteBatch::Register(const std::string& base) {
   return RegisterVfsShim(base.empty() ? "keel-wal-batch" : "keel-wal-batch+" + base, base,
-                         [](int flags) -> std::unique_ptr<FileShim> {
-                           if (flags & SQLITE_OPEN_WAL) return std::make_unique<WalBatch>();
+                         [](sqlite3_filename name, int flags) -> std::unique_ptr<FileShim> {
+                           // Without powersafe overwrite (the URI parameter psow=0) SQLite
+                           // pads a commit to a sector boundary and writes the padding's
+                           // tail after the commit's sync, then publishes it: such a WAL is
+                           // written as it comes.
+                           const bool psow = name != nullptr && sqlite3_uri_boolean(name, "psow", 1);
+                           if ((flags & SQLITE_OPEN_WAL) && psow) return std::make_unique<WalBatch>();
                            return std::make_unique<FileShim>();
                          });
 }

@@ -8,6 +8,8 @@
 // elsewhere in it. For synchronous=FULL only: other connections learn of new frames only
 // after the commit's sync (SQLite syncs the WAL before it publishes the frames in the WAL
 // index), whereas with NORMAL or OFF the frames are published with no call this VFS sees.
+// Likewise a WAL file without powersafe overwrite (the URI parameter psow=0) is written
+// as it comes: SQLite then writes a commit's last bytes after its sync.
 #pragma once
 
 #include <cstdint>

@@ -7,11 +7,11 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tests/engine/core/engine_fixture.h"
 
@@ -107,13 +107,40 @@ TEST_F(AsyncPollTest, ACancelledPollEndsEmptyAndTheTaskWaitsForTheNextPoller) {
   auto t = PollWorkflowTask();  // not leased to the poller that hung up
   EXPECT_EQ(t.workflow_execution().workflow_id(), "a");
 
-  // A poll cancelled before its wait began ends as soon as it would wait.
+  // A poll cancelled before its wait began ends as soon as it would wait, and one whose
+  // caller is gone takes no task: a task queued now waits for the next poller.
   auto early = std::make_shared<PollCancel>();
   early->Cancel();
   WorkflowPoll second;
   engine_->PollWorkflowTaskQueue(WorkflowRequest("gone-worker"), 1h, early, second.Done());
   ASSERT_TRUE(second.Ready());
   EXPECT_TRUE(second.future.get()->task_token().empty());
+  ASSERT_TRUE(Start("b").ok());
+  WorkflowPoll third;
+  engine_->PollWorkflowTaskQueue(WorkflowRequest("gone-worker"), 1h, early, third.Done());
+  ASSERT_TRUE(third.Ready());
+  EXPECT_TRUE(third.future.get()->task_token().empty());
+  EXPECT_EQ(PollWorkflowTask().workflow_execution().workflow_id(), "b");
+}
+
+TEST_F(AsyncPollTest, ACancelAfterTheTaskWasHandedOverLeavesItForTheNextPoller) {
+  // An activity poll waits; the activity is queued by a completion and handed to it on
+  // the matcher's thread; the cancel comes as that happens. Whichever comes first, the
+  // task is leased at most once: to this poll (answered with it) or to the next poller.
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  auto cancel = std::make_shared<PollCancel>();
+  ActivityPoll activity;
+  engine_->PollActivityTaskQueue(ActivityRequest(), 1h, cancel, activity.Done());
+  ASSERT_TRUE(Complete(t.task_token(), {ScheduleActivity("act-1", 10s)}).ok());
+  cancel->Cancel();
+  auto got = activity.future.get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  if (got->task_token().empty()) {
+    EXPECT_EQ(PollActivity().activity_id(), "act-1");  // left for the next poller
+  } else {
+    EXPECT_EQ(got->activity_id(), "act-1");  // leased before the cancel
+  }
 }
 
 TEST_F(AsyncPollTest, APollEndsEmptyAfterMaxWait) {
@@ -153,30 +180,35 @@ TEST_F(AsyncPollTest, ClosingTheEngineEndsAWaitingPoll) {
 }
 
 TEST_F(AsyncPollTest, ManyAsyncPollersTakeEveryTaskOnce) {
-  // 8 async pollers, each polling again once answered, and 50 runs started: every run's
-  // first task reaches one poller exactly once.
+  // 8 threads, each polling again once answered (not from the callback: it may run under
+  // a run's lock), and 50 runs started: every run's first task reaches one poller once.
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, int> seen;
-  std::atomic<bool> closing{false};
-  std::function<void()> poll_again = [&] {
-    engine_->PollWorkflowTaskQueue(WorkflowRequest(), 1h, nullptr, [&](Result<v1::PollWorkflowTaskQueueResponse> r) {
-      if (!r.ok() || closing) return;  // the engine closes
-      if (!r->task_token().empty()) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> pollers;
+  for (int i = 0; i < 8; ++i) {
+    pollers.emplace_back([&] {
+      while (!stop) {
+        WorkflowPoll poll;
+        engine_->PollWorkflowTaskQueue(WorkflowRequest(), 1h, nullptr, poll.Done());
+        auto r = poll.future.get();
+        if (!r.ok()) return;  // the engine closes
+        if (r->task_token().empty()) continue;
         std::lock_guard<std::mutex> g(mu);
         ++seen[r->workflow_execution().workflow_id()];
         cv.notify_all();
       }
-      poll_again();
     });
-  };
-  for (int i = 0; i < 8; ++i) poll_again();
+  }
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(Start("w" + std::to_string(i)).ok());
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return seen.size() == 50; });
-  lock.unlock();
-  closing = true;
-  engine_.reset();  // ends the pollers
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return seen.size() == 50; });
+  }
+  stop = true;
+  engine_->BeginShutdown();  // ends the waiting polls (UNAVAILABLE)
+  for (auto& p : pollers) p.join();
   for (const auto& [id, n] : seen) EXPECT_EQ(n, 1) << id;
 }
 

@@ -1,7 +1,8 @@
 // WalWriteBatch: a commit's WAL frames reach the file in one write, before the commit's
 // sync, so every commit is visible to the store's readers (other connections, on the
 // default VFS) as soon as it returns; a transaction larger than one write's limit is
-// written in pieces; the database stays intact across reopening without the batching.
+// written in pieces; the database stays intact across reopening without the batching; a
+// WAL without powersafe overwrite is not batched.
 #include "engine/store/sqlite/wal_write_batch.h"
 
 #include <gtest/gtest.h>
@@ -74,6 +75,32 @@ TEST(WalWriteBatchTest, ALargeTransactionIsWrittenInPiecesAndStaysIntact) {
   auto check = (*db)->QueryText("PRAGMA integrity_check");
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_EQ(*check, "ok");
+}
+
+// Without powersafe overwrite SQLite writes a commit's last bytes after its sync (the
+// padding to a sector boundary), so nothing may wait to be written: the WAL is not
+// batched at all.
+TEST(WalWriteBatchTest, AWalWithoutPowersafeOverwriteIsWrittenAsItComes) {
+  keel::testing::TempDir dir;
+  for (bool psow : {true, false}) {
+    SCOPED_TRACE(psow ? "psow=1" : "psow=0");
+    const std::string uri = "file:" + dir.File(psow ? "a.db" : "b.db") + (psow ? "?psow=1" : "?psow=0");
+    auto db = sqlite::Db::Open(uri, sqlite::Db::Mode::kReadWriteCreate, WalWriteBatch::Register());
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->QueryText("PRAGMA journal_mode = WAL").ok());
+    ASSERT_TRUE((*db)->Exec("PRAGMA synchronous = FULL; CREATE TABLE t (v BLOB)").ok());
+    const int64_t gathered = WalWriteBatch::writes_gathered();
+    const int64_t made = WalWriteBatch::writes_made();
+    ASSERT_TRUE((*db)->Exec("INSERT INTO t VALUES (zeroblob(20000))").ok());
+    if (psow) {
+      EXPECT_GE(WalWriteBatch::writes_gathered() - gathered, 4);
+      EXPECT_EQ(WalWriteBatch::writes_made() - made, 1);
+    } else {  // the WAL's writes went straight to the file
+      EXPECT_EQ(WalWriteBatch::writes_gathered() - gathered, 0);
+      EXPECT_EQ(WalWriteBatch::writes_made() - made, 0);
+    }
+    EXPECT_EQ(*(*db)->QueryInt64("SELECT length(v) FROM t"), 20000);
+  }
 }
 
 }  // namespace
