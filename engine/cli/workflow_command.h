@@ -72,8 +72,10 @@ std::vector<Subcommand> HistorySubcommands();
 
 // Waits for (or, with wait=false, looks at) the result of `workflow_id`, following
 // continue-as-new; prints it (merged into `fields` with --json) and returns the exit
-// code. Shared by `result` and `start --wait`.
+// code. Shared by `result` and `start --wait`. A wait outlives a keeld restart once keeld
+// has answered: `reached` says it has (the start), else a first look without waiting
+// makes sure.
 int PrintResult(Context& ctx, const std::string& workflow_id, const std::string& run_id, bool wait,
-                nlohmann::json fields);
+                nlohmann::json fields, bool reached = false);
 
 }  // namespace keel::cli::workflow

@@ -92,7 +92,7 @@ int Start(Context& ctx) {
   }
   json fields = {
       {"workflow_id", run.workflow_id}, {"run_id", run.run_id}, {"started", run.started}};
-  return PrintResult(ctx, run.workflow_id, run.run_id, /*wait=*/true, std::move(fields));
+  return PrintResult(ctx, run.workflow_id, run.run_id, /*wait=*/true, std::move(fields), /*reached=*/true);
 }
 
 int Signal(Context& ctx) {

@@ -1,5 +1,7 @@
 // keel workflow describe | list | result: the subcommands that read a workflow's state.
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 
 #include "engine/cli/workflow_command.h"
 #include "engine/cli/workflow_output.h"
@@ -10,6 +12,14 @@ namespace keel::cli::workflow {
 namespace {
 
 using nlohmann::json;
+
+// Between tries while keeld is away (each try itself waits up to a second to connect).
+void PauseBeforeRetry() {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock<std::mutex> lock(mu);
+  Clock::System().WaitUntil(lock, cv, Clock::System().Now() + std::chrono::milliseconds(500), [] { return false; });
+}
 
 int Describe(Context& ctx) {
   const auto& args = ctx.args();
@@ -54,19 +64,40 @@ int Result(Context& ctx) {
 }  // namespace
 
 int PrintResult(Context& ctx, const std::string& workflow_id, const std::string& run_id, bool wait,
-                json fields) {
+                json fields, bool reached) {
   v1::GetWorkflowExecutionResultRequest req;
   req.set_namespace_("default");
   req.mutable_workflow_execution()->set_workflow_id(workflow_id);
   req.mutable_workflow_execution()->set_run_id(run_id);
-  req.set_wait(wait);
   req.set_follow_runs(true);
   v1::GetWorkflowExecutionResultResponse resp;
-  while (true) {
+  resp.set_status(v1::WORKFLOW_EXECUTION_STATUS_RUNNING);
+  resp.set_run_id(run_id);
+  if (!reached || !wait) {
+    // A first look without waiting: a wrong address, token or id fails at once.
     resp = Check(ctx.frontend().GetWorkflowExecutionResult(req));
-    if (resp.status() != v1::WORKFLOW_EXECUTION_STATUS_RUNNING || !wait) break;
-    // The server's long poll ended first: wait again on the run it reached.
+  }
+  req.set_wait(true);
+  bool away = false;  // keeld was unavailable on the last try
+  while (wait && resp.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
+    // Wait on the run reached so far (the server's long poll may end first).
     req.mutable_workflow_execution()->set_run_id(resp.run_id());
+    auto next = ctx.frontend().GetWorkflowExecutionResult(req);
+    const StatusCode code = next.ok() ? StatusCode::kOk : next.status().code();
+    if (code == StatusCode::kUnavailable || code == StatusCode::kCancelled) {
+      // keeld stopped or restarts (a stopping server may cancel the call; this command
+      // never does): keep waiting for it, as workers do.
+      if (!away) {
+        std::fprintf(stderr, "keel: keeld at %s is unavailable (%s); waiting for it to come back\n",
+                     ctx.server().c_str(), next.status().ToString().c_str());
+      }
+      away = true;
+      PauseBeforeRetry();
+      continue;
+    }
+    if (away) std::fprintf(stderr, "keel: keeld is back; waiting for the result\n");
+    away = false;
+    resp = Check(std::move(next));
   }
   const auto status = static_cast<WorkflowStatus>(resp.status());
   fields["run_id"] = resp.run_id();

@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/clock.h"
@@ -50,12 +51,25 @@ json ParseJson(const CommandResult& r) {
   return j;
 }
 
+// Waits until the file at `path` holds `text`; false after 60 s (a safety net against a
+// hang, not a timing check).
+bool WaitForText(const std::string& path, const std::string& text) {
+  const Time until = Clock::System().Now() + std::chrono::seconds(60);
+  while (Clock::System().Now() < until) {
+    std::ifstream in(path);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (all.find(text) != std::string::npos) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
 class WorkflowCommandTest : public ::testing::Test {
  protected:
   // keeld on a fresh database and a free port; optionally with a tokens file.
-  void StartServer(const std::string& tokens_file = "", const std::vector<std::string>& flags = {}) {
-    std::vector<std::string> argv = {KEELD_BIN, "--db", dir_.File("keel.db"), "--listen",
-                                     "127.0.0.1:0"};
+  void StartServer(const std::string& tokens_file = "", const std::vector<std::string>& flags = {},
+                   const std::string& listen = "127.0.0.1:0") {
+    std::vector<std::string> argv = {KEELD_BIN, "--db", dir_.File("keel.db"), "--listen", listen};
     argv.insert(argv.end(), flags.begin(), flags.end());
     if (!tokens_file.empty()) {
       argv.push_back("--tokens");
@@ -289,6 +303,25 @@ TEST_F(WorkflowCommandTest, KeeldStopsCleanlyOnSigtermAndARestartContinues) {
   CommandResult result = Keel({"workflow", "result", "--id", "hi-term"});
   EXPECT_EQ(result.exit_code, 0) << result.Describe();
   EXPECT_THAT(result.out, HasSubstr("Hi, Ty! (go)"));
+}
+
+TEST_F(WorkflowCommandTest, AWaitingResultOutlivesAKeeldRestart) {
+  StartServer();
+  StartWorker();
+  Process start({KEEL_BIN, "--server", address_, "workflow", "start", "--type", "hello", "--id",
+                 "hi-r", "--input", "\"rae\"", "--wait"},
+                dir_.File("start-restart.log"), CleanEnv());
+  ASSERT_TRUE(start.WaitForLine("run id:"));  // started; now waiting for the result
+  keeld_->Signal(SIGTERM);
+  std::string rest;
+  ASSERT_EQ(keeld_->Wait(&rest), 0) << rest;
+  // The waiting call fails (or the next one finds nobody): the CLI says so and waits on.
+  ASSERT_TRUE(WaitForText(dir_.File("start-restart.log"), "waiting for it to come back"));
+  StartServer("", {}, address_);  // back on the same address and database
+  ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-r", "--name", "proceed", "--input", "\"back\""}).exit_code,
+            0);
+  EXPECT_EQ(start.Wait(&rest), 0);
+  EXPECT_EQ(rest, "\"Hello, Rae! (back)\"\n");
 }
 
 TEST_F(WorkflowCommandTest, KeeldTakesItsPayloadLimitFromTheCommandLine) {
