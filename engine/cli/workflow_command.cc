@@ -3,8 +3,10 @@
 #include "engine/cli/workflow_command.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -122,6 +124,25 @@ Client& Context::client() {
     client_ = std::make_unique<Client>(frontend(), ClientOptions{.identity = "keel-cli"});
   return *client_;
 }
+
+bool KeeldAway(const Status& status) {
+  return status.code() == StatusCode::kUnavailable || status.code() == StatusCode::kCancelled;
+}
+
+void WaitForKeeld(Context& ctx, const Status& status, bool& away) {
+  if (!away) {
+    std::fprintf(stderr, "keel: keeld at %s is unavailable (%s); waiting for it to come back\n",
+                 ctx.server().c_str(), status.ToString().c_str());
+  }
+  away = true;
+  // Between tries (each try itself waits up to a second to connect).
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock<std::mutex> lock(mu);
+  Clock::System().WaitUntil(lock, cv, Clock::System().Now() + std::chrono::milliseconds(500), [] { return false; });
+}
+
+void KeeldBack() { std::fprintf(stderr, "keel: keeld is back\n"); }
 
 }  // namespace workflow
 

@@ -49,11 +49,33 @@ class Context {
   std::unique_ptr<Client> client_;
 };
 
+bool KeeldAway(const Status& status);
+// Says on stderr (the first time: `away` false) that keeld is away, then pauses.
+void WaitForKeeld(Context& ctx, const Status& status, bool& away);
+void KeeldBack();
+
 // A failed Frontend call as a ClientError (what Client methods throw).
 template <typename T>
 T Check(Result<T> r) {
   if (!r.ok()) throw ClientError(static_cast<int>(r.status().code()), r.status().ToString());
   return std::move(r).value();
+}
+
+// For waits that began with keeld reachable: `call` is made again while keeld is away
+// (stopped or restarting: UNAVAILABLE, or CANCELLED by a stopping server; this command
+// never cancels a call), saying so once on stderr, until keeld answers.
+template <typename T, typename Call>
+T CheckThroughRestarts(Context& ctx, Call&& call) {
+  bool away = false;
+  while (true) {
+    Result<T> r = call();
+    if (!r.ok() && KeeldAway(r.status())) {
+      WaitForKeeld(ctx, r.status(), away);
+      continue;
+    }
+    if (away) KeeldBack();
+    return Check(std::move(r));
+  }
 }
 
 struct Subcommand {

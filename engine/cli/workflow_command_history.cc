@@ -41,7 +41,11 @@ History Follow(Context& ctx, const std::string& workflow_id, const std::string& 
   while (!closed) {
     req.set_first_event_id(history.size() + 1);
     req.set_wait_new_event(history.size() > 0);
-    auto resp = Check(ctx.frontend().GetWorkflowExecutionHistory(req));
+    // The first read fails at once if keeld cannot be reached; the waits then outlive a
+    // keeld restart.
+    auto resp = history.size() == 0 ? Check(ctx.frontend().GetWorkflowExecutionHistory(req))
+                                    : CheckThroughRestarts<v1::GetWorkflowExecutionHistoryResponse>(
+                                          ctx, [&] { return ctx.frontend().GetWorkflowExecutionHistory(req); });
     if (history.size() == 0) {
       // Pin the run, so that a new run of the same id is not mixed in.
       history.mutable_proto() = resp.history();

@@ -1,7 +1,5 @@
 // keel workflow describe | list | result: the subcommands that read a workflow's state.
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 
 #include "engine/cli/workflow_command.h"
 #include "engine/cli/workflow_output.h"
@@ -12,14 +10,6 @@ namespace keel::cli::workflow {
 namespace {
 
 using nlohmann::json;
-
-// Between tries while keeld is away (each try itself waits up to a second to connect).
-void PauseBeforeRetry() {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::unique_lock<std::mutex> lock(mu);
-  Clock::System().WaitUntil(lock, cv, Clock::System().Now() + std::chrono::milliseconds(500), [] { return false; });
-}
 
 int Describe(Context& ctx) {
   const auto& args = ctx.args();
@@ -78,26 +68,11 @@ int PrintResult(Context& ctx, const std::string& workflow_id, const std::string&
     resp = Check(ctx.frontend().GetWorkflowExecutionResult(req));
   }
   req.set_wait(true);
-  bool away = false;  // keeld was unavailable on the last try
   while (wait && resp.status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING) {
     // Wait on the run reached so far (the server's long poll may end first).
     req.mutable_workflow_execution()->set_run_id(resp.run_id());
-    auto next = ctx.frontend().GetWorkflowExecutionResult(req);
-    const StatusCode code = next.ok() ? StatusCode::kOk : next.status().code();
-    if (code == StatusCode::kUnavailable || code == StatusCode::kCancelled) {
-      // keeld stopped or restarts (a stopping server may cancel the call; this command
-      // never does): keep waiting for it, as workers do.
-      if (!away) {
-        std::fprintf(stderr, "keel: keeld at %s is unavailable (%s); waiting for it to come back\n",
-                     ctx.server().c_str(), next.status().ToString().c_str());
-      }
-      away = true;
-      PauseBeforeRetry();
-      continue;
-    }
-    if (away) std::fprintf(stderr, "keel: keeld is back; waiting for the result\n");
-    away = false;
-    resp = Check(std::move(next));
+    resp = CheckThroughRestarts<v1::GetWorkflowExecutionResultResponse>(
+        ctx, [&] { return ctx.frontend().GetWorkflowExecutionResult(req); });
   }
   const auto status = static_cast<WorkflowStatus>(resp.status());
   fields["run_id"] = resp.run_id();

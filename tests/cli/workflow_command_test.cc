@@ -439,6 +439,25 @@ TEST_F(WorkflowCommandTest, HistoryFollowPrintsEventsUntilTheRunCloses) {
   EXPECT_EQ(replay.exit_code, 0) << replay.Describe();
 }
 
+TEST_F(WorkflowCommandTest, HistoryFollowOutlivesAKeeldRestart) {
+  StartServer();
+  StartWorker();
+  ASSERT_EQ(StartHello("hi-fr", "\"fay\"").exit_code, 0);
+  Process follow({KEEL_BIN, "--server", address_, "workflow", "history", "--id", "hi-fr", "--follow"},
+                 dir_.File("follow-restart.log"), CleanEnv());
+  ASSERT_TRUE(follow.WaitForLine("TimerStarted"));  // following; the run waits for `proceed`
+  keeld_->Signal(SIGTERM);
+  std::string rest;
+  ASSERT_EQ(keeld_->Wait(&rest), 0) << rest;
+  ASSERT_TRUE(WaitForText(dir_.File("follow-restart.log"), "waiting for it to come back"));
+  StartServer("", {}, address_);
+  ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-fr", "--name", "proceed", "--input", "\"again\""}).exit_code,
+            0);
+  EXPECT_EQ(follow.Wait(&rest), 0);
+  EXPECT_THAT(rest, HasSubstr("WorkflowExecutionSignaled"));
+  EXPECT_THAT(rest, HasSubstr("WorkflowExecutionCompleted"));
+}
+
 TEST_F(WorkflowCommandTest, CancelAndTerminateEndRunsWithoutAResult) {
   StartServer();
   StartWorker();
