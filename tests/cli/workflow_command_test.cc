@@ -93,6 +93,29 @@ class WorkflowCommandTest : public ::testing::Test {
     ASSERT_TRUE(worker_->WaitForLine("polling task queue")) << "the hello worker did not start";
   }
 
+  // `keel workflow start --type hello --id ID --input INPUT --wait`, left running once it
+  // has printed the run id (it then waits for the result).
+  std::unique_ptr<Process> StartHelloAndWait(const std::string& id, const std::string& input,
+                                             const std::string& log) {
+    auto p = std::make_unique<Process>(std::vector<std::string>{KEEL_BIN, "--server", address_, "workflow", "start",
+                                                                "--type", "hello", "--id", id, "--input", input,
+                                                                "--wait"},
+                                       dir_.File(log), CleanEnv());
+    EXPECT_TRUE(p->WaitForLine("run id:"));
+    return p;
+  }
+
+  // Stops keeld with SIGTERM, waits until the waiting command whose stderr goes to `log`
+  // says it waits for keeld, and starts keeld again on the same address and database.
+  void RestartKeeldUnder(const std::string& log) {
+    keeld_->Signal(SIGTERM);
+    std::string rest;
+    ASSERT_EQ(keeld_->Wait(&rest), 0) << rest;
+    // Its waiting call fails (or the next one finds nobody): it says so and waits on.
+    ASSERT_TRUE(WaitForText(dir_.File(log), "waiting for it to come back"));
+    StartServer("", {}, address_);
+  }
+
   // `keel --server ADDR ARGS...`
   CommandResult Keel(const std::vector<std::string>& args, const EnvChanges& env = {}) {
     std::vector<std::string> argv = {KEEL_BIN, "--server", address_};
@@ -308,19 +331,12 @@ TEST_F(WorkflowCommandTest, KeeldStopsCleanlyOnSigtermAndARestartContinues) {
 TEST_F(WorkflowCommandTest, AWaitingResultOutlivesAKeeldRestart) {
   StartServer();
   StartWorker();
-  Process start({KEEL_BIN, "--server", address_, "workflow", "start", "--type", "hello", "--id",
-                 "hi-r", "--input", "\"rae\"", "--wait"},
-                dir_.File("start-restart.log"), CleanEnv());
-  ASSERT_TRUE(start.WaitForLine("run id:"));  // started; now waiting for the result
-  keeld_->Signal(SIGTERM);
-  std::string rest;
-  ASSERT_EQ(keeld_->Wait(&rest), 0) << rest;
-  // The waiting call fails (or the next one finds nobody): the CLI says so and waits on.
-  ASSERT_TRUE(WaitForText(dir_.File("start-restart.log"), "waiting for it to come back"));
-  StartServer("", {}, address_);  // back on the same address and database
+  auto start = StartHelloAndWait("hi-r", "\"rae\"", "start-restart.log");
+  ASSERT_NO_FATAL_FAILURE(RestartKeeldUnder("start-restart.log"));
   ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-r", "--name", "proceed", "--input", "\"back\""}).exit_code,
             0);
-  EXPECT_EQ(start.Wait(&rest), 0);
+  std::string rest;
+  EXPECT_EQ(start->Wait(&rest), 0);
   EXPECT_EQ(rest, "\"Hello, Rae! (back)\"\n");
 }
 
@@ -397,15 +413,12 @@ TEST_F(WorkflowCommandTest, QueryListsRegisteredNamesForAnUnknownQuery) {
 TEST_F(WorkflowCommandTest, StartWaitPrintsTheResultOnceSignaled) {
   StartServer();
   StartWorker();
-  Process start({KEEL_BIN, "--server", address_, "workflow", "start", "--type", "hello", "--id",
-                 "hi-w", "--input", "\"bob\"", "--wait"},
-                dir_.File("start-wait.log"), CleanEnv());
-  ASSERT_TRUE(start.WaitForLine("run id:"));
+  auto start = StartHelloAndWait("hi-w", "\"bob\"", "start-wait.log");
   ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-w", "--name", "proceed", "--input", "\"yes\""})
                 .exit_code,
             0);
   std::string rest;
-  EXPECT_EQ(start.Wait(&rest), 0);
+  EXPECT_EQ(start->Wait(&rest), 0);
   EXPECT_EQ(rest, "\"Hello, Bob! (yes)\"\n");
 }
 
@@ -446,13 +459,10 @@ TEST_F(WorkflowCommandTest, HistoryFollowOutlivesAKeeldRestart) {
   Process follow({KEEL_BIN, "--server", address_, "workflow", "history", "--id", "hi-fr", "--follow"},
                  dir_.File("follow-restart.log"), CleanEnv());
   ASSERT_TRUE(follow.WaitForLine("TimerStarted"));  // following; the run waits for `proceed`
-  keeld_->Signal(SIGTERM);
-  std::string rest;
-  ASSERT_EQ(keeld_->Wait(&rest), 0) << rest;
-  ASSERT_TRUE(WaitForText(dir_.File("follow-restart.log"), "waiting for it to come back"));
-  StartServer("", {}, address_);
+  ASSERT_NO_FATAL_FAILURE(RestartKeeldUnder("follow-restart.log"));
   ASSERT_EQ(Keel({"workflow", "signal", "--id", "hi-fr", "--name", "proceed", "--input", "\"again\""}).exit_code,
             0);
+  std::string rest;
   EXPECT_EQ(follow.Wait(&rest), 0);
   EXPECT_THAT(rest, HasSubstr("WorkflowExecutionSignaled"));
   EXPECT_THAT(rest, HasSubstr("WorkflowExecutionCompleted"));
