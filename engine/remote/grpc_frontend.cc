@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 
 #include "engine/remote/grpc_runtime.h"
 #include "engine/remote/grpc_status.h"
+#include "engine/remote/worker_stream_client.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel {
@@ -21,7 +23,35 @@ namespace {
 class GrpcFrontendImpl final : public Frontend {
  public:
   GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel)
-      : options_(std::move(options)), channel_(channel), stub_(v1::WorkflowService::NewStub(channel)) {}
+      : options_(std::move(options)), channel_(channel), stub_(v1::WorkflowService::NewStub(channel)),
+        stream_(*stub_, [this](grpc::ClientContext& context) {
+          if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+        }) {}
+
+  // The two completions a worker sends most go as messages on the worker stream while
+  // keeld is reachable; otherwise (or when the message never left) as calls of their own.
+  Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
+      const v1::RespondWorkflowTaskCompletedRequest& request) override {
+    v1::WorkerStreamRequest message;
+    *message.mutable_respond_workflow_task_completed() = request;
+    if (auto answer = OnStream(std::move(message), options_.call_timeout)) {
+      if (!answer->ok()) return answer->status();
+      return std::move(*(*answer)->mutable_respond_workflow_task_completed());
+    }
+    return Call<v1::RespondWorkflowTaskCompletedResponse>(request, options_.call_timeout,
+                                                          &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
+  }
+  Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
+      const v1::RespondActivityTaskCompletedRequest& request) override {
+    v1::WorkerStreamRequest message;
+    *message.mutable_respond_activity_task_completed() = request;
+    if (auto answer = OnStream(std::move(message), options_.call_timeout)) {
+      if (!answer->ok()) return answer->status();
+      return std::move(*(*answer)->mutable_respond_activity_task_completed());
+    }
+    return Call<v1::RespondActivityTaskCompletedResponse>(request, options_.call_timeout,
+                                                          &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
+  }
 
 #define KEEL_UNARY(Name, Timeout)                                                   \
   Result<v1::Name##Response> Name(const v1::Name##Request& request) override {      \
@@ -34,11 +64,9 @@ class GrpcFrontendImpl final : public Frontend {
   KEEL_UNARY(DescribeWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(ListWorkflowExecutions, options_.call_timeout)
   KEEL_UNARY(QueryWorkflow, options_.poll_timeout)
-  KEEL_UNARY(RespondWorkflowTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RespondWorkflowTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondQueryTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RecordActivityTaskHeartbeat, options_.call_timeout)
-  KEEL_UNARY(RespondActivityTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondActivityTaskCanceled, options_.call_timeout)
 #undef KEEL_UNARY
@@ -97,10 +125,24 @@ class GrpcFrontendImpl final : public Frontend {
 
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
       const v1::PollWorkflowTaskQueueRequest& request) override {
+    if (shut_down(request.identity())) return v1::PollWorkflowTaskQueueResponse();
+    v1::WorkerStreamRequest message;
+    *message.mutable_poll_workflow_task_queue() = request;
+    if (auto answer = PollOnStream(std::move(message))) {
+      if (!answer->ok()) return answer->status();
+      return std::move(*(*answer)->mutable_poll_workflow_task_queue());
+    }
     return Poll<v1::PollWorkflowTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollWorkflowTaskQueue);
   }
   Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) override {
+    if (shut_down(request.identity())) return v1::PollActivityTaskQueueResponse();
+    v1::WorkerStreamRequest message;
+    *message.mutable_poll_activity_task_queue() = request;
+    if (auto answer = PollOnStream(std::move(message))) {
+      if (!answer->ok()) return answer->status();
+      return std::move(*(*answer)->mutable_poll_activity_task_queue());
+    }
     return Poll<v1::PollActivityTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollActivityTaskQueue);
   }
 
@@ -117,6 +159,37 @@ class GrpcFrontendImpl final : public Frontend {
   }
 
  private:
+  bool shut_down(const std::string& identity) {
+    std::lock_guard<std::mutex> g(polls_mu_);
+    return shut_down_.count(identity) > 0;
+  }
+
+  // A call on the worker stream, when keeld is reachable; nothing when the message never
+  // left (the caller then makes the call on its own).
+  std::optional<Result<v1::WorkerStreamResponse>> OnStream(v1::WorkerStreamRequest message, Duration timeout) {
+    if (channel_->GetState(false) != GRPC_CHANNEL_READY) return std::nullopt;
+    bool sent = false;
+    auto answer = stream_.Call(message, timeout, &sent);
+    if (!sent) return std::nullopt;
+    return answer;
+  }
+
+  // A poll on the stream ends, empty, a little before the worker stops waiting for it
+  // (as keeld's GiveUp does for a call). One that fails because the stream broke is
+  // made again as a call, which waits for keeld to come back.
+  std::optional<Result<v1::WorkerStreamResponse>> PollOnStream(v1::WorkerStreamRequest message) {
+    const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
+    const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_timeout - margin);
+    message.mutable_max_wait()->set_seconds(wait.count() / 1000000000);
+    message.mutable_max_wait()->set_nanos(static_cast<int32_t>(wait.count() % 1000000000));
+    auto answer = OnStream(std::move(message), options_.poll_timeout);
+    if (!answer || (!answer->ok() && answer->status().code() == StatusCode::kUnavailable)) return std::nullopt;
+    if (!answer->ok() && answer->status().code() == StatusCode::kDeadlineExceeded) {
+      return Result<v1::WorkerStreamResponse>(v1::WorkerStreamResponse());  // as keeld's own timeout: no task
+    }
+    return answer;
+  }
+
   template <typename Resp, typename Req, typename Method>
   Result<Resp> Call(const Req& request, Duration timeout, Method method) {
     // A call that fails at once does not drive the connection forward: without this
@@ -193,6 +266,7 @@ class GrpcFrontendImpl final : public Frontend {
   std::mutex polls_mu_;
   std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
   std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
+  remote::WorkerStreamClient stream_;
 };
 
 }  // namespace
@@ -222,6 +296,10 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   // two minutes between attempts, so a restarted keeld could sit unused that long.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Calls are retried by their callers (with the same request id); gRPC's own retry
+  // layer would only add work to every call. Nothing reads channelz, which counts calls.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel));
 }

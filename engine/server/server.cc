@@ -13,6 +13,7 @@
 #include "engine/log.h"
 #include "engine/remote/grpc_runtime.h"
 #include "engine/remote/grpc_status.h"
+#include "engine/server/worker_stream.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel::server {
@@ -54,16 +55,18 @@ bool IsLoopback(const std::string& host_port) {
 // completions a worker sends most use gRPC's callback API: the engine answers them from
 // the thread that wrote their commit, saw the run close or has a task for the poll
 // (Engine::Callback), so no thread sleeps through a commit or a wait. The other calls
-// are synchronous.
+// are synchronous. A worker's polls and completions may also come as messages on a
+// WorkerStream (worker_stream.h), answered the same way.
 // They take the request's bytes and parse them here: gRPC 1.51's callback handler answers
 // an unparsable request with UNIMPLEMENTED, which would mislead; here it gets
 // INVALID_ARGUMENT.
-using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionResult<
+using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_WorkerStream<
+    v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionResult<
     v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
     v1::WorkflowService::WithRawCallbackMethod_RespondWorkflowTaskCompleted<
     v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<
     v1::WorkflowService::WithRawCallbackMethod_PollWorkflowTaskQueue<
-        v1::WorkflowService::WithRawCallbackMethod_PollActivityTaskQueue<v1::WorkflowService::Service>>>>>>;
+        v1::WorkflowService::WithRawCallbackMethod_PollActivityTaskQueue<v1::WorkflowService::Service>>>>>>>;
 
 // A poll's reactor: a worker that hangs up (or whose deadline passes) ends the engine's
 // wait, so that no task is handed to it. Deletes itself when gRPC is done with the call.
@@ -76,7 +79,10 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 
 class Server::Service final : public ServiceBase {
  public:
-  Service(Engine& engine, const TokenAuth& auth) : engine_(engine), auth_(auth) {}
+  Service(Engine& engine, const TokenAuth& auth) : engine_(engine), auth_(auth), streams_(engine) {}
+
+  // keeld is stopping: worker streams end (worker_stream.h).
+  void StopStreams() { streams_.Stop(); }
 
 // The calls that may wait (start and wait, result, history with wait_new_event) end, with
 // nothing new yet, before their caller's deadline (see GiveUp).
@@ -155,6 +161,12 @@ class Server::Service final : public ServiceBase {
   KEEL_POLL_RPC(PollActivityTaskQueue)
 #undef KEEL_POLL_RPC
 
+  // A worker's polls and completions as messages (worker_stream.h); authorized once.
+  WorkerStreamReactor* WorkerStream(grpc::CallbackServerContext* context) override {
+    auto principal = Authorize(context, Access::kWorker, "WorkerStream");
+    return streams_.Serve(principal.ok() ? grpc::Status::OK : remote::ToGrpc(principal.status()));
+  }
+
  private:
   // The caller's principal, or why it may not make this call (logged).
   Result<const Principal*> Authorize(grpc::ServerContextBase* context, Access access, const char* method) {
@@ -218,6 +230,7 @@ class Server::Service final : public ServiceBase {
 
   Engine& engine_;
   const TokenAuth& auth_;
+  WorkerStreams streams_;
 };
 
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
@@ -261,6 +274,7 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // Long polls hold a thread each; with gRPC's default of 2 idle pollers almost every
   // other call started a new thread (10,000 in a 5 s benchmark). Keep them instead.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);  // nothing reads it; it counts every call
   server->grpc_ = builder.BuildAndStart();
   if (!server->grpc_ || port == 0) {
     return Unavailable("cannot listen on " + options.listen + " (address in use or not available)");
@@ -280,6 +294,7 @@ void Server::Shutdown(Duration grace) {
   shut_down_ = true;
   // Polls and waiting requests return at once (UNAVAILABLE); other calls may finish.
   if (engine_) engine_->BeginShutdown();
+  if (service_) service_->StopStreams();
   if (grpc_) {
     grpc_->Shutdown(Clock::System().Now() + grace);
     grpc_->Wait();

@@ -153,7 +153,7 @@ TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
       ++refusals;
     }
   }
-  EXPECT_EQ(refusals, 2 * 5 + 2 * 10);  // client RPCs: 5, worker RPCs: 10; reading is open to all
+  EXPECT_EQ(refusals, 2 * 5 + 2 * 11);  // client RPCs: 5, worker RPCs: 11 (with WorkerStream); reading is open to all
   EXPECT_EQ(SnapshotDatabase(DbPath()), before);
 }
 

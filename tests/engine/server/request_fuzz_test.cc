@@ -392,6 +392,19 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     cc.set_task_token(activity_token);
     *cc.mutable_details() = Json("5");
     add("RespondActivityTaskCanceled", cc);
+    // The stream carries the two polls and the two completions.
+    v1::WorkerStreamRequest ws;
+    *ws.mutable_poll_workflow_task_queue() = pw;
+    ws.mutable_max_wait()->set_nanos(1000000);
+    add("WorkerStream", ws);
+    *ws.mutable_poll_activity_task_queue() = pa;
+    add("WorkerStream", ws);
+    ws.clear_max_wait();
+    *ws.mutable_respond_workflow_task_completed() = CompletionSeeds()[0];
+    ws.mutable_respond_workflow_task_completed()->set_task_token(workflow_token);
+    add("WorkerStream", ws);
+    *ws.mutable_respond_activity_task_completed() = ac;
+    add("WorkerStream", ws);
   }
   ASSERT_EQ(seeds.size(), AllRpcs().size());
 

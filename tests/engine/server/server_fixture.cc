@@ -25,6 +25,29 @@ RpcInfo Entry(std::string name, server::Access access,
   return info;
 }
 
+// WorkerStream carries one request and its answer: the answer's code, or the stream's
+// own status when keeld refused the stream.
+RpcInfo WorkerStreamEntry() {
+  RpcInfo info;
+  info.name = "WorkerStream";
+  info.access = server::Access::kWorker;
+  info.new_request = [] { return std::make_unique<v1::WorkerStreamRequest>(); };
+  info.call = [](v1::WorkflowService::Stub& stub, grpc::ClientContext* context,
+                 const google::protobuf::Message& request) {
+    auto stream = stub.WorkerStream(context);
+    v1::WorkerStreamResponse response;
+    bool answered = stream->Write(static_cast<const v1::WorkerStreamRequest&>(request)) && stream->Read(&response);
+    stream->WritesDone();
+    grpc::Status st = stream->Finish();
+    if (!answered) return st.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "the stream ended unanswered") : st;
+    if (response.code() != 0) {
+      return grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message());
+    }
+    return st;
+  };
+  return info;
+}
+
 std::string Must(Result<std::string> r) {
   if (!r.ok()) throw std::runtime_error(r.status().ToString());
   return std::move(r).value();
@@ -57,6 +80,7 @@ const std::vector<RpcInfo>& AllRpcs() {
       KEEL_ENTRY(RespondActivityTaskFailed, kWorker),
       KEEL_ENTRY(RespondActivityTaskCanceled, kWorker),
       KEEL_ENTRY(ShutdownWorker, kWorker),
+      WorkerStreamEntry(),
   };
 #undef KEEL_ENTRY
   return rpcs;

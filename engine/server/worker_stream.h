@@ -1,0 +1,43 @@
+// keeld's side of WorkerStream: a worker's polls and completions as messages on an open
+// stream (keel.v1.WorkerStreamRequest), one call at a time per stream. Each message is
+// answered by the engine's async call of the same name, so no thread waits for it.
+#pragma once
+
+#include <mutex>
+#include <set>
+
+#include <grpcpp/grpcpp.h>
+
+#include "engine/engine.h"
+#include "keel/v1/workflow_service.pb.h"
+
+namespace keel::server {
+
+// Raw messages, parsed here: an unparsable one gets INVALID_ARGUMENT and the stream goes on.
+using WorkerStreamReactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
+
+// keeld's open worker streams. Thread-safe.
+class WorkerStreams {
+ public:
+  explicit WorkerStreams(Engine& engine) : engine_(engine) {}
+
+  // Serves one stream of an authorized worker, or finishes it at once with `refused`
+  // when that is not OK. The reactor deletes itself when gRPC is done with the call.
+  WorkerStreamReactor* Serve(const grpc::Status& refused);
+
+  // keeld is stopping: idle streams end now with UNAVAILABLE (gRPC's shutdown would wait
+  // its whole grace period for them), busy ones after their answer, new ones at once.
+  // A worker then makes its calls on their own, which wait for keeld to come back.
+  void Stop();
+
+  class Stream;
+
+ private:
+  friend class Stream;
+  Engine& engine_;
+  std::mutex mu_;
+  std::set<Stream*> open_;
+  bool stopping_ = false;
+};
+
+}  // namespace keel::server

@@ -1,0 +1,221 @@
+// WorkerStream: a worker's polls and completions as messages on one open stream, served by
+// keeld (engine/server/worker_stream.h) and used by the remote Frontend through
+// remote::WorkerStreamClient. A real keeld Server on loopback, raw stubs.
+#include <gtest/gtest.h>
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include "engine/remote/worker_stream_client.h"
+#include "tests/engine/server/server_fixture.h"
+
+namespace keel::testing {
+namespace {
+
+using grpc::StatusCode;
+using namespace std::chrono_literals;
+using Stream = grpc::ClientReaderWriter<v1::WorkerStreamRequest, v1::WorkerStreamResponse>;
+
+class WorkerStreamTest : public ServerFixture {
+ protected:
+  void SetUp() override { StartServer(); }
+
+  void Start(const std::string& id) {
+    v1::StartWorkflowExecutionRequest start;
+    start.set_workflow_id(id);
+    start.set_workflow_type("t");
+    start.set_task_queue("q");
+    ASSERT_TRUE(Call(Rpc("StartWorkflowExecution"), start).ok());
+  }
+
+  static v1::WorkerStreamResponse Exchange(Stream& stream, const v1::WorkerStreamRequest& request) {
+    v1::WorkerStreamResponse response;
+    EXPECT_TRUE(stream.Write(request));
+    EXPECT_TRUE(stream.Read(&response));
+    return response;
+  }
+
+  static v1::WorkerStreamRequest PollWorkflow(Duration max_wait = 30s) {
+    v1::WorkerStreamRequest r;
+    r.mutable_poll_workflow_task_queue()->set_task_queue("q");
+    r.mutable_poll_workflow_task_queue()->set_identity("stream-worker");
+    r.mutable_max_wait()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(max_wait).count());
+    r.mutable_max_wait()->set_nanos(
+        static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(max_wait).count() % 1000000000));
+    return r;
+  }
+
+  std::vector<v1::HistoryEvent::AttributesCase> Kinds(const std::string& id) {
+    v1::GetWorkflowExecutionHistoryRequest r;
+    r.mutable_workflow_execution()->set_workflow_id(id);
+    v1::GetWorkflowExecutionHistoryResponse h;
+    auto context = Context();
+    EXPECT_TRUE(stub_->GetWorkflowExecutionHistory(context.get(), r, &h).ok());
+    std::vector<v1::HistoryEvent::AttributesCase> kinds;
+    for (const auto& e : h.history().events()) kinds.push_back(e.attributes_case());
+    return kinds;
+  }
+};
+
+// One stream carries a whole run: its workflow task, the activity it schedules, the
+// activity's completion and the task that completes the workflow.
+TEST_F(WorkerStreamTest, ARunsTasksAndCompletionsTravelOnOneStream) {
+  Start("w1");
+  auto context = Context();
+  auto stream = stub_->WorkerStream(context.get());
+
+  auto first = Exchange(*stream, PollWorkflow());
+  ASSERT_EQ(first.code(), 0) << first.message();
+  ASSERT_FALSE(first.poll_workflow_task_queue().task_token().empty());
+  v1::WorkerStreamRequest schedule;
+  auto* done = schedule.mutable_respond_workflow_task_completed();
+  done->set_task_token(first.poll_workflow_task_queue().task_token());
+  auto* a = done->add_commands()->mutable_schedule_activity_task();
+  a->set_activity_id("1");
+  a->set_activity_type("act");
+  a->mutable_start_to_close_timeout()->set_seconds(30);
+  auto scheduled = Exchange(*stream, schedule);
+  ASSERT_EQ(scheduled.code(), 0) << scheduled.message();
+  ASSERT_TRUE(scheduled.has_respond_workflow_task_completed());
+
+  v1::WorkerStreamRequest poll_activity;
+  poll_activity.mutable_poll_activity_task_queue()->set_task_queue("q");
+  poll_activity.mutable_poll_activity_task_queue()->set_identity("stream-worker");
+  auto activity = Exchange(*stream, poll_activity);
+  ASSERT_EQ(activity.code(), 0) << activity.message();
+  ASSERT_EQ(activity.poll_activity_task_queue().activity_type(), "act");
+  v1::WorkerStreamRequest complete_activity;
+  complete_activity.mutable_respond_activity_task_completed()->set_task_token(
+      activity.poll_activity_task_queue().task_token());
+  auto completed = Exchange(*stream, complete_activity);
+  ASSERT_EQ(completed.code(), 0) << completed.message();
+
+  auto last = Exchange(*stream, PollWorkflow());
+  ASSERT_FALSE(last.poll_workflow_task_queue().task_token().empty());
+  v1::WorkerStreamRequest finish;
+  finish.mutable_respond_workflow_task_completed()->set_task_token(last.poll_workflow_task_queue().task_token());
+  finish.mutable_respond_workflow_task_completed()->add_commands()->mutable_complete_workflow_execution();
+  ASSERT_EQ(Exchange(*stream, finish).code(), 0);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  auto kinds = Kinds("w1");
+  ASSERT_FALSE(kinds.empty());
+  EXPECT_EQ(kinds.back(), v1::HistoryEvent::kWorkflowExecutionCompleted);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), v1::HistoryEvent::kActivityTaskCompleted), 1);
+}
+
+// A poll with nothing to do ends empty after its own max_wait, and the stream goes on.
+TEST_F(WorkerStreamTest, APollEndsEmptyAfterItsMaxWait) {
+  auto context = Context();
+  auto stream = stub_->WorkerStream(context.get());
+  auto empty = Exchange(*stream, PollWorkflow(1ms));
+  EXPECT_EQ(empty.code(), 0);
+  EXPECT_TRUE(empty.poll_workflow_task_queue().task_token().empty());
+  Start("w2");
+  auto task = Exchange(*stream, PollWorkflow());
+  EXPECT_FALSE(task.poll_workflow_task_queue().task_token().empty());
+}
+
+// Bad requests are answered on the stream with the code a call of their own would get,
+// write nothing, and the stream serves the next request.
+TEST_F(WorkerStreamTest, BadRequestsAreAnsweredAndTheStreamGoesOn) {
+  Start("w3");
+  const std::string before = SnapshotDatabase(DbPath());
+  auto context = Context();
+  auto stream = stub_->WorkerStream(context.get());
+  auto none = Exchange(*stream, v1::WorkerStreamRequest());
+  EXPECT_EQ(none.code(), static_cast<int>(StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(none.message().find("names no call"), std::string::npos) << none.message();
+  v1::WorkerStreamRequest stale;
+  stale.mutable_respond_activity_task_completed()->set_task_token("not a token");
+  auto refused = Exchange(*stream, stale);
+  EXPECT_EQ(refused.code(), static_cast<int>(StatusCode::INVALID_ARGUMENT)) << refused.message();
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  auto task = Exchange(*stream, PollWorkflow());
+  EXPECT_EQ(task.code(), 0);
+  EXPECT_FALSE(task.poll_workflow_task_queue().task_token().empty());
+}
+
+// Bytes that are not a WorkerStreamRequest get INVALID_ARGUMENT on the stream (gRPC's own
+// parsing would end the stream without saying why).
+TEST_F(WorkerStreamTest, UnparsableBytesAreRefusedAndTheStreamGoesOn) {
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  grpc::internal::RpcMethod method("/keel.v1.WorkflowService/WorkerStream",
+                                   grpc::internal::RpcMethod::BIDI_STREAMING, channel);
+  auto context = Context();
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> raw(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+          channel.get(), method, context.get()));
+  const std::string before = SnapshotDatabase(DbPath());
+  auto send = [&](const std::string& bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer request(&slice, 1), answer;
+    EXPECT_TRUE(raw->Write(request));
+    EXPECT_TRUE(raw->Read(&answer));
+    v1::WorkerStreamResponse response;
+    EXPECT_TRUE(grpc::SerializationTraits<v1::WorkerStreamResponse>::Deserialize(&answer, &response).ok());
+    return response;
+  };
+  auto garbage = send(std::string("\xff\xff\xff\xff\x0f", 5));
+  EXPECT_EQ(garbage.code(), static_cast<int>(StatusCode::INVALID_ARGUMENT));
+  EXPECT_NE(garbage.message().find("not a valid message"), std::string::npos) << garbage.message();
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  auto empty = send(PollWorkflow(1ms).SerializeAsString());
+  EXPECT_EQ(empty.code(), 0) << empty.message();
+}
+
+// Stopping keeld ends idle streams at once with UNAVAILABLE; without that, gRPC's shutdown
+// would wait its whole grace period (an hour here) for them.
+TEST_F(WorkerStreamTest, StoppingKeeldEndsIdleStreams) {
+  auto context = Context();
+  auto stream = stub_->WorkerStream(context.get());
+  ASSERT_EQ(Exchange(*stream, PollWorkflow(1ms)).code(), 0);  // open and idle
+  server_->Shutdown(std::chrono::hours(1));
+  v1::WorkerStreamResponse response;
+  EXPECT_FALSE(stream->Read(&response));
+  grpc::Status st = stream->Finish();
+  EXPECT_EQ(st.error_code(), StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_NE(st.error_message().find("keeld is stopping"), std::string::npos) << st.error_message();
+}
+
+// The worker's side: a call that runs out of time drops its stream and says so; the next
+// call opens another.
+TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  bool sent = false;
+  v1::WorkerStreamRequest waits = PollWorkflow(1h);  // keeld would answer after its poll timeout
+  auto late = client.Call(waits, 50ms, &sent);
+  EXPECT_EQ(late.status().code(), keel::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(sent);
+  Start("w4");
+  auto task = client.Call(PollWorkflow(), 30s, &sent);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  EXPECT_FALSE(task->poll_workflow_task_queue().task_token().empty());
+}
+
+// An answer that is an error comes back as that status; the stream stays in the pool.
+TEST_F(WorkerStreamTest, AClientCallGetsTheEnginesError) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  bool sent = false;
+  v1::WorkerStreamRequest stale;
+  stale.mutable_respond_workflow_task_completed()->set_task_token("not a token");
+  auto refused = client.Call(stale, 30s, &sent);
+  EXPECT_TRUE(sent);
+  EXPECT_EQ(refused.status().code(), keel::StatusCode::kInvalidArgument) << refused.status().ToString();
+  auto empty = client.Call(PollWorkflow(1ms), 30s, &sent);
+  EXPECT_TRUE(empty.ok()) << empty.status().ToString();
+}
+
+// A stream opened to a keeld that is gone: the call never left, so the caller may make it
+// by other means (the Frontend then makes a call of its own, which waits for keeld).
+TEST_F(WorkerStreamTest, AClientCallToAStoppedKeeldWasNotSent) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  server_->Shutdown(std::chrono::seconds(1));
+  bool sent = true;
+  auto gone = client.Call(PollWorkflow(1ms), 30s, &sent);
+  EXPECT_FALSE(gone.ok());
+  EXPECT_FALSE(sent);
+}
+
+}  // namespace
+}  // namespace keel::testing
