@@ -164,7 +164,8 @@ class Server::Service final : public ServiceBase {
   // A worker's polls and completions as messages (worker_stream.h); authorized once.
   WorkerStreamReactor* WorkerStream(grpc::CallbackServerContext* context) override {
     auto principal = Authorize(context, Access::kWorker, "WorkerStream");
-    return streams_.Serve(principal.ok() ? grpc::Status::OK : remote::ToGrpc(principal.status()));
+    if (!principal.ok()) return streams_.Serve(remote::ToGrpc(principal.status()), "");
+    return streams_.Serve(grpc::Status::OK, (*principal)->name);
   }
 
  private:

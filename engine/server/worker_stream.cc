@@ -1,17 +1,18 @@
 #include "engine/server/worker_stream.h"
 
+#include <algorithm>
 #include <memory>
 
-#include "keel/v1/workflow_service.grpc.pb.h"
-
+#include "engine/log.h"
 #include "engine/remote/grpc_status.h"
+#include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel::server {
 
 // One stream: read a request, start its engine call, write the answer, read the next.
 class WorkerStreams::Stream final : public WorkerStreamReactor {
  public:
-  explicit Stream(WorkerStreams& streams) : streams_(streams) {}
+  Stream(WorkerStreams& streams, std::string who) : streams_(streams), who_(std::move(who)) {}
 
   // After registering: reads the first request, or ends at once when keeld is stopping.
   void Begin(bool stopping) {
@@ -131,6 +132,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
       if (result.ok()) {
         *(response.*field)() = std::move(result).value();
       } else {
+        Log().debug("keeld: WorkerStream call by {}: {}", who_, result.status().ToString());
         grpc::Status status = remote::ToGrpc(result.status());
         response.set_code(status.error_code());
         response.set_message(status.error_message());
@@ -155,6 +157,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
   }
 
   WorkerStreams& streams_;
+  const std::string who_;  // the worker's principal
   std::mutex mu_;
   State state_ = State::kReading;
   bool stopping_ = false;
@@ -175,9 +178,9 @@ class Refused final : public WorkerStreamReactor {
 
 }  // namespace
 
-WorkerStreamReactor* WorkerStreams::Serve(const grpc::Status& refused) {
+WorkerStreamReactor* WorkerStreams::Serve(const grpc::Status& refused, const std::string& who) {
   if (!refused.ok()) return new Refused(refused);
-  auto* stream = new Stream(*this);
+  auto* stream = new Stream(*this, who);
   bool stopping;
   {
     std::lock_guard<std::mutex> g(mu_);

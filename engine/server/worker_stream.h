@@ -5,6 +5,7 @@
 
 #include <mutex>
 #include <set>
+#include <string>
 
 #include <grpcpp/grpcpp.h>
 
@@ -21,9 +22,10 @@ class WorkerStreams {
  public:
   explicit WorkerStreams(Engine& engine) : engine_(engine) {}
 
-  // Serves one stream of an authorized worker, or finishes it at once with `refused`
-  // when that is not OK. The reactor deletes itself when gRPC is done with the call.
-  WorkerStreamReactor* Serve(const grpc::Status& refused);
+  // Serves one stream of the authorized worker `who` (named in debug logs of refused
+  // calls), or finishes it at once with `refused` when that is not OK. The reactor
+  // deletes itself when gRPC is done with the call.
+  WorkerStreamReactor* Serve(const grpc::Status& refused, const std::string& who);
 
   // keeld is stopping: idle streams end now with UNAVAILABLE (gRPC's shutdown would wait
   // its whole grace period for them), busy ones after their answer, new ones at once.
