@@ -34,7 +34,7 @@ class GrpcFrontendImpl final : public Frontend {
       const v1::RespondWorkflowTaskCompletedRequest& request) override {
     v1::WorkerStreamRequest message;
     *message.mutable_respond_workflow_task_completed() = request;
-    if (auto answer = OnStream(std::move(message), options_.call_timeout)) {
+    if (auto answer = OnStream(message, options_.call_timeout)) {
       if (!answer->ok()) return answer->status();
       return std::move(*(*answer)->mutable_respond_workflow_task_completed());
     }
@@ -45,7 +45,7 @@ class GrpcFrontendImpl final : public Frontend {
       const v1::RespondActivityTaskCompletedRequest& request) override {
     v1::WorkerStreamRequest message;
     *message.mutable_respond_activity_task_completed() = request;
-    if (auto answer = OnStream(std::move(message), options_.call_timeout)) {
+    if (auto answer = OnStream(message, options_.call_timeout)) {
       if (!answer->ok()) return answer->status();
       return std::move(*(*answer)->mutable_respond_activity_task_completed());
     }
@@ -128,7 +128,7 @@ class GrpcFrontendImpl final : public Frontend {
     if (shut_down(request.identity())) return v1::PollWorkflowTaskQueueResponse();
     v1::WorkerStreamRequest message;
     *message.mutable_poll_workflow_task_queue() = request;
-    if (auto answer = PollOnStream(std::move(message))) {
+    if (auto answer = PollOnStream(std::move(message), request.identity())) {
       if (!answer->ok()) return answer->status();
       return std::move(*(*answer)->mutable_poll_workflow_task_queue());
     }
@@ -139,7 +139,7 @@ class GrpcFrontendImpl final : public Frontend {
     if (shut_down(request.identity())) return v1::PollActivityTaskQueueResponse();
     v1::WorkerStreamRequest message;
     *message.mutable_poll_activity_task_queue() = request;
-    if (auto answer = PollOnStream(std::move(message))) {
+    if (auto answer = PollOnStream(std::move(message), request.identity())) {
       if (!answer->ok()) return answer->status();
       return std::move(*(*answer)->mutable_poll_activity_task_queue());
     }
@@ -152,9 +152,12 @@ class GrpcFrontendImpl final : public Frontend {
   Result<v1::ShutdownWorkerResponse> ShutdownWorker(const v1::ShutdownWorkerRequest& request) override {
     auto response = Call<v1::ShutdownWorkerResponse>(request, options_.call_timeout,
                                                      &v1::WorkflowService::Stub::ShutdownWorker);
-    std::lock_guard<std::mutex> g(polls_mu_);
-    shut_down_.insert(request.identity());
-    for (auto [it, end] = polls_.equal_range(request.identity()); it != end; ++it) it->second->TryCancel();
+    {
+      std::lock_guard<std::mutex> g(polls_mu_);
+      shut_down_.insert(request.identity());
+      for (auto [it, end] = polls_.equal_range(request.identity()); it != end; ++it) it->second->TryCancel();
+    }
+    stream_.CancelPolls(request.identity());
     return response;
   }
 
@@ -166,10 +169,11 @@ class GrpcFrontendImpl final : public Frontend {
 
   // A call on the worker stream, when keeld is reachable; nothing when the message never
   // left (the caller then makes the call on its own).
-  std::optional<Result<v1::WorkerStreamResponse>> OnStream(v1::WorkerStreamRequest message, Duration timeout) {
+  std::optional<Result<v1::WorkerStreamResponse>> OnStream(const v1::WorkerStreamRequest& message, Duration timeout,
+                                                           const std::string& poll_identity = "") {
     if (channel_->GetState(false) != GRPC_CHANNEL_READY) return std::nullopt;
     bool sent = false;
-    auto answer = stream_.Call(message, timeout, &sent);
+    auto answer = stream_.Call(message, timeout, &sent, poll_identity);
     if (!sent) return std::nullopt;
     return answer;
   }
@@ -177,15 +181,19 @@ class GrpcFrontendImpl final : public Frontend {
   // A poll on the stream ends, empty, a little before the worker stops waiting for it
   // (as keeld's GiveUp does for a call). One that fails because the stream broke is
   // made again as a call, which waits for keeld to come back.
-  std::optional<Result<v1::WorkerStreamResponse>> PollOnStream(v1::WorkerStreamRequest message) {
+  std::optional<Result<v1::WorkerStreamResponse>> PollOnStream(v1::WorkerStreamRequest message,
+                                                               const std::string& identity) {
     const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
     const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_timeout - margin);
     message.mutable_max_wait()->set_seconds(wait.count() / 1000000000);
     message.mutable_max_wait()->set_nanos(static_cast<int32_t>(wait.count() % 1000000000));
-    auto answer = OnStream(std::move(message), options_.poll_timeout);
+    auto answer = OnStream(message, options_.poll_timeout, identity);
     if (!answer || (!answer->ok() && answer->status().code() == StatusCode::kUnavailable)) return std::nullopt;
     if (!answer->ok() && answer->status().code() == StatusCode::kDeadlineExceeded) {
-      return Result<v1::WorkerStreamResponse>(v1::WorkerStreamResponse());  // as keeld's own timeout: no task
+      if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+        return Result<v1::WorkerStreamResponse>(v1::WorkerStreamResponse());  // as keeld's own timeout: no task
+      }
+      return Result<v1::WorkerStreamResponse>(Unavailable("keeld at " + options_.address + " did not answer a poll in time"));
     }
     return answer;
   }
@@ -296,9 +304,8 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   // two minutes between attempts, so a restarted keeld could sit unused that long.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  // Calls are retried by their callers (with the same request id); gRPC's own retry
-  // layer would only add work to every call. Nothing reads channelz, which counts calls.
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Nothing reads channelz, which counts every call. (gRPC's retries stay on: they
+  // include the transparent retry of a call that never reached keeld.)
   args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel));

@@ -31,7 +31,7 @@ WorkerStreamClient::WorkerStreamClient(v1::WorkflowService::Stub& stub,
     : stub_(stub), prepare_(std::move(prepare)) {}
 
 WorkerStreamClient::~WorkerStreamClient() {
-  for (auto& stream : idle_) Drop(std::move(stream));
+  for (auto& stream : idle_) Close(std::move(stream), true);
 }
 
 std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
@@ -42,9 +42,8 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
   return stream;
 }
 
-// Cancels the stream and takes every completion from its queue before it goes away.
-void WorkerStreamClient::Drop(std::unique_ptr<Stream> stream) {
-  stream->context.TryCancel();
+WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stream, bool cancel) {
+  if (cancel) stream->context.TryCancel();
   grpc::Status status;
   stream->rw->Finish(&status, kFinished);
   ++stream->pending;
@@ -54,52 +53,90 @@ void WorkerStreamClient::Drop(std::unique_ptr<Stream> stream) {
   stream->cq.Shutdown();
   while (stream->cq.Next(&tag, &ok)) {
   }
+  return {status, stream->context.GetServerTrailingMetadata().count(kUnprocessedKey) > 0};
+}
+
+void WorkerStreamClient::CancelPolls(const std::string& identity) {
+  std::lock_guard<std::mutex> g(mu_);
+  cancelled_.insert(identity);
+  for (auto [it, end] = polls_.equal_range(identity); it != end; ++it) it->second->context.TryCancel();
 }
 
 Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStreamRequest& request,
-                                                          Duration timeout, bool* sent) {
+                                                          Duration timeout, bool* sent,
+                                                          const std::string& identity) {
   *sent = false;
   std::unique_ptr<Stream> stream;
   {
     std::lock_guard<std::mutex> g(mu_);
+    if (!identity.empty() && cancelled_.count(identity)) {
+      return Status(StatusCode::kCancelled, "the worker's polls were cancelled");
+    }
     if (!idle_.empty()) {
       stream = std::move(idle_.back());
       idle_.pop_back();
     }
   }
   if (!stream) stream = Open();
+  Stream* const s = stream.get();
+  std::multimap<std::string, Stream*>::iterator registered;
+  if (!identity.empty()) {
+    std::lock_guard<std::mutex> g(mu_);
+    registered = polls_.emplace(identity, s);
+    if (cancelled_.count(identity)) s->context.TryCancel();  // CancelPolls came in between
+  }
+  auto unregister = [&] {
+    if (identity.empty()) return;
+    std::lock_guard<std::mutex> g(mu_);
+    polls_.erase(registered);
+  };
+
   const Time deadline = Clock::System().Now() + timeout;
   void* tag;
   bool ok;
-  if (stream->pending > 0) {  // a new stream: gRPC takes the first write only once it started
-    if (!stream->Next(deadline, &tag, &ok) || !ok) {
-      Drop(std::move(stream));
-      return Unavailable("cannot open a worker stream to keeld");
+  if (s->pending > 0) {  // a new stream: gRPC takes the first write only once it started
+    const bool came = s->Next(deadline, &tag, &ok);
+    if (!came || !ok) {
+      unregister();
+      Ended end = Close(std::move(stream), /*cancel=*/!came);
+      return end.status.ok() ? Unavailable("cannot open a worker stream to keeld") : FromGrpc(end.status);
     }
   }
   v1::WorkerStreamResponse response;
-  stream->rw->Write(request, kWritten);
-  stream->rw->Read(&response, kRead);
-  stream->pending += 2;
-  bool written = false, read = false;
-  while (stream->pending > 0) {
-    if (!stream->Next(deadline, &tag, &ok)) {
-      Drop(std::move(stream));
-      *sent = written;
+  s->rw->Write(request, kWritten);
+  s->rw->Read(&response, kRead);
+  s->pending += 2;
+  bool write_done = false, written = false, read = false;
+  while (s->pending > 0) {
+    if (!s->Next(deadline, &tag, &ok)) {
+      unregister();
+      Close(std::move(stream), true);
+      *sent = !write_done || written;  // a write not yet confirmed may have left
       return Status(StatusCode::kDeadlineExceeded, "no answer from keeld in time");
     }
-    if (tag == kWritten) written = ok;
+    if (tag == kWritten) {
+      write_done = true;
+      written = ok;
+    }
     if (tag == kRead) read = ok;
   }
-  *sent = written;
+  unregister();
   if (!written || !read) {
-    Drop(std::move(stream));
-    return Unavailable("the worker stream to keeld ended");
+    // The stream ended (a failed read means the call is over): keeld's status says
+    // whether it refused the stream or left the message unprocessed.
+    Ended end = Close(std::move(stream), /*cancel=*/read);
+    const auto code = end.status.error_code();
+    const bool refused = code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED;
+    *sent = written && !refused && !end.unprocessed;
+    if (refused) return FromGrpc(end.status);
+    return Unavailable("the worker stream to keeld ended" +
+                       (end.status.ok() ? std::string() : ": " + end.status.error_message()));
   }
   {
     std::lock_guard<std::mutex> g(mu_);
     idle_.push_back(std::move(stream));
   }
+  *sent = true;
   if (response.code() != 0) {
     return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message()));
   }

@@ -5,8 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -17,25 +20,44 @@
 
 namespace keel::remote {
 
+// keeld ends a stream with this trailing metadata when the message it was sent last
+// was not processed (keeld was stopping): the caller may send it again by other means.
+inline constexpr char kUnprocessedKey[] = "keel-unprocessed";
+
 class WorkerStreamClient {
  public:
   // `prepare` adds a new stream's metadata (the token).
   WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare);
   ~WorkerStreamClient();  // ends the idle streams; no call may be under way
 
-  // Sends `request` and waits up to `timeout` for its answer. `sent` says whether it
-  // reached the stream: one that did not may be made again by other means.
-  Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent);
+  // Sends `request` and waits up to `timeout` for its answer. `sent` says whether keeld
+  // may have processed it; one it certainly did not may be made again by other means. A
+  // poll names its worker's `identity` (CancelPolls); a completion passes "".
+  Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent,
+                                        const std::string& identity = "");
+
+  // Ends the polls of `identity` under way, now and later (a worker shutting down, when
+  // keeld may not be reachable to end them itself). They fail with CANCELLED.
+  void CancelPolls(const std::string& identity);
 
  private:
   struct Stream;
   std::unique_ptr<Stream> Open();
-  static void Drop(std::unique_ptr<Stream> stream);
+  // Ends the stream and takes every completion from its queue; `cancel` first when it
+  // may still be open. Returns its status, and whether keeld marked its last message
+  // unprocessed.
+  struct Ended {
+    grpc::Status status;
+    bool unprocessed = false;
+  };
+  static Ended Close(std::unique_ptr<Stream> stream, bool cancel);
 
   v1::WorkflowService::Stub& stub_;
   std::function<void(grpc::ClientContext&)> prepare_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Stream>> idle_;
+  std::multimap<std::string, Stream*> polls_;  // polls under way, by identity
+  std::set<std::string> cancelled_;            // identities given to CancelPolls
 };
 
 }  // namespace keel::remote

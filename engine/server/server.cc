@@ -164,8 +164,8 @@ class Server::Service final : public ServiceBase {
   // A worker's polls and completions as messages (worker_stream.h); authorized once.
   WorkerStreamReactor* WorkerStream(grpc::CallbackServerContext* context) override {
     auto principal = Authorize(context, Access::kWorker, "WorkerStream");
-    if (!principal.ok()) return streams_.Serve(remote::ToGrpc(principal.status()), "");
-    return streams_.Serve(grpc::Status::OK, (*principal)->name);
+    if (!principal.ok()) return streams_.Serve(context, remote::ToGrpc(principal.status()), "");
+    return streams_.Serve(context, grpc::Status::OK, (*principal)->name);
   }
 
  private:

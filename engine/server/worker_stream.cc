@@ -5,6 +5,7 @@
 
 #include "engine/log.h"
 #include "engine/remote/grpc_status.h"
+#include "engine/remote/worker_stream_client.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel::server {
@@ -12,14 +13,15 @@ namespace keel::server {
 // One stream: read a request, start its engine call, write the answer, read the next.
 class WorkerStreams::Stream final : public WorkerStreamReactor {
  public:
-  Stream(WorkerStreams& streams, std::string who) : streams_(streams), who_(std::move(who)) {}
+  Stream(WorkerStreams& streams, grpc::CallbackServerContext* context, std::string who)
+      : streams_(streams), context_(context), who_(std::move(who)) {}
 
   // After registering: reads the first request, or ends at once when keeld is stopping.
   void Begin(bool stopping) {
     std::lock_guard<std::mutex> g(mu_);
     if (state_ == State::kEnded) return;  // Stop came first
     if (stopping) {
-      EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "keeld is stopping"));
+      EndUnprocessedLocked();
       return;
     }
     StartRead(&in_);
@@ -28,20 +30,25 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
   void Stop() {
     std::lock_guard<std::mutex> g(mu_);
     stopping_ = true;
-    if (state_ == State::kReading) EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "keeld is stopping"));
+    if (state_ == State::kReading) EndUnprocessedLocked();
   }
 
   void OnReadDone(bool ok) override {
+    std::shared_ptr<PollCancel> hung_up;
     {
       std::lock_guard<std::mutex> g(mu_);
-      if (state_ == State::kEnded) return;  // ended by Stop while this read waited
-      if (!ok) {                            // the worker closed the stream or hung up
+      // Ended by Stop while this read waited: a message that came anyway is left
+      // unprocessed, as the stream's end told the worker.
+      if (state_ == State::kEnded) return;
+      if (!ok) {  // the worker closed the stream or hung up
         EndLocked(grpc::Status::OK);
         return;
       }
       state_ = State::kCalling;
       cancel_ = std::make_shared<PollCancel>();
+      if (hung_up_) hung_up = cancel_;
     }
+    if (hung_up) hung_up->Cancel();  // OnCancel ran before this read's reaction
     Dispatch();
   }
 
@@ -50,7 +57,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
     if (!ok) {
       EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the worker is gone"));
     } else if (stopping_) {
-      EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "keeld is stopping"));
+      EndUnprocessedLocked();
     } else {
       state_ = State::kReading;
       in_.Clear();
@@ -63,6 +70,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
     std::shared_ptr<PollCancel> cancel;
     {
       std::lock_guard<std::mutex> g(mu_);
+      hung_up_ = true;
       cancel = cancel_;
     }
     if (cancel) cancel->Cancel();
@@ -91,8 +99,9 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
       return;
     }
     Duration max_wait = Duration::max();
-    if (request_.has_max_wait()) {
-      max_wait = std::max(Duration::zero(), std::chrono::seconds(request_.max_wait().seconds()) +
+    if (request_.has_max_wait()) {  // clamped first: a huge one would overflow
+      const int64_t seconds = std::clamp<int64_t>(request_.max_wait().seconds(), 0, int64_t{1} << 32);
+      max_wait = std::max(Duration::zero(), std::chrono::seconds(seconds) +
                                                 std::chrono::nanoseconds(request_.max_wait().nanos()));
     }
     switch (request_.call_case()) {
@@ -156,11 +165,20 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
     Finish(status);
   }
 
+  // keeld is stopping and no message is being processed: any the worker sent since its
+  // last answer never will be (worker_stream.h).
+  void EndUnprocessedLocked() {
+    context_->AddTrailingMetadata(remote::kUnprocessedKey, "1");
+    EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "keeld is stopping"));
+  }
+
   WorkerStreams& streams_;
+  grpc::CallbackServerContext* const context_;
   const std::string who_;  // the worker's principal
   std::mutex mu_;
   State state_ = State::kReading;
   bool stopping_ = false;
+  bool hung_up_ = false;  // OnCancel ran
   grpc::ByteBuffer in_;               // the request as read
   v1::WorkerStreamRequest request_;   // parsed; lives until its call answers
   grpc::ByteBuffer out_;              // the answer being written
@@ -178,9 +196,10 @@ class Refused final : public WorkerStreamReactor {
 
 }  // namespace
 
-WorkerStreamReactor* WorkerStreams::Serve(const grpc::Status& refused, const std::string& who) {
+WorkerStreamReactor* WorkerStreams::Serve(grpc::CallbackServerContext* context, const grpc::Status& refused,
+                                          const std::string& who) {
   if (!refused.ok()) return new Refused(refused);
-  auto* stream = new Stream(*this, who);
+  auto* stream = new Stream(*this, context, who);
   bool stopping;
   {
     std::lock_guard<std::mutex> g(mu_);

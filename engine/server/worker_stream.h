@@ -25,11 +25,14 @@ class WorkerStreams {
   // Serves one stream of the authorized worker `who` (named in debug logs of refused
   // calls), or finishes it at once with `refused` when that is not OK. The reactor
   // deletes itself when gRPC is done with the call.
-  WorkerStreamReactor* Serve(const grpc::Status& refused, const std::string& who);
+  WorkerStreamReactor* Serve(grpc::CallbackServerContext* context, const grpc::Status& refused,
+                             const std::string& who);
 
   // keeld is stopping: idle streams end now with UNAVAILABLE (gRPC's shutdown would wait
   // its whole grace period for them), busy ones after their answer, new ones at once.
-  // A worker then makes its calls on their own, which wait for keeld to come back.
+  // Each such end carries the trailing metadata "keel-unprocessed" (kUnprocessedKey):
+  // a message the worker sent since its last answer was not processed, and it makes the
+  // call again on its own, which waits for keeld to come back.
   void Stop();
 
   class Stream;

@@ -5,6 +5,9 @@
 
 #include <grpcpp/generic/generic_stub.h>
 
+#include <future>
+#include <thread>
+
 #include "engine/remote/worker_stream_client.h"
 #include "tests/engine/server/server_fixture.h"
 
@@ -34,9 +37,9 @@ class WorkerStreamTest : public ServerFixture {
     return response;
   }
 
-  static v1::WorkerStreamRequest PollWorkflow(Duration max_wait = 30s) {
+  static v1::WorkerStreamRequest PollWorkflow(Duration max_wait = 30s, const std::string& queue = "q") {
     v1::WorkerStreamRequest r;
-    r.mutable_poll_workflow_task_queue()->set_task_queue("q");
+    r.mutable_poll_workflow_task_queue()->set_task_queue(queue);
     r.mutable_poll_workflow_task_queue()->set_identity("stream-worker");
     r.mutable_max_wait()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(max_wait).count());
     r.mutable_max_wait()->set_nanos(
@@ -176,6 +179,43 @@ TEST_F(WorkerStreamTest, StoppingKeeldEndsIdleStreams) {
   grpc::Status st = stream->Finish();
   EXPECT_EQ(st.error_code(), StatusCode::UNAVAILABLE) << st.error_message();
   EXPECT_NE(st.error_message().find("keeld is stopping"), std::string::npos) << st.error_message();
+  // Whatever the worker sent since its last answer was not processed: it may send it again.
+  EXPECT_EQ(context->GetServerTrailingMetadata().count(remote::kUnprocessedKey), 1u);
+}
+
+// A pooled stream that keeld ended as it stopped: the next call on it reports that it
+// was not sent, so the worker makes it as a call of its own (and loses no completion).
+TEST_F(WorkerStreamTest, ACallOnAStreamKeeldEndedWasNotSent) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  bool sent = false;
+  ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());  // the stream is now pooled
+  server_->Shutdown(std::chrono::hours(1));
+  v1::WorkerStreamRequest completion;
+  completion.mutable_respond_activity_task_completed()->set_task_token("any");
+  auto gone = client.Call(completion, 30s, &sent);
+  EXPECT_EQ(gone.status().code(), keel::StatusCode::kUnavailable) << gone.status().ToString();
+  EXPECT_FALSE(sent);
+}
+
+// CancelPolls ends a worker's poll under way at once, and its later ones, without keeld
+// (a worker shutting down while keeld may be unreachable).
+TEST_F(WorkerStreamTest, CancelPollsEndsAPollUnderWayAndLaterOnes) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  std::promise<Result<v1::WorkerStreamResponse>> polled;
+  std::thread poller([&] {
+    bool sent = false;
+    polled.set_value(client.Call(PollWorkflow(1h, "idle"), 1h, &sent, "stream-worker"));
+  });
+  client.CancelPolls("stream-worker");
+  auto ended = polled.get_future().get();
+  poller.join();
+  EXPECT_FALSE(ended.ok());
+  bool sent = true;
+  auto later = client.Call(PollWorkflow(1h, "idle"), 1h, &sent, "stream-worker");
+  EXPECT_EQ(later.status().code(), keel::StatusCode::kCancelled);
+  EXPECT_FALSE(sent);
+  // Another worker's polls are not touched.
+  EXPECT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent, "another-worker").ok());
 }
 
 // The worker's side: a call that runs out of time drops its stream and says so; the next
@@ -183,7 +223,9 @@ TEST_F(WorkerStreamTest, StoppingKeeldEndsIdleStreams) {
 TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
   remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
   bool sent = false;
-  v1::WorkerStreamRequest waits = PollWorkflow(1h);  // keeld would answer after its poll timeout
+  // keeld would answer after its poll timeout. (Another queue: the task started below
+  // must not go to this poll while keeld has yet to see it end.)
+  v1::WorkerStreamRequest waits = PollWorkflow(1h, "idle");
   auto late = client.Call(waits, 50ms, &sent);
   EXPECT_EQ(late.status().code(), keel::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(sent);
