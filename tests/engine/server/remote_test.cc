@@ -129,6 +129,46 @@ TEST_F(RemoteTest, ClientAndWorkerRunAWorkflowOverGrpc) {
   worker.Stop();
 }
 
+// A query reaches the remote worker through its workflow-task polls (messages on its
+// worker stream) and is answered from the cached run, and again, after the worker that
+// cached it is gone, by a new worker that replays the run.
+Task<std::string> Staged(WorkflowContext& ctx, std::string name) {
+  auto stage = std::make_shared<std::string>("waiting for a word");
+  ctx.OnQuery("stage", [stage] { return *stage; });
+  auto word = co_await ctx.WaitSignal<std::string>("word");
+  *stage = "greeting with " + word;
+  auto again = co_await ctx.WaitSignal<std::string>("word");
+  co_return word + " " + again + ", " + name;
+}
+
+TEST_F(RemoteTest, QueriesAreAnsweredByARemoteWorker) {
+  StartServer();
+  Registry r;
+  r.RegisterWorkflow("staged", Staged);
+  Worker& worker = StartWorker(r);
+  Client& client = ConnectClient();
+  client.StartWorkflow("staged", {.id = "q1"}, std::string("ada"));
+  // The first workflow task registers the handler; until it ran, the query is refused.
+  while (true) {
+    try {
+      EXPECT_EQ(client.Query<std::string>("q1", "stage"), "waiting for a word");
+      break;
+    } catch (const ClientError& e) {
+      ASSERT_EQ(e.Code(), static_cast<int>(StatusCode::kFailedPrecondition)) << e.what();
+    }
+  }
+  client.SignalWorkflow("q1", "word", std::string("hello"));
+  while (client.Query<std::string>("q1", "stage") != "greeting with hello") {
+  }
+  worker.Stop();
+  // A fresh worker holds nothing in its cache: it replays the run to answer.
+  auto frontend = Connect();
+  Worker second(*frontend, r);
+  second.Start();
+  EXPECT_EQ(client.Query<std::string>("q1", "stage"), "greeting with hello");
+  second.Stop();
+}
+
 TEST_F(RemoteTest, ExecuteWorkflowStartsAndWaitsInOneCall) {
   StartServer();
   Registry r = StepsRegistry();
