@@ -32,25 +32,15 @@ class GrpcFrontendImpl final : public Frontend {
   // keeld is reachable; otherwise (or when the message never left) as calls of their own.
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override {
-    v1::WorkerStreamRequest message;
-    *message.mutable_respond_workflow_task_completed() = request;
-    if (auto answer = OnStream(message, options_.call_timeout)) {
-      if (!answer->ok()) return answer->status();
-      return std::move(*(*answer)->mutable_respond_workflow_task_completed());
-    }
-    return Call<v1::RespondWorkflowTaskCompletedResponse>(request, options_.call_timeout,
-                                                          &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
+    return Complete(request, &v1::WorkerStreamRequest::mutable_respond_workflow_task_completed,
+                    &v1::WorkerStreamResponse::mutable_respond_workflow_task_completed,
+                    &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
   }
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
       const v1::RespondActivityTaskCompletedRequest& request) override {
-    v1::WorkerStreamRequest message;
-    *message.mutable_respond_activity_task_completed() = request;
-    if (auto answer = OnStream(message, options_.call_timeout)) {
-      if (!answer->ok()) return answer->status();
-      return std::move(*(*answer)->mutable_respond_activity_task_completed());
-    }
-    return Call<v1::RespondActivityTaskCompletedResponse>(request, options_.call_timeout,
-                                                          &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
+    return Complete(request, &v1::WorkerStreamRequest::mutable_respond_activity_task_completed,
+                    &v1::WorkerStreamResponse::mutable_respond_activity_task_completed,
+                    &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
   }
 
 #define KEEL_UNARY(Name, Timeout)                                                   \
@@ -125,25 +115,15 @@ class GrpcFrontendImpl final : public Frontend {
 
   Result<v1::PollWorkflowTaskQueueResponse> PollWorkflowTaskQueue(
       const v1::PollWorkflowTaskQueueRequest& request) override {
-    if (shut_down(request.identity())) return v1::PollWorkflowTaskQueueResponse();
-    v1::WorkerStreamRequest message;
-    *message.mutable_poll_workflow_task_queue() = request;
-    if (auto answer = PollOnStream(std::move(message), request.identity())) {
-      if (!answer->ok()) return answer->status();
-      return std::move(*(*answer)->mutable_poll_workflow_task_queue());
-    }
-    return Poll<v1::PollWorkflowTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollWorkflowTaskQueue);
+    return PollOnStream(request, &v1::WorkerStreamRequest::mutable_poll_workflow_task_queue,
+                        &v1::WorkerStreamResponse::mutable_poll_workflow_task_queue,
+                        &v1::WorkflowService::Stub::PollWorkflowTaskQueue);
   }
   Result<v1::PollActivityTaskQueueResponse> PollActivityTaskQueue(
       const v1::PollActivityTaskQueueRequest& request) override {
-    if (shut_down(request.identity())) return v1::PollActivityTaskQueueResponse();
-    v1::WorkerStreamRequest message;
-    *message.mutable_poll_activity_task_queue() = request;
-    if (auto answer = PollOnStream(std::move(message), request.identity())) {
-      if (!answer->ok()) return answer->status();
-      return std::move(*(*answer)->mutable_poll_activity_task_queue());
-    }
-    return Poll<v1::PollActivityTaskQueueResponse>(request, &v1::WorkflowService::Stub::PollActivityTaskQueue);
+    return PollOnStream(request, &v1::WorkerStreamRequest::mutable_poll_activity_task_queue,
+                        &v1::WorkerStreamResponse::mutable_poll_activity_task_queue,
+                        &v1::WorkflowService::Stub::PollActivityTaskQueue);
   }
 
   // Like the engine's: ends the worker's polls, now and later. keeld ends those it holds
@@ -178,24 +158,43 @@ class GrpcFrontendImpl final : public Frontend {
     return answer;
   }
 
+  // A completion on the stream, or as a call of its own.
+  template <typename Req, typename Resp, typename Method>
+  Result<Resp> Complete(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
+                        Resp* (v1::WorkerStreamResponse::*take)(), Method method) {
+    v1::WorkerStreamRequest message;
+    *(message.*put)() = request;
+    if (auto answer = OnStream(message, options_.call_timeout)) {
+      if (!answer->ok()) return answer->status();
+      return std::move(*((*answer).value().*take)());
+    }
+    return Call<Resp>(request, options_.call_timeout, method);
+  }
+
   // A poll on the stream ends, empty, a little before the worker stops waiting for it
-  // (as keeld's GiveUp does for a call). One that fails because the stream broke is
-  // made again as a call, which waits for keeld to come back.
-  std::optional<Result<v1::WorkerStreamResponse>> PollOnStream(v1::WorkerStreamRequest message,
-                                                               const std::string& identity) {
+  // (as keeld's GiveUp does for a call). One that cannot go out on the stream, or fails
+  // because the stream broke, is made as a call of its own, which waits for keeld to
+  // come back.
+  template <typename Req, typename Resp, typename Method>
+  Result<Resp> PollOnStream(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
+                            Resp* (v1::WorkerStreamResponse::*take)(), Method method) {
+    if (shut_down(request.identity())) return Resp();
+    v1::WorkerStreamRequest message;
+    *(message.*put)() = request;
     const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
     const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_timeout - margin);
     message.mutable_max_wait()->set_seconds(wait.count() / 1000000000);
     message.mutable_max_wait()->set_nanos(static_cast<int32_t>(wait.count() % 1000000000));
-    auto answer = OnStream(message, options_.poll_timeout, identity);
-    if (!answer || (!answer->ok() && answer->status().code() == StatusCode::kUnavailable)) return std::nullopt;
-    if (!answer->ok() && answer->status().code() == StatusCode::kDeadlineExceeded) {
-      if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
-        return Result<v1::WorkerStreamResponse>(v1::WorkerStreamResponse());  // as keeld's own timeout: no task
-      }
-      return Result<v1::WorkerStreamResponse>(Unavailable("keeld at " + options_.address + " did not answer a poll in time"));
+    auto answer = OnStream(message, options_.poll_timeout, request.identity());
+    if (!answer || (!answer->ok() && answer->status().code() == StatusCode::kUnavailable)) {
+      return Poll<Resp>(request, method);
     }
-    return answer;
+    if (!answer->ok() && answer->status().code() == StatusCode::kDeadlineExceeded) {
+      if (channel_->GetState(false) == GRPC_CHANNEL_READY) return Resp();  // as keeld's own timeout: no task
+      return Unavailable("keeld at " + options_.address + " did not answer a poll in time");
+    }
+    if (!answer->ok()) return answer->status();
+    return std::move(*((*answer).value().*take)());
   }
 
   template <typename Resp, typename Req, typename Method>
