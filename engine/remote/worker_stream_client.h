@@ -15,14 +15,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include "engine/clock.h"
+#include "engine/remote/worker_stream_protocol.h"
 #include "engine/status.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel::remote {
-
-// keeld ends a stream with this trailing metadata when the message it was sent last
-// was not processed (keeld was stopping): the caller may send it again by other means.
-inline constexpr char kUnprocessedKey[] = "keel-unprocessed";
 
 class WorkerStreamClient {
  public:

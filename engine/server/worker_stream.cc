@@ -5,7 +5,7 @@
 
 #include "engine/log.h"
 #include "engine/remote/grpc_status.h"
-#include "engine/remote/worker_stream_client.h"
+#include "engine/remote/worker_stream_protocol.h"
 #include "keel/v1/workflow_service.grpc.pb.h"
 
 namespace keel::server {
