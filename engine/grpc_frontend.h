@@ -5,8 +5,9 @@
 // every other call waits up to connect_wait and then fails with UNAVAILABLE (retry it
 // with the same request id). The channel tries to reconnect at least once a second. The
 // token is sent as bearer metadata and never logged. The two polls and the two completions
-// a worker sends most go as messages on open WorkerStream calls while keeld is reachable
-// (remote/worker_stream_client.h), and as calls of their own otherwise. Thread-safe.
+// a worker sends most, and a client's start, go as messages on open WorkerStream calls
+// while keeld is reachable (remote/worker_stream_client.h), and as calls of their own
+// otherwise. Thread-safe.
 #pragma once
 
 #include <chrono>

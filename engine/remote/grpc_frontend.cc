@@ -28,19 +28,20 @@ class GrpcFrontendImpl final : public Frontend {
           if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
         }) {}
 
-  // The two completions a worker sends most go as messages on the worker stream while
-  // keeld is reachable; otherwise (or when the message never left) as calls of their own.
+  // The two completions a worker sends most, and a client's start, go as messages on the
+  // worker stream while keeld is reachable; otherwise (or when the message never left) as
+  // calls of their own.
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override {
-    return Complete(request, &v1::WorkerStreamRequest::mutable_respond_workflow_task_completed,
-                    &v1::WorkerStreamResponse::mutable_respond_workflow_task_completed,
-                    &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
+    return StreamOrCall(request, &v1::WorkerStreamRequest::mutable_respond_workflow_task_completed,
+                        &v1::WorkerStreamResponse::mutable_respond_workflow_task_completed,
+                        &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
   }
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
       const v1::RespondActivityTaskCompletedRequest& request) override {
-    return Complete(request, &v1::WorkerStreamRequest::mutable_respond_activity_task_completed,
-                    &v1::WorkerStreamResponse::mutable_respond_activity_task_completed,
-                    &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
+    return StreamOrCall(request, &v1::WorkerStreamRequest::mutable_respond_activity_task_completed,
+                        &v1::WorkerStreamResponse::mutable_respond_activity_task_completed,
+                        &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
   }
 
 #define KEEL_UNARY(Name, Timeout)                                                   \
@@ -67,20 +68,19 @@ class GrpcFrontendImpl final : public Frontend {
   // own timeout would have, and callers ask again.
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const v1::StartWorkflowExecutionRequest& request) override {
-    if (!request.wait_for_result()) {
-      return Call<v1::StartWorkflowExecutionResponse>(request, options_.call_timeout,
-                                                      &v1::WorkflowService::Stub::StartWorkflowExecution);
-    }
-    auto response = Call<v1::StartWorkflowExecutionResponse>(request, options_.poll_timeout,
-                                                              &v1::WorkflowService::Stub::StartWorkflowExecution);
-    if (WaitRanOut(response) && !request.request_id().empty()) {
+    auto start = [this](const v1::StartWorkflowExecutionRequest& r) {
+      return StreamOrCall(r, &v1::WorkerStreamRequest::mutable_start_workflow_execution,
+                          &v1::WorkerStreamResponse::mutable_start_workflow_execution,
+                          &v1::WorkflowService::Stub::StartWorkflowExecution, /*waits=*/r.wait_for_result());
+    };
+    auto response = start(request);
+    if (request.wait_for_result() && WaitRanOut(response) && !request.request_id().empty()) {
       // keeld normally ends the wait before our deadline. If it did not, ask again without
       // waiting: the same request id gives back the run this start made (or makes it), and
       // the caller waits for that run's result.
       v1::StartWorkflowExecutionRequest again = request;
       again.set_wait_for_result(false);
-      return Call<v1::StartWorkflowExecutionResponse>(again, options_.call_timeout,
-                                                      &v1::WorkflowService::Stub::StartWorkflowExecution);
+      return start(again);
     }
     return response;
   }
@@ -158,21 +158,33 @@ class GrpcFrontendImpl final : public Frontend {
     return answer;
   }
 
-  // A completion on the stream, or as a call of its own.
+  // A call on the stream, or as a call of its own. One that `waits` (a start that waits
+  // for the result) has the poll timeout and ends, as keeld's GiveUp does for a call, a
+  // little before it.
   template <typename Req, typename Resp, typename Method>
-  Result<Resp> Complete(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
-                        Resp* (v1::WorkerStreamResponse::*take)(), Method method) {
+  Result<Resp> StreamOrCall(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
+                            Resp* (v1::WorkerStreamResponse::*take)(), Method method, bool waits = false) {
     v1::WorkerStreamRequest message;
     *(message.*put)() = request;
-    if (auto answer = OnStream(message, options_.call_timeout)) {
+    if (waits) SetMaxWait(message);
+    const Duration timeout = waits ? options_.poll_timeout : options_.call_timeout;
+    if (auto answer = OnStream(message, timeout)) {
       if (!answer->ok()) return answer->status();
       return std::move(*((*answer).value().*take)());
     }
-    return Call<Resp>(request, options_.call_timeout, method);
+    return Call<Resp>(request, timeout, method);
+  }
+
+  // keeld ends a wait on the stream a little before the caller stops waiting for it.
+  void SetMaxWait(v1::WorkerStreamRequest& message) const {
+    const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
+    const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_timeout - margin);
+    message.mutable_max_wait()->set_seconds(wait.count() / 1000000000);
+    message.mutable_max_wait()->set_nanos(static_cast<int32_t>(wait.count() % 1000000000));
   }
 
   // A poll on the stream ends, empty, a little before the worker stops waiting for it
-  // (as keeld's GiveUp does for a call). One that cannot go out on the stream, or fails
+  // (SetMaxWait). One that cannot go out on the stream, or fails
   // because the stream broke, is made as a call of its own, which waits for keeld to
   // come back.
   template <typename Req, typename Resp, typename Method>
@@ -181,10 +193,7 @@ class GrpcFrontendImpl final : public Frontend {
     if (shut_down(request.identity())) return Resp();
     v1::WorkerStreamRequest message;
     *(message.*put)() = request;
-    const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
-    const auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.poll_timeout - margin);
-    message.mutable_max_wait()->set_seconds(wait.count() / 1000000000);
-    message.mutable_max_wait()->set_nanos(static_cast<int32_t>(wait.count() % 1000000000));
+    SetMaxWait(message);
     auto answer = OnStream(message, options_.poll_timeout, request.identity());
     if (!answer || (!answer->ok() && answer->status().code() == StatusCode::kUnavailable)) {
       return Poll<Resp>(request, method);

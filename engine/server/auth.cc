@@ -18,6 +18,7 @@ bool Allows(const Principal& p, Access access) {
     case Access::kClient: return p.roles.count("client") > 0;
     case Access::kWorker: return p.roles.count("worker") > 0;
     case Access::kRead: return !p.roles.empty();  // every role may read
+    case Access::kClientOrWorker: return p.roles.count("client") > 0 || p.roles.count("worker") > 0;
   }
   return false;
 }
@@ -35,6 +36,7 @@ const char* Needs(Access access) {
     case Access::kClient: return "client or admin";
     case Access::kWorker: return "worker or admin";
     case Access::kRead: return "any role";
+    case Access::kClientOrWorker: return "client, worker or admin";
   }
   return "?";
 }
@@ -92,14 +94,17 @@ Result<const Principal*> TokenAuth::Check(std::string_view authorization, Access
     if (ConstantTimeEqual(token, given)) principal = &p;
   }
   if (principal == nullptr) return Status(StatusCode::kUnauthenticated, "unknown token");
-  if (!Allows(*principal, access)) {
-    std::string roles;
-    for (const auto& r : principal->roles) roles += (roles.empty() ? "" : ",") + r;
-    return Status(StatusCode::kPermissionDenied, "principal '" + principal->name + "' (roles: " + roles +
-                                                     ") may not call " + std::string(method) + " (needs " +
-                                                     Needs(access) + ")");
-  }
+  KEEL_RETURN_IF_ERROR(Permit(*principal, access, method));
   return principal;
+}
+
+Status TokenAuth::Permit(const Principal& principal, Access access, std::string_view method) {
+  if (Allows(principal, access)) return Status::Ok();
+  std::string roles;
+  for (const auto& r : principal.roles) roles += (roles.empty() ? "" : ",") + r;
+  return Status(StatusCode::kPermissionDenied, "principal '" + principal.name + "' (roles: " + roles +
+                                                   ") may not call " + std::string(method) + " (needs " +
+                                                   Needs(access) + ")");
 }
 
 }  // namespace keel::server

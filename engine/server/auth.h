@@ -22,8 +22,9 @@ struct Principal {
   std::set<std::string> roles;  // "admin", "client", "worker", "reviewer:<group>"
 };
 
-// What an RPC needs.
-enum class Access { kClient, kWorker, kRead };
+// What an RPC needs. kClientOrWorker opens a WorkerStream, whose messages then each need
+// kClient (a start) or kWorker (polls and completions).
+enum class Access { kClient, kWorker, kRead, kClientOrWorker };
 
 class TokenAuth {
  public:
@@ -35,6 +36,9 @@ class TokenAuth {
   // The principal for an "authorization" metadata value ("Bearer <token>"), or
   // UNAUTHENTICATED / PERMISSION_DENIED naming what is missing (never the token).
   Result<const Principal*> Check(std::string_view authorization, Access access, std::string_view method) const;
+  // OK when `principal` may make `method`, else PERMISSION_DENIED naming the principal,
+  // its roles and the roles needed.
+  static Status Permit(const Principal& principal, Access access, std::string_view method);
 
  private:
   bool enabled_ = false;

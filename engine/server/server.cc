@@ -161,11 +161,12 @@ class Server::Service final : public ServiceBase {
   KEEL_POLL_RPC(PollActivityTaskQueue)
 #undef KEEL_POLL_RPC
 
-  // A worker's polls and completions as messages (worker_stream.h); authorized once.
+  // A worker's polls and completions, and a client's starts, as messages
+  // (worker_stream.h); each message is authorized for its principal.
   WorkerStreamReactor* WorkerStream(grpc::CallbackServerContext* context) override {
-    auto principal = Authorize(context, Access::kWorker, "WorkerStream");
-    if (!principal.ok()) return streams_.Serve(context, remote::ToGrpc(principal.status()), "");
-    return streams_.Serve(context, grpc::Status::OK, (*principal)->name);
+    auto principal = Authorize(context, Access::kClientOrWorker, "WorkerStream");
+    if (!principal.ok()) return streams_.Serve(context, remote::ToGrpc(principal.status()), nullptr);
+    return streams_.Serve(context, grpc::Status::OK, *principal);
   }
 
  private:

@@ -10,11 +10,27 @@
 
 namespace keel::server {
 
+namespace {
+
+const char* CallName(v1::WorkerStreamRequest::CallCase call) {
+  switch (call) {
+    case v1::WorkerStreamRequest::kPollWorkflowTaskQueue: return "PollWorkflowTaskQueue";
+    case v1::WorkerStreamRequest::kPollActivityTaskQueue: return "PollActivityTaskQueue";
+    case v1::WorkerStreamRequest::kRespondWorkflowTaskCompleted: return "RespondWorkflowTaskCompleted";
+    case v1::WorkerStreamRequest::kRespondActivityTaskCompleted: return "RespondActivityTaskCompleted";
+    case v1::WorkerStreamRequest::kStartWorkflowExecution: return "StartWorkflowExecution";
+    case v1::WorkerStreamRequest::CALL_NOT_SET: break;
+  }
+  return "nothing";
+}
+
+}  // namespace
+
 // One stream: read a request, start its engine call, write the answer, read the next.
 class WorkerStreams::Stream final : public WorkerStreamReactor {
  public:
-  Stream(WorkerStreams& streams, grpc::CallbackServerContext* context, std::string who)
-      : streams_(streams), context_(context), who_(std::move(who)) {}
+  Stream(WorkerStreams& streams, grpc::CallbackServerContext* context, const Principal& principal)
+      : streams_(streams), context_(context), principal_(principal) {}
 
   // After registering: reads the first request, or ends at once when keeld is stopping.
   void Begin(bool stopping) {
@@ -104,7 +120,12 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
       max_wait = std::max(Duration::zero(), std::chrono::seconds(seconds) +
                                                 std::chrono::nanoseconds(request_.max_wait().nanos()));
     }
+    if (!Permitted()) return;
     switch (request_.call_case()) {
+      case v1::WorkerStreamRequest::kStartWorkflowExecution:
+        engine.StartWorkflowExecution(request_.start_workflow_execution(), max_wait,
+                                      Answer(&v1::WorkerStreamResponse::mutable_start_workflow_execution));
+        return;
       case v1::WorkerStreamRequest::kPollWorkflowTaskQueue:
         engine.PollWorkflowTaskQueue(request_.poll_workflow_task_queue(), max_wait, cancel_,
                                      Answer(&v1::WorkerStreamResponse::mutable_poll_workflow_task_queue));
@@ -128,8 +149,25 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
     }
     v1::WorkerStreamResponse response;
     response.set_code(static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-    response.set_message("the WorkerStream request names no call (a poll or a completion)");
+    response.set_message("the WorkerStream request names no call (a poll, a completion or a start)");
     Send(std::move(response));
+  }
+
+  // Whether the stream's principal may make this message's call; if not, answers it with
+  // PERMISSION_DENIED (logged, as for a refused call of its own).
+  bool Permitted() {
+    const auto call = request_.call_case();
+    if (call == v1::WorkerStreamRequest::CALL_NOT_SET) return true;  // answered as malformed
+    const bool start = call == v1::WorkerStreamRequest::kStartWorkflowExecution;
+    // The same refusal as for the call of its own, so a caller sees one reason either way.
+    Status st = TokenAuth::Permit(principal_, start ? Access::kClient : Access::kWorker, CallName(call));
+    if (st.ok()) return true;
+    Log().warn("keeld: {} on WorkerStream refused from {}: {}", CallName(call), context_->peer(), st.message());
+    v1::WorkerStreamResponse response;
+    response.set_code(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    response.set_message(st.message());
+    Send(std::move(response));
+    return false;
   }
 
   // The engine's callback: the answer is written back. Like every engine callback it may
@@ -141,7 +179,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
       if (result.ok()) {
         *(response.*field)() = std::move(result).value();
       } else {
-        Log().debug("keeld: WorkerStream call by {}: {}", who_, result.status().ToString());
+        Log().debug("keeld: WorkerStream call by {}: {}", principal_.name, result.status().ToString());
         grpc::Status status = remote::ToGrpc(result.status());
         response.set_code(status.error_code());
         response.set_message(status.error_message());
@@ -174,7 +212,7 @@ class WorkerStreams::Stream final : public WorkerStreamReactor {
 
   WorkerStreams& streams_;
   grpc::CallbackServerContext* const context_;
-  const std::string who_;  // the worker's principal
+  const Principal& principal_;  // who opened the stream
   std::mutex mu_;
   State state_ = State::kReading;
   bool stopping_ = false;
@@ -197,9 +235,9 @@ class Refused final : public WorkerStreamReactor {
 }  // namespace
 
 WorkerStreamReactor* WorkerStreams::Serve(grpc::CallbackServerContext* context, const grpc::Status& refused,
-                                          const std::string& who) {
+                                          const Principal* principal) {
   if (!refused.ok()) return new Refused(refused);
-  auto* stream = new Stream(*this, context, who);
+  auto* stream = new Stream(*this, context, *principal);
   bool stopping;
   {
     std::lock_guard<std::mutex> g(mu_);

@@ -1,6 +1,7 @@
-// keeld's side of WorkerStream: a worker's polls and completions as messages on an open
-// stream (keel.v1.WorkerStreamRequest), one call at a time per stream. Each message is
-// answered by the engine's async call of the same name, so no thread waits for it.
+// keeld's side of WorkerStream: a worker's polls and completions, and a client's starts,
+// as messages on an open stream (keel.v1.WorkerStreamRequest), one call at a time per
+// stream. Each message is answered by the engine's async call of the same name, so no
+// thread waits for it.
 #pragma once
 
 #include <mutex>
@@ -10,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "engine/engine.h"
+#include "engine/server/auth.h"
 #include "keel/v1/workflow_service.pb.h"
 
 namespace keel::server {
@@ -22,11 +24,12 @@ class WorkerStreams {
  public:
   explicit WorkerStreams(Engine& engine) : engine_(engine) {}
 
-  // Serves one stream of the authorized worker `who` (named in debug logs of refused
-  // calls), or finishes it at once with `refused` when that is not OK. The reactor
-  // deletes itself when gRPC is done with the call.
+  // Serves one stream opened by `principal` (which outlives the stream), or finishes it
+  // at once with `refused` when that is not OK. Each message needs the role of the call
+  // of its name; a refused one is answered with PERMISSION_DENIED. The reactor deletes
+  // itself when gRPC is done with the call.
   WorkerStreamReactor* Serve(grpc::CallbackServerContext* context, const grpc::Status& refused,
-                             const std::string& who);
+                             const Principal* principal);
 
   // keeld is stopping: idle streams end now with UNAVAILABLE (gRPC's shutdown would wait
   // its whole grace period for them), busy ones after their answer, new ones at once.

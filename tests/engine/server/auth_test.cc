@@ -52,6 +52,8 @@ class AuthTest : public ServerFixture {
         return {{kClient, "alice"}, {kReviewer, "carol"}};
       case Access::kRead:
         return {};
+      case Access::kClientOrWorker:
+        return {{kReviewer, "carol"}};
     }
     return {};
   }
@@ -64,6 +66,8 @@ class AuthTest : public ServerFixture {
         return {kAdmin, kWorker};
       case Access::kRead:
         return {kAdmin, kClient, kWorker, kReviewer};
+      case Access::kClientOrWorker:
+        return {kAdmin, kClient, kWorker};
     }
     return {};
   }
@@ -129,11 +133,16 @@ TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
   terminate.mutable_workflow_execution()->set_workflow_id("w1");
   v1::RequestCancelWorkflowExecutionRequest cancel;
   cancel.mutable_workflow_execution()->set_workflow_id("w1");
+  // A client may open the stream (for its starts) but not poll on it.
+  v1::WorkerStreamRequest stream_poll;
+  stream_poll.mutable_poll_workflow_task_queue()->set_task_queue("default");
+  stream_poll.mutable_max_wait()->set_nanos(1000000);
   const std::map<std::string, const google::protobuf::Message*> meaningful = {
       {"StartWorkflowExecution", &start},
       {"SignalWorkflowExecution", &signal},
       {"TerminateWorkflowExecution", &terminate},
       {"RequestCancelWorkflowExecution", &cancel},
+      {"WorkerStream", &stream_poll},
   };
   const std::string before = SnapshotDatabase(DbPath());
   int refusals = 0;
@@ -148,7 +157,9 @@ TEST_F(AuthTest, EveryRpcRefusesPrincipalsWithoutItsRole) {
       EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << st.error_message();
       EXPECT_NE(st.error_message().find("principal '" + principal + "'"), std::string::npos)
           << st.error_message();
-      EXPECT_NE(st.error_message().find(rpc.name), std::string::npos) << st.error_message();
+      // A message on an open stream is refused as the call it carries.
+      const std::string call = rpc.name == "WorkerStream" && principal == "alice" ? "PollWorkflowTaskQueue" : rpc.name;
+      EXPECT_NE(st.error_message().find("may not call " + call), std::string::npos) << st.error_message();
       ExpectNoToken(st);
       ++refusals;
     }
@@ -181,6 +192,54 @@ TEST_F(AuthTest, ARefusedClientChangesNothingAndAnAllowedOneDoes) {
   EXPECT_EQ(SnapshotDatabase(DbPath()), before);
   // The snapshot does see a write: the same call by a client terminates the run.
   EXPECT_TRUE(Call(Rpc("TerminateWorkflowExecution"), terminate, kClient).ok());
+  EXPECT_NE(SnapshotDatabase(DbPath()), before);
+}
+
+// A WorkerStream opens for a client or a worker; each message then needs the role of the
+// call of its name. A refused message is answered with PERMISSION_DENIED, writes nothing,
+// and the stream goes on.
+TEST_F(AuthTest, EachWorkerStreamMessageNeedsTheRoleOfItsCall) {
+  v1::WorkerStreamRequest start;
+  start.mutable_start_workflow_execution()->set_workflow_id("w2");
+  start.mutable_start_workflow_execution()->set_workflow_type("t");
+  start.mutable_start_workflow_execution()->set_request_id("r-w2");
+  v1::WorkerStreamRequest poll;
+  poll.mutable_poll_workflow_task_queue()->set_task_queue("nothing-here");
+  poll.mutable_poll_workflow_task_queue()->set_identity("bot-1");
+  poll.mutable_max_wait()->set_nanos(1000000);
+  auto exchange = [](auto& stream, const v1::WorkerStreamRequest& request) {
+    v1::WorkerStreamResponse response;
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->Read(&response));
+    return response;
+  };
+  const std::string before = SnapshotDatabase(DbPath());
+  {
+    auto context = Context(kWorker);
+    auto stream = stub_->WorkerStream(context.get());
+    auto refused = exchange(stream, start);
+    EXPECT_EQ(refused.code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    EXPECT_NE(refused.message().find("principal 'bot'"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("may not call StartWorkflowExecution"), std::string::npos)
+        << refused.message();
+    ExpectNoToken(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refused.message()));
+    EXPECT_EQ(exchange(stream, poll).code(), 0);  // the stream goes on; a poll is the worker's
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
+  {
+    auto context = Context(kClient);
+    auto stream = stub_->WorkerStream(context.get());
+    auto refused = exchange(stream, poll);
+    EXPECT_EQ(refused.code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    EXPECT_NE(refused.message().find("principal 'alice'"), std::string::npos) << refused.message();
+    auto started = exchange(stream, start);  // a start is the client's
+    EXPECT_EQ(started.code(), 0) << started.message();
+    EXPECT_FALSE(started.start_workflow_execution().run_id().empty());
+    stream->WritesDone();
+    EXPECT_TRUE(stream->Finish().ok());
+  }
   EXPECT_NE(SnapshotDatabase(DbPath()), before);
 }
 

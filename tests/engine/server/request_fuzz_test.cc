@@ -261,6 +261,7 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
   auto add = [&seeds](const std::string& rpc, const Message& m) {
     seeds[rpc].push_back(m.SerializeAsString());
   };
+  v1::StartWorkflowExecutionRequest start_seed;  // also sent on the stream
   {
     v1::StartWorkflowExecutionRequest r;
     r.set_workflow_id("f-start");
@@ -282,6 +283,7 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     (*r.mutable_memo())["note"].set_data("\"hi\"");
     (*r.mutable_search_attributes())["CustomerId"].set_data("\"c-1\"");
     add("StartWorkflowExecution", r);
+    start_seed = r;
     v1::SignalWithStartWorkflowExecutionRequest sw;
     *sw.mutable_start() = r;
     sw.set_signal_name("go");
@@ -392,7 +394,7 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     cc.set_task_token(activity_token);
     *cc.mutable_details() = Json("5");
     add("RespondActivityTaskCanceled", cc);
-    // The stream carries the two polls and the two completions.
+    // The stream carries the two polls, the two completions and the start.
     v1::WorkerStreamRequest ws;
     *ws.mutable_poll_workflow_task_queue() = pw;
     ws.mutable_max_wait()->set_nanos(1000000);
@@ -404,6 +406,9 @@ TEST_F(RequestFuzzTest, MutatedRequestsGetClearAnswers) {
     ws.mutable_respond_workflow_task_completed()->set_task_token(workflow_token);
     add("WorkerStream", ws);
     *ws.mutable_respond_activity_task_completed() = ac;
+    add("WorkerStream", ws);
+    *ws.mutable_start_workflow_execution() = start_seed;
+    ws.mutable_max_wait()->set_nanos(1000000);
     add("WorkerStream", ws);
   }
   ASSERT_EQ(seeds.size(), AllRpcs().size());

@@ -1,6 +1,6 @@
-// WorkerStream: a worker's polls and completions as messages on one open stream, served by
-// keeld (engine/server/worker_stream.h) and used by the remote Frontend through
-// remote::WorkerStreamClient. A real keeld Server on loopback, raw stubs.
+// WorkerStream: a worker's polls and completions, and a client's starts, as messages on
+// one open stream, served by keeld (engine/server/worker_stream.h) and used by the remote
+// Frontend through remote::WorkerStreamClient. A real keeld Server on loopback, raw stubs.
 #include <gtest/gtest.h>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -105,6 +105,54 @@ TEST_F(WorkerStreamTest, ARunsTasksAndCompletionsTravelOnOneStream) {
   ASSERT_FALSE(kinds.empty());
   EXPECT_EQ(kinds.back(), v1::HistoryEvent::kWorkflowExecutionCompleted);
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), v1::HistoryEvent::kActivityTaskCompleted), 1);
+}
+
+// A client's start travels on a stream too: one that waits gets the run's result when a
+// worker (here on a second stream) completes it; a repeat with its request id gets the
+// same run back.
+TEST_F(WorkerStreamTest, AStartThatWaitsForItsResultTravelsOnAStream) {
+  auto client_context = Context();
+  auto client = stub_->WorkerStream(client_context.get());
+  v1::WorkerStreamRequest start;
+  auto* s = start.mutable_start_workflow_execution();
+  s->set_workflow_id("w-start");
+  s->set_workflow_type("t");
+  s->set_task_queue("q");
+  s->set_request_id("r-start");
+  s->set_wait_for_result(true);
+  start.mutable_max_wait()->set_seconds(30);
+  ASSERT_TRUE(client->Write(start));
+
+  auto worker_context = Context();
+  auto worker = stub_->WorkerStream(worker_context.get());
+  auto task = Exchange(*worker, PollWorkflow());
+  ASSERT_FALSE(task.poll_workflow_task_queue().task_token().empty()) << task.message();
+  v1::WorkerStreamRequest finish;
+  finish.mutable_respond_workflow_task_completed()->set_task_token(task.poll_workflow_task_queue().task_token());
+  auto* result = finish.mutable_respond_workflow_task_completed()
+                     ->add_commands()
+                     ->mutable_complete_workflow_execution()
+                     ->mutable_result()
+                     ->add_payloads();
+  result->set_data("42");
+  ASSERT_EQ(Exchange(*worker, finish).code(), 0);
+
+  v1::WorkerStreamResponse answer;
+  ASSERT_TRUE(client->Read(&answer));
+  ASSERT_EQ(answer.code(), 0) << answer.message();
+  const auto& started = answer.start_workflow_execution();
+  EXPECT_TRUE(started.started());
+  EXPECT_EQ(started.result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  ASSERT_EQ(started.result().result().payloads_size(), 1);
+  EXPECT_EQ(started.result().result().payloads(0).data(), "42");
+
+  s->set_wait_for_result(false);
+  auto again = Exchange(*client, start);
+  ASSERT_EQ(again.code(), 0) << again.message();
+  EXPECT_FALSE(again.start_workflow_execution().started());
+  EXPECT_EQ(again.start_workflow_execution().run_id(), started.run_id());
+  client->WritesDone();
+  EXPECT_TRUE(client->Finish().ok());
 }
 
 // A poll with nothing to do ends empty after its own max_wait, and the stream goes on.
