@@ -1,22 +1,95 @@
 #include "engine/remote/worker_stream_client.h"
 
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpcpp/impl/codegen/completion_queue_tag.h>
+
 #include "engine/remote/grpc_status.h"
 
 namespace keel::remote {
 
 namespace {
-// Completion-queue tags; each stream has its own queue.
-void* const kStarted = reinterpret_cast<void*>(1);
-void* const kWritten = reinterpret_cast<void*>(2);
-void* const kRead = reinterpret_cast<void*>(3);
-void* const kFinished = reinterpret_cast<void*>(4);
+
+void* const kStarted = reinterpret_cast<void*>(1);  // the C++ API's tag for the stream's start
+
+// A batch of gRPC's core API on a stream's queue. The stream's calls are such batches, so
+// that the calling thread wakes once per call: with a Write and a Read of the C++ API it
+// woke twice in two calls of three, as the write's completion came on its own.
+struct CoreTag final : grpc::internal::CompletionQueueTag {
+  bool FinalizeResult(void** tag, bool*) override {
+    *tag = this;
+    return true;
+  }
+};
+
+grpc_byte_buffer* Serialize(const google::protobuf::MessageLite& message) {
+  grpc_slice slice = grpc_slice_malloc(message.ByteSizeLong());
+  message.SerializeWithCachedSizesToArray(GRPC_SLICE_START_PTR(slice));
+  grpc_byte_buffer* buffer = grpc_raw_byte_buffer_create(&slice, 1);
+  grpc_slice_unref(slice);
+  return buffer;
+}
+
+bool Parse(grpc_byte_buffer* buffer, google::protobuf::MessageLite* message) {
+  grpc_byte_buffer_reader reader;
+  if (!grpc_byte_buffer_reader_init(&reader, buffer)) return false;
+  grpc_slice all = grpc_byte_buffer_reader_readall(&reader);
+  grpc_byte_buffer_reader_destroy(&reader);
+  const bool ok = message->ParseFromArray(GRPC_SLICE_START_PTR(all), static_cast<int>(GRPC_SLICE_LENGTH(all)));
+  grpc_slice_unref(all);
+  return ok;
+}
+
+std::string ToString(grpc_slice slice) {
+  return std::string(reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(slice)), GRPC_SLICE_LENGTH(slice));
+}
+
 }  // namespace
 
+// The C++ API only opens the stream; its messages and its end are batches of the core API.
 struct WorkerStreamClient::Stream {
   grpc::ClientContext context;
   grpc::CompletionQueue cq;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::WorkerStreamRequest, v1::WorkerStreamResponse>> rw;
-  int pending = 0;  // operations started and not yet taken from cq
+  int pending = 0;  // batches started and not yet taken from cq
+  CoreTag exchanged, finished;
+  // The call under way: its request, and its answer (null after the batch: the stream ended).
+  grpc_byte_buffer* send = nullptr;
+  grpc_byte_buffer* recv = nullptr;
+  // gRPC's core holds back a message until the initial metadata it follows is asked for.
+  bool asked_initial_metadata = false;
+  grpc_metadata_array initial_metadata, trailing_metadata;
+  grpc_status_code status = GRPC_STATUS_OK;
+  grpc_slice status_details = grpc_empty_slice();
+
+  Stream() {
+    grpc_metadata_array_init(&initial_metadata);
+    grpc_metadata_array_init(&trailing_metadata);
+  }
+  ~Stream() {  // after Close: no batch is under way
+    ClearMessages();
+    grpc_metadata_array_destroy(&initial_metadata);
+    grpc_metadata_array_destroy(&trailing_metadata);
+    grpc_slice_unref(status_details);
+  }
+  void ClearMessages() {
+    if (send) grpc_byte_buffer_destroy(send);
+    if (recv) grpc_byte_buffer_destroy(recv);
+    send = recv = nullptr;
+  }
+  // The initial metadata's op, the first time; returns the next free slot in `ops`.
+  size_t AskInitialMetadata(grpc_op* ops) {
+    if (asked_initial_metadata) return 0;
+    asked_initial_metadata = true;
+    ops[0].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[0].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
+    return 1;
+  }
+  bool Start(const grpc_op* ops, size_t n, CoreTag* tag) {
+    if (grpc_call_start_batch(context.c_call(), ops, n, tag, nullptr) != GRPC_CALL_OK) return false;
+    ++pending;
+    return true;
+  }
 
   // Waits for the next completion until `deadline`; false when it passed.
   bool Next(Time deadline, void** tag, bool* ok) {
@@ -43,17 +116,27 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
 }
 
 WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stream, bool cancel) {
-  if (cancel) stream->context.TryCancel();
-  grpc::Status status;
-  stream->rw->Finish(&status, kFinished);
-  ++stream->pending;
+  Stream& s = *stream;
+  if (cancel) s.context.TryCancel();
+  grpc_op ops[2] = {};
+  size_t n = s.AskInitialMetadata(ops);
+  ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+  ops[n].data.recv_status_on_client.trailing_metadata = &s.trailing_metadata;
+  ops[n].data.recv_status_on_client.status = &s.status;
+  ops[n].data.recv_status_on_client.status_details = &s.status_details;
+  const bool finishing = s.Start(ops, n + 1, &s.finished);
   void* tag;
   bool ok;
-  while (stream->pending > 0 && stream->cq.Next(&tag, &ok)) --stream->pending;
-  stream->cq.Shutdown();
-  while (stream->cq.Next(&tag, &ok)) {
+  while (s.pending > 0 && s.cq.Next(&tag, &ok)) --s.pending;
+  s.cq.Shutdown();
+  while (s.cq.Next(&tag, &ok)) {
   }
-  return {status, stream->context.GetServerTrailingMetadata().count(kUnprocessedKey) > 0};
+  if (!finishing) return {grpc::Status(grpc::StatusCode::UNKNOWN, "the worker stream could not be ended"), false};
+  bool unprocessed = false;
+  for (size_t i = 0; i < s.trailing_metadata.count; ++i) {
+    if (grpc_slice_str_cmp(s.trailing_metadata.metadata[i].key, kUnprocessedKey) == 0) unprocessed = true;
+  }
+  return {grpc::Status(static_cast<grpc::StatusCode>(s.status), ToString(s.status_details)), unprocessed};
 }
 
 void WorkerStreamClient::CancelPolls(const std::string& identity) {
@@ -102,29 +185,32 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
       return end.status.ok() ? Unavailable("cannot open a worker stream to keeld") : FromGrpc(end.status);
     }
   }
-  v1::WorkerStreamResponse response;
-  s->rw->Write(request, kWritten);
-  s->rw->Read(&response, kRead);
-  s->pending += 2;
-  bool write_done = false, written = false, read = false;
-  while (s->pending > 0) {
+  s->ClearMessages();
+  s->send = Serialize(request);
+  grpc_op ops[3] = {};
+  size_t n = s->AskInitialMetadata(ops);
+  ops[n].op = GRPC_OP_SEND_MESSAGE;
+  ops[n].data.send_message.send_message = s->send;
+  ops[n + 1].op = GRPC_OP_RECV_MESSAGE;
+  ops[n + 1].data.recv_message.recv_message = &s->recv;
+  const bool started = s->Start(ops, n + 2, &s->exchanged);
+  bool written = false, answered = false;
+  if (started) {
     if (!s->Next(deadline, &tag, &ok)) {
       unregister();
       Close(std::move(stream), true);
-      *sent = !write_done || written;  // a write not yet confirmed may have left
+      *sent = true;  // it may have left
       return Status(StatusCode::kDeadlineExceeded, "no answer from keeld in time");
     }
-    if (tag == kWritten) {
-      write_done = true;
-      written = ok;
-    }
-    if (tag == kRead) read = ok;
+    // Not ok: the send failed, so the stream is over and the message did not leave.
+    written = ok;
+    answered = ok && s->recv != nullptr;
   }
   unregister();
-  if (!written || !read) {
-    // The stream ended (a failed read means the call is over): keeld's status says
-    // whether it refused the stream or left the message unprocessed.
-    Ended end = Close(std::move(stream), /*cancel=*/read);
+  if (!answered) {
+    // The stream ended (no answer means the call is over): keeld's status says whether
+    // it refused the stream or left the message unprocessed.
+    Ended end = Close(std::move(stream), /*cancel=*/!started);
     const auto code = end.status.error_code();
     const bool refused = code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED;
     *sent = written && !refused && !end.unprocessed;
@@ -132,11 +218,18 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     return Unavailable("the worker stream to keeld ended" +
                        (end.status.ok() ? std::string() : ": " + end.status.error_message()));
   }
+  *sent = true;
+  v1::WorkerStreamResponse response;
+  const bool parsed = Parse(s->recv, &response);
+  s->ClearMessages();
+  if (!parsed) {
+    Close(std::move(stream), true);
+    return Internal("keeld's answer on the worker stream is not a valid message");
+  }
   {
     std::lock_guard<std::mutex> g(mu_);
     idle_.push_back(std::move(stream));
   }
-  *sent = true;
   if (response.code() != 0) {
     return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message()));
   }

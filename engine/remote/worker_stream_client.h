@@ -1,6 +1,7 @@
 // The worker's side of WorkerStream (keel.v1.WorkflowService.WorkerStream): a pool of
 // open streams, each carrying one call at a time, driven by the calling thread on the
-// stream's own completion queue (as a synchronous gRPC call is). A caller takes an idle
+// stream's own completion queue (as a synchronous gRPC call is), with the request's send
+// and the answer's receipt in one batch of gRPC's core API. A caller takes an idle
 // stream, or opens one; a stream that fails or runs out of time is dropped. Thread-safe.
 #pragma once
 
