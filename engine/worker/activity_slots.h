@@ -72,15 +72,15 @@ class ActivitySlots {
     return true;
   }
   void Deliver(Task task) {
-    std::lock_guard<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     --reserved_;
     handed_.push_back(std::move(task));
-    Notify();
+    Notify(lock);
   }
   void Release() {
-    std::lock_guard<std::mutex> g(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     --reserved_;
-    Notify();
+    Notify(lock);
   }
 
   // One Reserve (when `slots` is given and a thread is free), ended by Deliver or, if
@@ -114,9 +114,12 @@ class ActivitySlots {
 
  private:
   // After one reservation ends, one waiting thread has something new to do (take the
-  // task, or poll in the reserved thread's place); while stopping, all may leave.
-  void Notify() {
-    if (stopping_) {
+  // task, or poll in the reserved thread's place); while stopping, all may leave. The
+  // lock is released first, so that the thread woken does not wait for it.
+  void Notify(std::unique_lock<std::mutex>& lock) {
+    const bool all = stopping_;
+    lock.unlock();
+    if (all) {
       cv_.notify_all();
     } else {
       cv_.notify_one();
