@@ -47,19 +47,24 @@ std::string ToString(grpc_slice slice) {
 }  // namespace
 
 // The C++ API only opens the stream; its messages and its end are batches of the core API.
+// The end (initial metadata and status) is asked for at once, so that a stream that ends
+// while idle in the pool says so before it is used (EndedWhileIdle).
 struct WorkerStreamClient::Stream {
   grpc::ClientContext context;
   grpc::CompletionQueue cq;
   std::unique_ptr<grpc::ClientAsyncReaderWriter<v1::WorkerStreamRequest, v1::WorkerStreamResponse>> rw;
-  int pending = 0;  // batches started and not yet taken from cq
+  int pending = 0;           // batches started and not yet taken from cq
+  bool start_taken = false;  // kStarted taken from cq
+  bool started = false;      // ... and it was ok
+  bool ended = false;        // `finished` taken: the status is known
+  bool watching = false;     // the `finished` batch was started
+  Time idle_since;           // put in the pool
   CoreTag exchanged, finished;
   // The call under way: its request, and its answer (null after the batch: the stream ended).
   grpc_byte_buffer* send = nullptr;
   grpc_byte_buffer* recv = nullptr;
-  // gRPC's core holds back a message until the initial metadata it follows is asked for.
-  bool asked_initial_metadata = false;
   grpc_metadata_array initial_metadata, trailing_metadata;
-  grpc_status_code status = GRPC_STATUS_OK;
+  grpc_status_code status = GRPC_STATUS_UNKNOWN;
   grpc_slice status_details = grpc_empty_slice();
 
   Stream() {
@@ -77,31 +82,54 @@ struct WorkerStreamClient::Stream {
     if (recv) grpc_byte_buffer_destroy(recv);
     send = recv = nullptr;
   }
-  // The initial metadata's op, the first time; returns the next free slot in `ops`.
-  size_t AskInitialMetadata(grpc_op* ops) {
-    if (asked_initial_metadata) return 0;
-    asked_initial_metadata = true;
-    ops[0].op = GRPC_OP_RECV_INITIAL_METADATA;
-    ops[0].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
-    return 1;
-  }
   bool Start(const grpc_op* ops, size_t n, CoreTag* tag) {
     if (grpc_call_start_batch(context.c_call(), ops, n, tag, nullptr) != GRPC_CALL_OK) return false;
     ++pending;
     return true;
   }
+  // Asks for the stream's end. (gRPC's core also holds back every message until the
+  // initial metadata it follows is asked for.)
+  void Watch() {
+    grpc_op ops[2] = {};
+    ops[0].op = GRPC_OP_RECV_INITIAL_METADATA;
+    ops[0].data.recv_initial_metadata.recv_initial_metadata = &initial_metadata;
+    ops[1].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+    ops[1].data.recv_status_on_client.trailing_metadata = &trailing_metadata;
+    ops[1].data.recv_status_on_client.status = &status;
+    ops[1].data.recv_status_on_client.status_details = &status_details;
+    watching = Start(ops, 2, &finished);
+  }
 
-  // Waits for the next completion until `deadline`; false when it passed.
+  // Waits for the next completion until `deadline` (noting the start and the end); false
+  // when it passed.
   bool Next(Time deadline, void** tag, bool* ok) {
     if (cq.AsyncNext(tag, ok, deadline) != grpc::CompletionQueue::GOT_EVENT) return false;
-    --pending;
+    Took(*tag, *ok);
     return true;
+  }
+  void Took(void* tag, bool ok) {
+    --pending;
+    if (tag == kStarted) {
+      start_taken = true;
+      started = ok;
+    }
+    if (tag == &finished) ended = true;
+  }
+  // Whether the stream ended while it sat idle (keeld stopped or went away): a look at
+  // the queue that does not wait.
+  bool EndedWhileIdle() {
+    void* tag;
+    bool ok;
+    while (!ended && cq.AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC)) == grpc::CompletionQueue::GOT_EVENT) {
+      Took(tag, ok);
+    }
+    return ended;
   }
 };
 
 WorkerStreamClient::WorkerStreamClient(v1::WorkflowService::Stub& stub,
-                                       std::function<void(grpc::ClientContext&)> prepare)
-    : stub_(stub), prepare_(std::move(prepare)) {}
+                                       std::function<void(grpc::ClientContext&)> prepare, Duration look_after)
+    : stub_(stub), prepare_(std::move(prepare)), look_after_(look_after) {}
 
 WorkerStreamClient::~WorkerStreamClient() {
   for (auto& stream : idle_) Close(std::move(stream), true);
@@ -112,26 +140,20 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
   prepare_(stream->context);
   stream->rw = stub_.AsyncWorkerStream(&stream->context, &stream->cq, kStarted);
   stream->pending = 1;  // kStarted
+  stream->Watch();
   return stream;
 }
 
 WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stream, bool cancel) {
   Stream& s = *stream;
-  if (cancel) s.context.TryCancel();
-  grpc_op ops[2] = {};
-  size_t n = s.AskInitialMetadata(ops);
-  ops[n].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
-  ops[n].data.recv_status_on_client.trailing_metadata = &s.trailing_metadata;
-  ops[n].data.recv_status_on_client.status = &s.status;
-  ops[n].data.recv_status_on_client.status_details = &s.status_details;
-  const bool finishing = s.Start(ops, n + 1, &s.finished);
+  if (cancel || !s.watching) s.context.TryCancel();
   void* tag;
   bool ok;
-  while (s.pending > 0 && s.cq.Next(&tag, &ok)) --s.pending;
+  while (s.pending > 0 && s.cq.Next(&tag, &ok)) s.Took(tag, ok);
   s.cq.Shutdown();
   while (s.cq.Next(&tag, &ok)) {
   }
-  if (!finishing) return {grpc::Status(grpc::StatusCode::UNKNOWN, "the worker stream could not be ended"), false};
+  if (!s.watching) return {grpc::Status(grpc::StatusCode::UNKNOWN, "the worker stream's end could not be read"), false};
   bool unprocessed = false;
   for (size_t i = 0; i < s.trailing_metadata.count; ++i) {
     if (grpc_slice_str_cmp(s.trailing_metadata.metadata[i].key, kUnprocessedKey) == 0) unprocessed = true;
@@ -145,21 +167,32 @@ void WorkerStreamClient::CancelPolls(const std::string& identity) {
   for (auto [it, end] = polls_.equal_range(identity); it != end; ++it) it->second->context.TryCancel();
 }
 
+std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::TakeIdle(Time now) {
+  while (true) {
+    std::unique_ptr<Stream> stream;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (idle_.empty()) return nullptr;
+      stream = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    if (now - stream->idle_since < look_after_ || !stream->EndedWhileIdle()) return stream;
+    Close(std::move(stream), false);
+  }
+}
+
 Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStreamRequest& request,
                                                           Duration timeout, bool* sent,
                                                           const std::string& identity) {
   *sent = false;
-  std::unique_ptr<Stream> stream;
   {
     std::lock_guard<std::mutex> g(mu_);
     if (!identity.empty() && cancelled_.count(identity)) {
       return Status(StatusCode::kCancelled, "the worker's polls were cancelled");
     }
-    if (!idle_.empty()) {
-      stream = std::move(idle_.back());
-      idle_.pop_back();
-    }
   }
+  const Time now = Clock::System().Now();
+  std::unique_ptr<Stream> stream = TakeIdle(now);
   if (!stream) stream = Open();
   Stream* const s = stream.get();
   std::multimap<std::string, Stream*>::iterator registered;
@@ -173,47 +206,51 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     std::lock_guard<std::mutex> g(mu_);
     polls_.erase(registered);
   };
+  // Nothing was sent: the stream did not start, or could not take the message.
+  auto not_sent = [&](bool cancel) -> Status {
+    unregister();
+    Ended end = Close(std::move(stream), cancel);
+    return end.status.ok() ? Unavailable("cannot open a worker stream to keeld") : FromGrpc(end.status);
+  };
 
-  const Time deadline = Clock::System().Now() + timeout;
+  const Time deadline = now + timeout;
   void* tag;
   bool ok;
-  if (s->pending > 0) {  // a new stream: gRPC takes the first write only once it started
-    const bool came = s->Next(deadline, &tag, &ok);
-    if (!came || !ok) {
-      unregister();
-      Ended end = Close(std::move(stream), /*cancel=*/!came);
-      return end.status.ok() ? Unavailable("cannot open a worker stream to keeld") : FromGrpc(end.status);
-    }
+  while (!s->start_taken) {  // a new stream: one that cannot start says so before a send
+    if (!s->Next(deadline, &tag, &ok)) return not_sent(true);
   }
+  if (!s->started) return not_sent(false);
   s->ClearMessages();
   s->send = Serialize(request);
-  grpc_op ops[3] = {};
-  size_t n = s->AskInitialMetadata(ops);
-  ops[n].op = GRPC_OP_SEND_MESSAGE;
-  ops[n].data.send_message.send_message = s->send;
-  ops[n + 1].op = GRPC_OP_RECV_MESSAGE;
-  ops[n + 1].data.recv_message.recv_message = &s->recv;
-  const bool started = s->Start(ops, n + 2, &s->exchanged);
-  bool written = false, answered = false;
-  if (started) {
+  grpc_op ops[2] = {};
+  ops[0].op = GRPC_OP_SEND_MESSAGE;
+  ops[0].data.send_message.send_message = s->send;
+  ops[1].op = GRPC_OP_RECV_MESSAGE;
+  ops[1].data.recv_message.recv_message = &s->recv;
+  if (!s->Start(ops, 2, &s->exchanged)) return not_sent(true);
+  bool exchanged = false;
+  while (true) {  // the stream's end may come first
     if (!s->Next(deadline, &tag, &ok)) {
       unregister();
       Close(std::move(stream), true);
       *sent = true;  // it may have left
       return Status(StatusCode::kDeadlineExceeded, "no answer from keeld in time");
     }
-    // Not ok: the send failed, so the stream is over and the message did not leave.
-    written = ok;
-    answered = ok && s->recv != nullptr;
+    if (tag == &s->exchanged) {
+      exchanged = ok;
+      break;
+    }
   }
   unregister();
-  if (!answered) {
-    // The stream ended (no answer means the call is over): keeld's status says whether
-    // it refused the stream or left the message unprocessed.
-    Ended end = Close(std::move(stream), /*cancel=*/!started);
+  if (!exchanged || s->recv == nullptr) {
+    // The stream ended, or the batch failed (on either side: a failed batch does not say
+    // whether the message left). keeld's status says whether it refused the stream or
+    // left the message unprocessed; otherwise it may have been processed. (A stream that
+    // ended while idle was dropped before this call.)
+    Ended end = Close(std::move(stream), /*cancel=*/false);
     const auto code = end.status.error_code();
     const bool refused = code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED;
-    *sent = written && !refused && !end.unprocessed;
+    *sent = !refused && !end.unprocessed;
     if (refused) return FromGrpc(end.status);
     return Unavailable("the worker stream to keeld ended" +
                        (end.status.ok() ? std::string() : ": " + end.status.error_message()));
@@ -226,6 +263,7 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     Close(std::move(stream), true);
     return Internal("keeld's answer on the worker stream is not a valid message");
   }
+  s->idle_since = Clock::System().Now();
   {
     std::lock_guard<std::mutex> g(mu_);
     idle_.push_back(std::move(stream));

@@ -24,8 +24,13 @@ namespace keel::remote {
 
 class WorkerStreamClient {
  public:
-  // `prepare` adds a new stream's metadata (the token).
-  WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare);
+  // `prepare` adds a new stream's metadata (the token). A stream idle in the pool for
+  // `look_after` or longer is checked for an end before it is used (a look at its queue
+  // costs a system call). One that keeld ended sooner is seen ending when used; for a
+  // stream to end unseen and be used, keeld must go away and be reachable again, which
+  // takes longer than the default.
+  WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare,
+                     Duration look_after = std::chrono::milliseconds(50));
   ~WorkerStreamClient();  // ends the idle streams; no call may be under way
 
   // Sends `request` and waits up to `timeout` for its answer. `sent` says whether keeld
@@ -41,6 +46,8 @@ class WorkerStreamClient {
  private:
   struct Stream;
   std::unique_ptr<Stream> Open();
+  // An idle stream that is still open, dropping those that ended while idle; or null.
+  std::unique_ptr<Stream> TakeIdle(Time now);
   // Ends the stream and takes every completion from its queue; `cancel` first when it
   // may still be open. Returns its status, and whether keeld marked its last message
   // unprocessed.
@@ -52,6 +59,7 @@ class WorkerStreamClient {
 
   v1::WorkflowService::Stub& stub_;
   std::function<void(grpc::ClientContext&)> prepare_;
+  const Duration look_after_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Stream>> idle_;
   std::multimap<std::string, Stream*> polls_;  // polls under way, by identity

@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "engine/remote/worker_stream_client.h"
 #include "tests/engine/server/server_fixture.h"
 
 namespace keel::testing {
@@ -241,6 +242,42 @@ TEST_F(AuthTest, EachWorkerStreamMessageNeedsTheRoleOfItsCall) {
     EXPECT_TRUE(stream->Finish().ok());
   }
   EXPECT_NE(SnapshotDatabase(DbPath()), before);
+}
+
+// The worker's stream client sees a refused message as the refusal of its call (it was
+// sent: nothing to retry), and a refused stream as not sent, with the refusal.
+TEST_F(AuthTest, TheStreamClientReportsRefusals) {
+  auto with = [](const std::string& token) {
+    return [token](grpc::ClientContext& c) { c.AddMetadata("authorization", "Bearer " + token); };
+  };
+  v1::WorkerStreamRequest start;
+  start.mutable_start_workflow_execution()->set_workflow_id("w3");
+  start.mutable_start_workflow_execution()->set_workflow_type("t");
+  v1::WorkerStreamRequest poll;
+  poll.mutable_poll_workflow_task_queue()->set_task_queue("nothing-here");
+  poll.mutable_poll_workflow_task_queue()->set_identity("bot-1");
+  poll.mutable_max_wait()->set_nanos(1000000);
+  const std::string before = SnapshotDatabase(DbPath());
+  {
+    remote::WorkerStreamClient worker(*stub_, with(kWorker));
+    bool sent = false;
+    auto refused = worker.Call(start, std::chrono::seconds(30), &sent);
+    EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("may not call StartWorkflowExecution"), std::string::npos);
+    EXPECT_TRUE(sent);
+    auto polled = worker.Call(poll, std::chrono::seconds(30), &sent);  // the stream goes on
+    EXPECT_TRUE(polled.ok()) << polled.status().ToString();
+  }
+  {
+    remote::WorkerStreamClient reviewer(*stub_, with(kReviewer));
+    bool sent = true;
+    auto refused = reviewer.Call(poll, std::chrono::seconds(30), &sent);
+    EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << refused.status().ToString();
+    EXPECT_NE(refused.status().message().find("may not call WorkerStream"), std::string::npos);
+    EXPECT_FALSE(sent);
+    ExpectNoToken(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refused.status().message()));
+  }
+  EXPECT_EQ(SnapshotDatabase(DbPath()), before);
 }
 
 TEST(TokensFileTest, BadFilesGetClearErrorsWithoutTheToken) {

@@ -231,10 +231,11 @@ TEST_F(WorkerStreamTest, StoppingKeeldEndsIdleStreams) {
   EXPECT_EQ(context->GetServerTrailingMetadata().count(remote::kUnprocessedKey), 1u);
 }
 
-// A pooled stream that keeld ended as it stopped: the next call on it reports that it
-// was not sent, so the worker makes it as a call of its own (and loses no completion).
+// A pooled stream that keeld ended as it stopped: a call on it reports that it was not
+// sent (keeld's "keel-unprocessed" end), so the worker makes it as a call of its own (and
+// loses no completion).
 TEST_F(WorkerStreamTest, ACallOnAStreamKeeldEndedWasNotSent) {
-  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/1h);
   bool sent = false;
   ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());  // the stream is now pooled
   server_->Shutdown(std::chrono::hours(1));
@@ -242,6 +243,27 @@ TEST_F(WorkerStreamTest, ACallOnAStreamKeeldEndedWasNotSent) {
   completion.mutable_respond_activity_task_completed()->set_task_token("any");
   auto gone = client.Call(completion, 30s, &sent);
   EXPECT_EQ(gone.status().code(), keel::StatusCode::kUnavailable) << gone.status().ToString();
+  EXPECT_NE(gone.status().message().find("keeld is stopping"), std::string::npos) << gone.status().ToString();
+  EXPECT_FALSE(sent);
+}
+
+// A pooled stream that ended while idle is dropped before a call, unused: the call goes
+// on a new stream (which here cannot open: keeld is gone).
+TEST_F(WorkerStreamTest, AStreamThatEndedWhileIdleIsDropped) {
+  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  auto stub = v1::WorkflowService::NewStub(channel);
+  remote::WorkerStreamClient client(*stub, [](grpc::ClientContext&) {}, /*look_after=*/Duration::zero());
+  bool sent = false;
+  ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
+  server_->Shutdown(std::chrono::hours(1));
+  // The connection's end is read after the stream's end (same socket, in order): once
+  // the channel has seen it, so has the pooled stream.
+  ASSERT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY, Clock::System().Now() + 30s));
+  v1::WorkerStreamRequest completion;
+  completion.mutable_respond_activity_task_completed()->set_task_token("any");
+  auto gone = client.Call(completion, 30s, &sent);
+  EXPECT_EQ(gone.status().code(), keel::StatusCode::kUnavailable) << gone.status().ToString();
+  EXPECT_EQ(gone.status().message().find("keeld is stopping"), std::string::npos) << gone.status().ToString();
   EXPECT_FALSE(sent);
 }
 
