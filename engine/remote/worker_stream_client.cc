@@ -128,8 +128,14 @@ struct WorkerStreamClient::Stream {
 };
 
 WorkerStreamClient::WorkerStreamClient(v1::WorkflowService::Stub& stub,
-                                       std::function<void(grpc::ClientContext&)> prepare, Duration look_after)
-    : stub_(stub), prepare_(std::move(prepare)), look_after_(look_after) {}
+                                       std::function<void(grpc::ClientContext&)> prepare, Duration look_after,
+                                       Duration close_after)
+    : stub_(stub), prepare_(std::move(prepare)), look_after_(look_after), close_after_(close_after) {}
+
+size_t WorkerStreamClient::idle_streams() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return idle_.size();
+}
 
 WorkerStreamClient::~WorkerStreamClient() {
   for (auto& stream : idle_) Close(std::move(stream), true);
@@ -264,10 +270,16 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     return Internal("keeld's answer on the worker stream is not a valid message");
   }
   s->idle_since = Clock::System().Now();
+  std::unique_ptr<Stream> unused;  // the least recently used, idle too long
   {
     std::lock_guard<std::mutex> g(mu_);
+    if (!idle_.empty() && s->idle_since - idle_.front()->idle_since >= close_after_) {
+      unused = std::move(idle_.front());
+      idle_.erase(idle_.begin());
+    }
     idle_.push_back(std::move(stream));
   }
+  if (unused) Close(std::move(unused), true);
   if (response.code() != 0) {
     return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message()));
   }

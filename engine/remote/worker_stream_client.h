@@ -29,8 +29,12 @@ class WorkerStreamClient {
   // costs a system call). One that keeld ended sooner is seen ending when used; for a
   // stream to end unseen and be used, keeld must go away and be reachable again, which
   // takes longer than the default.
+  // A stream left idle for `close_after` (the least recently used first) is closed when
+  // another goes back to the pool, so that a worker whose calls at once grew for a while
+  // does not keep their streams open on keeld for good.
   WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare,
-                     Duration look_after = std::chrono::milliseconds(50));
+                     Duration look_after = std::chrono::milliseconds(50),
+                     Duration close_after = std::chrono::minutes(5));
   ~WorkerStreamClient();  // ends the idle streams; no call may be under way
 
   // Sends `request` and waits up to `timeout` for its answer. `sent` says whether keeld
@@ -38,6 +42,9 @@ class WorkerStreamClient {
   // poll names its worker's `identity` (CancelPolls); a completion passes "".
   Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent,
                                         const std::string& identity = "");
+
+  // Streams in the pool (for tests).
+  size_t idle_streams() const;
 
   // Ends the polls of `identity` under way, now and later (a worker shutting down, when
   // keeld may not be reachable to end them itself). They fail with CANCELLED.
@@ -60,8 +67,9 @@ class WorkerStreamClient {
   v1::WorkflowService::Stub& stub_;
   std::function<void(grpc::ClientContext&)> prepare_;
   const Duration look_after_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Stream>> idle_;
+  const Duration close_after_;
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Stream>> idle_;  // the most recently used last
   std::multimap<std::string, Stream*> polls_;  // polls under way, by identity
   std::set<std::string> cancelled_;            // identities given to CancelPolls
 };

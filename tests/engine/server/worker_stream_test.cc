@@ -305,6 +305,33 @@ TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
   EXPECT_FALSE(task->poll_workflow_task_queue().task_token().empty());
 }
 
+// A stream left idle for close_after is closed when another goes back to the pool: the
+// least recently used first.
+TEST_F(WorkerStreamTest, AStreamIdleTooLongIsClosed) {
+  for (const Duration close_after : {Duration::zero(), Duration(1h)}) {
+    SCOPED_TRACE(close_after.count());
+    remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, 50ms, close_after);
+    const std::string queue = close_after == Duration::zero() ? "trim-a" : "trim-b";
+    std::promise<bool> polled;
+    std::thread poller([&] {  // a poll that waits holds one stream...
+      bool sent = false;
+      polled.set_value(client.Call(PollWorkflow(1h, queue), 1h, &sent).ok());
+    });
+    bool sent = false;
+    ASSERT_TRUE(client.Call(PollWorkflow(1ms, "other"), 30s, &sent).ok());  // ... this one another
+    EXPECT_EQ(client.idle_streams(), 1u);
+    v1::StartWorkflowExecutionRequest start;
+    start.set_workflow_id("w-" + queue);
+    start.set_workflow_type("t");
+    start.set_task_queue(queue);
+    ASSERT_TRUE(Call(Rpc("StartWorkflowExecution"), start).ok());
+    EXPECT_TRUE(polled.get_future().get());
+    poller.join();
+    // The poll's stream went back last; the other one had been idle since before it.
+    EXPECT_EQ(client.idle_streams(), close_after == Duration::zero() ? 1u : 2u);
+  }
+}
+
 // An answer that is an error comes back as that status; the stream stays in the pool.
 TEST_F(WorkerStreamTest, AClientCallGetsTheEnginesError) {
   remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {});
