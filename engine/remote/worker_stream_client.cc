@@ -58,6 +58,7 @@ struct WorkerStreamClient::Stream {
   bool started = false;      // ... and it was ok
   bool ended = false;        // `finished` taken: the status is known
   bool watching = false;     // the `finished` batch was started
+  bool cancelled = false;    // by CancelPolls (guarded by the client's mu_)
   Time idle_since;           // put in the pool
   CoreTag exchanged, finished;
   // The call under way: its request, and its answer (null after the batch: the stream ended).
@@ -170,7 +171,10 @@ WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stre
 void WorkerStreamClient::CancelPolls(const std::string& identity) {
   std::lock_guard<std::mutex> g(mu_);
   cancelled_.insert(identity);
-  for (auto [it, end] = polls_.equal_range(identity); it != end; ++it) it->second->context.TryCancel();
+  for (auto [it, end] = polls_.equal_range(identity); it != end; ++it) {
+    it->second->cancelled = true;
+    it->second->context.TryCancel();
+  }
 }
 
 std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::TakeIdle(Time now) {
@@ -205,12 +209,17 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
   if (!identity.empty()) {
     std::lock_guard<std::mutex> g(mu_);
     registered = polls_.emplace(identity, s);
-    if (cancelled_.count(identity)) s->context.TryCancel();  // CancelPolls came in between
+    if (cancelled_.count(identity)) {  // CancelPolls came in between
+      s->cancelled = true;
+      s->context.TryCancel();
+    }
   }
+  bool cancelled = false;  // by CancelPolls, perhaps after the answer came: not pooled
   auto unregister = [&] {
     if (identity.empty()) return;
     std::lock_guard<std::mutex> g(mu_);
     polls_.erase(registered);
+    cancelled = s->cancelled;
   };
   // Nothing was sent: the stream did not start, or could not take the message.
   auto not_sent = [&](bool cancel) -> Status {
@@ -269,6 +278,19 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     Close(std::move(stream), true);
     return Internal("keeld's answer on the worker stream is not a valid message");
   }
+  if (cancelled) {
+    Close(std::move(stream), true);
+  } else {
+    Pool(std::move(stream));
+  }
+  if (response.code() != 0) {
+    return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message()));
+  }
+  return response;
+}
+
+void WorkerStreamClient::Pool(std::unique_ptr<Stream> stream) {
+  Stream* const s = stream.get();
   s->idle_since = Clock::System().Now();
   std::unique_ptr<Stream> unused;  // the least recently used, idle too long
   {
@@ -280,10 +302,6 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     idle_.push_back(std::move(stream));
   }
   if (unused) Close(std::move(unused), true);
-  if (response.code() != 0) {
-    return FromGrpc(grpc::Status(static_cast<grpc::StatusCode>(response.code()), response.message()));
-  }
-  return response;
 }
 
 }  // namespace keel::remote

@@ -55,6 +55,8 @@ class WorkerStreamClient {
   std::unique_ptr<Stream> Open();
   // An idle stream that is still open, dropping those that ended while idle; or null.
   std::unique_ptr<Stream> TakeIdle(Time now);
+  // Back to the pool after an answer; closes the least recently used if idle too long.
+  void Pool(std::unique_ptr<Stream> stream);
   // Ends the stream and takes every completion from its queue; `cancel` first when it
   // may still be open. Returns its status, and whether keeld marked its last message
   // unprocessed.
