@@ -312,13 +312,16 @@ TEST_F(WorkerStreamTest, AStreamIdleTooLongIsClosed) {
     SCOPED_TRACE(close_after.count());
     remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, 50ms, close_after);
     const std::string queue = close_after == Duration::zero() ? "trim-a" : "trim-b";
+    bool sent = false;
+    ASSERT_TRUE(client.Call(PollWorkflow(1ms, "other"), 30s, &sent).ok());
+    ASSERT_EQ(client.idle_streams(), 1u);
     std::promise<bool> polled;
-    std::thread poller([&] {  // a poll that waits holds one stream...
+    std::thread poller([&] {  // a poll that waits takes the pooled stream...
       bool sent = false;
       polled.set_value(client.Call(PollWorkflow(1h, queue), 1h, &sent).ok());
     });
-    bool sent = false;
-    ASSERT_TRUE(client.Call(PollWorkflow(1ms, "other"), 30s, &sent).ok());  // ... this one another
+    while (client.idle_streams() != 0) std::this_thread::yield();  // (it takes it at once)
+    ASSERT_TRUE(client.Call(PollWorkflow(1ms, "other"), 30s, &sent).ok());  // ... so this opens another
     EXPECT_EQ(client.idle_streams(), 1u);
     v1::StartWorkflowExecutionRequest start;
     start.set_workflow_id("w-" + queue);
