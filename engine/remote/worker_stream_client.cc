@@ -138,6 +138,18 @@ size_t WorkerStreamClient::idle_streams() const {
   return idle_.size();
 }
 
+bool WorkerStreamClient::AwaitIdleEnds(Time deadline) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& stream : idle_) {
+    void* tag;
+    bool ok;
+    while (!stream->ended) {
+      if (!stream->Next(deadline, &tag, &ok)) return false;
+    }
+  }
+  return true;
+}
+
 WorkerStreamClient::~WorkerStreamClient() {
   for (auto& stream : idle_) Close(std::move(stream), true);
 }
@@ -156,7 +168,15 @@ WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stre
   if (cancel || !s.watching) s.context.TryCancel();
   void* tag;
   bool ok;
-  while (s.pending > 0 && s.cq.Next(&tag, &ok)) s.Took(tag, ok);
+  // An ended stream's status comes at once from keeld; a peer that ends the stream without
+  // one (not gRPC) is cancelled after a while, so that the caller is not held for good.
+  const Time give_up = Clock::System().Now() + std::chrono::seconds(5);
+  while (s.pending > 0) {
+    if (!s.Next(give_up, &tag, &ok)) {
+      s.context.TryCancel();
+      while (s.pending > 0 && s.cq.Next(&tag, &ok)) s.Took(tag, ok);
+    }
+  }
   s.cq.Shutdown();
   while (s.cq.Next(&tag, &ok)) {
   }
@@ -186,7 +206,7 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::TakeIdle(Time no
       stream = std::move(idle_.back());
       idle_.pop_back();
     }
-    if (now - stream->idle_since < look_after_ || !stream->EndedWhileIdle()) return stream;
+    if (!stream->ended && (now - stream->idle_since < look_after_ || !stream->EndedWhileIdle())) return stream;
     Close(std::move(stream), false);
   }
 }
@@ -234,7 +254,7 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
   while (!s->start_taken) {  // a new stream: one that cannot start says so before a send
     if (!s->Next(deadline, &tag, &ok)) return not_sent(true);
   }
-  if (!s->started) return not_sent(false);
+  if (!s->started || s->ended) return not_sent(false);  // (its end came with its start)
   s->ClearMessages();
   s->send = Serialize(request);
   grpc_op ops[2] = {};
@@ -264,7 +284,9 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     // ended while idle was dropped before this call.)
     Ended end = Close(std::move(stream), /*cancel=*/false);
     const auto code = end.status.error_code();
-    const bool refused = code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED;
+    // (UNIMPLEMENTED: a keeld without WorkerStream, whose handler never ran.)
+    const bool refused = code == grpc::StatusCode::UNAUTHENTICATED || code == grpc::StatusCode::PERMISSION_DENIED ||
+                         code == grpc::StatusCode::UNIMPLEMENTED;
     *sent = !refused && !end.unprocessed;
     if (refused) return FromGrpc(end.status);
     return Unavailable("the worker stream to keeld ended" +
@@ -278,7 +300,7 @@ Result<v1::WorkerStreamResponse> WorkerStreamClient::Call(const v1::WorkerStream
     Close(std::move(stream), true);
     return Internal("keeld's answer on the worker stream is not a valid message");
   }
-  if (cancelled) {
+  if (cancelled || s->ended) {  // the end came with the answer: not for another call
     Close(std::move(stream), true);
   } else {
     Pool(std::move(stream));

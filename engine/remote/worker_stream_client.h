@@ -43,8 +43,10 @@ class WorkerStreamClient {
   Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent,
                                         const std::string& identity = "");
 
-  // Streams in the pool (for tests).
+  // For tests: the streams in the pool; waits until each of them has ended (keeld ended
+  // it), false if `deadline` came first.
   size_t idle_streams() const;
+  bool AwaitIdleEnds(Time deadline);
 
   // Ends the polls of `identity` under way, now and later (a worker shutting down, when
   // keeld may not be reachable to end them itself). They fail with CANCELLED.

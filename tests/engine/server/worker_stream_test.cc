@@ -250,15 +250,11 @@ TEST_F(WorkerStreamTest, ACallOnAStreamKeeldEndedWasNotSent) {
 // A pooled stream that ended while idle is dropped before a call, unused: the call goes
 // on a new stream (which here cannot open: keeld is gone).
 TEST_F(WorkerStreamTest, AStreamThatEndedWhileIdleIsDropped) {
-  auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-  auto stub = v1::WorkflowService::NewStub(channel);
-  remote::WorkerStreamClient client(*stub, [](grpc::ClientContext&) {}, /*look_after=*/Duration::zero());
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/Duration::zero());
   bool sent = false;
   ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
   server_->Shutdown(std::chrono::hours(1));
-  // The connection's end is read after the stream's end (same socket, in order): once
-  // the channel has seen it, so has the pooled stream.
-  ASSERT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY, Clock::System().Now() + 30s));
+  ASSERT_TRUE(client.AwaitIdleEnds(Clock::System().Now() + 30s));
   v1::WorkerStreamRequest completion;
   completion.mutable_respond_activity_task_completed()->set_task_token("any");
   auto gone = client.Call(completion, 30s, &sent);
