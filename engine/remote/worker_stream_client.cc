@@ -138,6 +138,11 @@ size_t WorkerStreamClient::idle_streams() const {
   return idle_.size();
 }
 
+size_t WorkerStreamClient::opened_streams() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return opened_;
+}
+
 bool WorkerStreamClient::AwaitIdleEnds(Time deadline) {
   std::lock_guard<std::mutex> g(mu_);
   for (auto& stream : idle_) {
@@ -155,6 +160,10 @@ WorkerStreamClient::~WorkerStreamClient() {
 }
 
 std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++opened_;
+  }
   auto stream = std::make_unique<Stream>();
   prepare_(stream->context);
   stream->rw = stub_.AsyncWorkerStream(&stream->context, &stream->cq, kStarted);

@@ -43,9 +43,10 @@ class WorkerStreamClient {
   Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent,
                                         const std::string& identity = "");
 
-  // For tests: the streams in the pool; waits until each of them has ended (keeld ended
-  // it), false if `deadline` came first.
+  // For tests: the streams in the pool, and opened so far; waits until each pooled one has
+  // ended (keeld ended it), false if `deadline` came first.
   size_t idle_streams() const;
+  size_t opened_streams() const;
   bool AwaitIdleEnds(Time deadline);
 
   // Ends the polls of `identity` under way, now and later (a worker shutting down, when
@@ -75,6 +76,7 @@ class WorkerStreamClient {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Stream>> idle_;  // the most recently used last
   std::multimap<std::string, Stream*> polls_;  // polls under way, by identity
+  size_t opened_ = 0;
   std::set<std::string> cancelled_;            // identities given to CancelPolls
 };
 

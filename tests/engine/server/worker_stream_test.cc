@@ -301,6 +301,18 @@ TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
   EXPECT_FALSE(task->poll_workflow_task_queue().task_token().empty());
 }
 
+// A pooled stream that is still open is used again, also after the look for an end that
+// a stream idle for look_after gets.
+TEST_F(WorkerStreamTest, AnOpenPooledStreamIsUsedAgain) {
+  for (const Duration look_after : {Duration::zero(), Duration(1h)}) {
+    remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, look_after);
+    bool sent = false;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
+    EXPECT_EQ(client.opened_streams(), 1u);
+    EXPECT_EQ(client.idle_streams(), 1u);
+  }
+}
+
 // A stream left idle for close_after is closed when another goes back to the pool: the
 // least recently used first.
 TEST_F(WorkerStreamTest, AStreamIdleTooLongIsClosed) {
