@@ -52,6 +52,14 @@ struct EngineOptions {
   size_t max_cached_runs = 10000;
   // Threads that apply due timers (more lets many timers firing together commit together).
   int timer_threads = 4;
+  // After a restart, how long the activity tasks left pending are held back before they
+  // are handed out. Some may still be running on workers that outlived the engine (keeld
+  // restarted, its workers did not). Until then, a worker's heartbeat or result for the
+  // attempt it runs is accepted and the attempt goes on, instead of the activity running
+  // a second time; after it, the task is handed out and that attempt's result is refused.
+  // 0 (embedded: the workers restart with the engine) hands them out at once; keeld's
+  // default is 10 s (--recovery-hold).
+  Duration recovered_activity_hold = Duration::zero();
 };
 
 class Engine : public Frontend {

@@ -1,9 +1,10 @@
 // GrpcFrontend: the Frontend of an engine running in keeld, over gRPC. A Client or a
 // Worker built on it behaves as on the embedded Engine. Long polls get a deadline longer
 // than the server's poll timeout. While keeld is unreachable (restarting, not started
-// yet) worker polls wait for it, up to their deadline, and ShutdownWorker ends them;
-// every other call waits up to connect_wait and then fails with UNAVAILABLE (retry it
-// with the same request id). The channel tries to reconnect at least once a second. The
+// yet) worker polls wait for it, up to their deadline, and ShutdownWorker ends them; a
+// worker's results (a task completed, failed or canceled) wait for it and are sent again,
+// up to deliver_wait; every other call waits up to connect_wait and then fails with
+// UNAVAILABLE (retry it with the same request id). The channel tries to reconnect at least once a second. The
 // token is sent as bearer metadata and never logged. The two polls and the two completions
 // a worker sends most, and a client's start, go as messages on open WorkerStream calls
 // while keeld is reachable (remote/worker_stream_client.h), and as calls of their own
@@ -30,6 +31,11 @@ struct ConnectOptions {
   Duration poll_timeout = std::chrono::seconds(70);  // long polls (keeld's default poll timeout is 60 s)
   // How long a call waits for a connection to keeld before failing with UNAVAILABLE.
   Duration connect_wait = std::chrono::seconds(1);
+  // How long a worker's result keeps trying to reach keeld while keeld is away or
+  // stopping (a restart, a deploy). A result keeld may already have recorded is sent
+  // again too: keeld refuses the repeat (NOT_FOUND), so none is recorded twice. One not
+  // delivered by then is lost, and keeld runs the task again when its timeout expires.
+  Duration deliver_wait = std::chrono::seconds(60);
 };
 
 

@@ -196,7 +196,7 @@ void EngineImpl::HandActivityToCaller(RunState& run, const std::string& ns, int6
 }
 
 Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token_bytes,
-                                                        v1::TaskToken& token,
+                                                        v1::TaskToken& token, const std::string& identity,
                                                         RunLock& lock) {
   KEEL_ASSIGN_OR_RETURN(token, ParseToken(token_bytes, v1::TaskToken::KIND_ACTIVITY));
   v1::WorkflowExecution ex;
@@ -204,6 +204,9 @@ Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token
   ex.set_run_id(token.run_id());
   KEEL_ASSIGN_OR_RETURN(RunPtr run, LockExecution(token.namespace_(), ex, lock));
   auto lease = run->activity_leases.find(token.scheduled_event_id());
+  if (lease == run->activity_leases.end() && AdoptRecovered(*run, token, identity)) {
+    lease = run->activity_leases.find(token.scheduled_event_id());
+  }
   if (!run->Running() || !run->state.activities().count(token.scheduled_event_id()) ||
       lease == run->activity_leases.end() || lease->second.lease_id != token.lease_id()) {
     lock.unlock();
@@ -213,13 +216,47 @@ Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token
   return run;
 }
 
+bool EngineImpl::AdoptRecovered(RunState& run, const v1::TaskToken& token, const std::string& identity) {
+  const int64_t id = token.scheduled_event_id();
+  auto a = run.state.activities().find(id);
+  // An attempt of this process's own epoch that has no lease ended here (it timed out,
+  // or its result was recorded): never adopted.
+  if (!run.Running() || a == run.state.activities().end() || a->second.backing_off() ||
+      a->second.attempt() != token.attempt() || (token.lease_id() & 0xffffffff00000000ULL) == lease_epoch_) {
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> g(recovered_mu_);
+    if (recovered_.erase({run.exec_id, id}) == 0) return false;  // not held (any more)
+  }
+  timers_->ClearDeadline(DeadlineKind::kRecoveredActivity, run.exec_id, id);
+  const Time now = clock_.Now();
+  ActivityLease lease;
+  lease.lease_id = token.lease_id();
+  lease.started_time = now;  // (when it really started was not recorded)
+  lease.deadline = now + FromProtoDuration(a->second.start_to_close_timeout());
+  Duration hb = FromProtoDuration(a->second.heartbeat_timeout());
+  if (hb > Duration::zero()) lease.heartbeat_deadline = now + hb;
+  lease.identity = identity;
+  timers_->SetDeadline(DeadlineKind::kActivityLease, run.exec_id, id, lease.deadline);
+  if (lease.heartbeat_deadline) {
+    timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, id, *lease.heartbeat_deadline);
+  }
+  run.activity_leases[id] = std::move(lease);
+  ++leases_;
+  Log().info("workflow {} (run {}): activity {} attempt {} ran across the restart on worker '{}' and goes on",
+             run.state.workflow_id(), run.state.run_id(), a->second.activity_type(), token.attempt(),
+             ForLog(identity, 200));
+  return true;
+}
+
 Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHeartbeat(
     const v1::RecordActivityTaskHeartbeatRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "heartbeat details"));
   KEEL_RETURN_IF_ERROR(ValidateName(request.identity(), "identity", false));
   v1::TaskToken token;
   RunLock lock;
-  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, request.identity(), lock));
   const int64_t id = token.scheduled_event_id();
   const Time now = clock_.Now();
   ActivityLease& lease = run->activity_leases.at(id);
@@ -276,7 +313,7 @@ void EngineImpl::CompleteActivityTask(const v1::RespondActivityTaskCompletedRequ
     WorkflowTaskLease lease;
   };
   auto call = std::make_shared<Call>(*this);
-  auto locked = LockActivityTask(request.task_token(), call->token, call->lock);
+  auto locked = LockActivityTask(request.task_token(), call->token, request.identity(), call->lock);
   if (!locked.ok()) return done(locked.status());
   call->run = std::move(locked).value();
   RunState& run = *call->run;
@@ -372,7 +409,7 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
   v1::TaskToken token;
   BusyScope busy(*this);  // declared before the lock: notifies after it is released
   RunLock lock;
-  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, request.identity(), lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
   const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
@@ -396,7 +433,7 @@ Result<v1::RespondActivityTaskCanceledResponse> EngineImpl::RespondActivityTaskC
   v1::TaskToken token;
   BusyScope busy(*this);  // declared before the lock: notifies after it is released
   RunLock lock;
-  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, lock));
+  KEEL_ASSIGN_OR_RETURN(RunPtr run, LockActivityTask(request.task_token(), token, request.identity(), lock));
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
   const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());

@@ -92,11 +92,42 @@ Status EngineImpl::Recover() {
   KEEL_ASSIGN_OR_RETURN(int64_t max_seq, store_->MaxTaskSeq());
   next_task_seq_ = max_seq + 1;
   KEEL_ASSIGN_OR_RETURN(auto tasks, store_->LoadTasks());
+  const bool hold = options_.recovered_activity_hold > Duration::zero();
+  size_t held = 0;
   for (const auto& t : tasks) {
+    if (hold && t.key.kind == store::TaskKind::kActivity) {
+      recovered_[{t.key.exec_id, t.key.ref}] = {t.namespace_name, t.task_queue};
+      ++held;
+      continue;
+    }
     matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
   }
-  if (!tasks.empty()) Log().info("engine: resumed {} pending tasks", tasks.size());
-  return timers_->Start();
+  if (!tasks.empty()) {
+    Log().info("engine: resumed {} pending tasks{}", tasks.size(),
+               held == 0 ? std::string()
+                         : fmt::format(" ({} activity tasks held for {} s: attempts may still run on workers)", held,
+                                       std::chrono::duration_cast<std::chrono::seconds>(
+                                           options_.recovered_activity_hold)
+                                           .count()));
+  }
+  KEEL_RETURN_IF_ERROR(timers_->Start());
+  const Time release = clock_.Now() + options_.recovered_activity_hold;
+  for (const auto& [key, where] : recovered_) {
+    timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, release);
+  }
+  return Status::Ok();
+}
+
+void EngineImpl::ReleaseRecovered(int64_t exec_id, int64_t id) {
+  std::pair<std::string, std::string> where;
+  {
+    std::lock_guard<std::mutex> g(recovered_mu_);
+    auto it = recovered_.find({exec_id, id});
+    if (it == recovered_.end()) return;  // adopted
+    where = std::move(it->second);
+    recovered_.erase(it);
+  }
+  matcher_.Add(where.first, where.second, store::TaskKind::kActivity, {exec_id, id});
 }
 
 // ---- run cache ----

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -363,8 +364,15 @@ class EngineImpl final : public Engine {
   // fitting the run as it is (else the result is recorded alone).
   Status CheckWorkflowTaskOnResult(const v1::WorkflowTaskOnResult& w, const std::string& identity) const;
   bool OnResultFits(const RunState& run, int64_t id, const v1::WorkflowTaskOnResult& w, Time now) const;
+  // The run of the activity attempt `token_bytes` names, locked, if that attempt is the
+  // current one; also one that ran across a restart and is held (AdoptRecovered).
   Result<RunPtr> LockActivityTask(const std::string& token_bytes, v1::TaskToken& token,
-                                  RunLock& lock);
+                                  const std::string& identity, RunLock& lock);
+  // An attempt leased before the restart, whose task is held (EngineOptions::
+  // recovered_activity_hold), is the current attempt again: leased to `identity` from now.
+  bool AdoptRecovered(RunState& run, const v1::TaskToken& token, const std::string& identity);
+  // The hold of a recovered activity task is over: it is handed out, unless adopted.
+  void ReleaseRecovered(int64_t exec_id, int64_t id);
 
   // ---- queries.cc ----
   struct PendingQuery {
@@ -406,8 +414,12 @@ class EngineImpl final : public Engine {
   std::unordered_map<std::string, int64_t> run_ids_;  // of cached runs
   std::atomic<int64_t> next_exec_id_{1};
   std::atomic<int64_t> next_task_seq_{1};
-  uint64_t lease_epoch_ = 0;
+  uint64_t lease_epoch_ = 0;  // the high 32 bits of this process's lease ids
   std::atomic<uint64_t> next_lease_{1};
+  // Activity tasks held after a restart, by (exec id, scheduled event id): their
+  // namespace and task queue (to hand them out when the hold ends).
+  std::mutex recovered_mu_;
+  std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>> recovered_;
   // Held from a start's look at the id's current run to its commit (a RunMutex: an
   // asynchronous start releases it on the store's thread). Striped by id: with 64
   // stripes, about one start in ten waited in keeld during W1 (for another id's commit,

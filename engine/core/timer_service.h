@@ -29,6 +29,7 @@ enum class DeadlineKind : int {
   kWorkflowTaskLease = 100,   // ref 0
   kActivityLease = 101,       // ref: scheduled event id (start-to-close)
   kActivityHeartbeat = 102,   // ref: scheduled event id
+  kRecoveredActivity = 103,   // ref: scheduled event id (held after a restart)
 };
 
 struct TimerEntryKey {

@@ -23,6 +23,7 @@ v1::Failure Timeout(v1::TimeoutType type, const std::string& what, const v1::Pay
 
 void EngineImpl::OnTimer(const TimerEntryKey& key, Time fire_time) {
   if (closing_) return;
+  if (key.kind == static_cast<int>(DeadlineKind::kRecoveredActivity)) return ReleaseRecovered(key.exec_id, key.ref);
   RunLock lock;
   auto run = LockRun(key.exec_id, lock);
   if (key.kind >= static_cast<int>(DeadlineKind::kWorkflowTaskLease)) {

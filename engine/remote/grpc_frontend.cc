@@ -11,6 +11,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "engine/log.h"
 #include "engine/remote/grpc_runtime.h"
 #include "engine/remote/grpc_status.h"
 #include "engine/remote/worker_stream_client.h"
@@ -30,18 +31,31 @@ class GrpcFrontendImpl final : public Frontend {
 
   // The two completions a worker sends most, and a client's start, go as messages on the
   // worker stream while keeld is reachable; otherwise (or when the message never left) as
-  // calls of their own.
+  // calls of their own. A worker's results are delivered through a keeld restart (Deliver).
   Result<v1::RespondWorkflowTaskCompletedResponse> RespondWorkflowTaskCompleted(
       const v1::RespondWorkflowTaskCompletedRequest& request) override {
-    return StreamOrCall(request, &v1::WorkerStreamRequest::mutable_respond_workflow_task_completed,
-                        &v1::WorkerStreamResponse::mutable_respond_workflow_task_completed,
-                        &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
+    return StreamOrDeliver(request, &v1::WorkerStreamRequest::mutable_respond_workflow_task_completed,
+                           &v1::WorkerStreamResponse::mutable_respond_workflow_task_completed,
+                           &v1::WorkflowService::Stub::RespondWorkflowTaskCompleted);
   }
   Result<v1::RespondActivityTaskCompletedResponse> RespondActivityTaskCompleted(
       const v1::RespondActivityTaskCompletedRequest& request) override {
-    return StreamOrCall(request, &v1::WorkerStreamRequest::mutable_respond_activity_task_completed,
-                        &v1::WorkerStreamResponse::mutable_respond_activity_task_completed,
-                        &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
+    return StreamOrDeliver(request, &v1::WorkerStreamRequest::mutable_respond_activity_task_completed,
+                           &v1::WorkerStreamResponse::mutable_respond_activity_task_completed,
+                           &v1::WorkflowService::Stub::RespondActivityTaskCompleted);
+  }
+  Result<v1::RespondWorkflowTaskFailedResponse> RespondWorkflowTaskFailed(
+      const v1::RespondWorkflowTaskFailedRequest& request) override {
+    return Deliver<v1::RespondWorkflowTaskFailedResponse>(request, &v1::WorkflowService::Stub::RespondWorkflowTaskFailed);
+  }
+  Result<v1::RespondActivityTaskFailedResponse> RespondActivityTaskFailed(
+      const v1::RespondActivityTaskFailedRequest& request) override {
+    return Deliver<v1::RespondActivityTaskFailedResponse>(request, &v1::WorkflowService::Stub::RespondActivityTaskFailed);
+  }
+  Result<v1::RespondActivityTaskCanceledResponse> RespondActivityTaskCanceled(
+      const v1::RespondActivityTaskCanceledRequest& request) override {
+    return Deliver<v1::RespondActivityTaskCanceledResponse>(request,
+                                                            &v1::WorkflowService::Stub::RespondActivityTaskCanceled);
   }
 
 #define KEEL_UNARY(Name, Timeout)                                                   \
@@ -55,11 +69,8 @@ class GrpcFrontendImpl final : public Frontend {
   KEEL_UNARY(DescribeWorkflowExecution, options_.call_timeout)
   KEEL_UNARY(ListWorkflowExecutions, options_.call_timeout)
   KEEL_UNARY(QueryWorkflow, options_.poll_timeout)
-  KEEL_UNARY(RespondWorkflowTaskFailed, options_.call_timeout)
   KEEL_UNARY(RespondQueryTaskCompleted, options_.call_timeout)
   KEEL_UNARY(RecordActivityTaskHeartbeat, options_.call_timeout)
-  KEEL_UNARY(RespondActivityTaskFailed, options_.call_timeout)
-  KEEL_UNARY(RespondActivityTaskCanceled, options_.call_timeout)
 #undef KEEL_UNARY
 
   // Long waits. Their own deadline (options_.poll_timeout) may come before keeld's poll
@@ -175,6 +186,91 @@ class GrpcFrontendImpl final : public Frontend {
     return Call<Resp>(request, timeout, method);
   }
 
+  // A worker's result on the stream; delivered as a call of its own when the message
+  // never left, or when it may have left but no answer came (keeld went away or is
+  // stopping).
+  template <typename Req, typename Resp, typename Method>
+  Result<Resp> StreamOrDeliver(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
+                               Resp* (v1::WorkerStreamResponse::*take)(), Method method) {
+    const Time deadline = Clock::System().Now() + options_.deliver_wait;
+    v1::WorkerStreamRequest message;
+    *(message.*put)() = request;
+    if (auto answer = OnStream(message, options_.call_timeout)) {
+      if (answer->ok()) return std::move(*((*answer).value().*take)());
+      if (!KeeldAway(answer->status().code())) return answer->status();
+    }
+    return Deliver<Resp>(request, method, deadline);
+  }
+
+  static bool KeeldAway(StatusCode code) {
+    return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
+  }
+
+  template <typename Resp, typename Req, typename Method>
+  Result<Resp> Deliver(const Req& request, Method method) {
+    return Deliver<Resp>(request, method, Clock::System().Now() + options_.deliver_wait);
+  }
+
+  // A worker's result must reach keeld, or keeld runs its task again when the task's
+  // timeout expires (and an activity's side effect happens twice). While keeld is away
+  // or stopping, each attempt waits for the connection (wait_for_ready) and the next
+  // goes out when keeld is back, until `deadline`. Sending one again that keeld did
+  // record is harmless: keeld refuses the repeat with NOT_FOUND and records nothing.
+  template <typename Resp, typename Req, typename Method>
+  Result<Resp> Deliver(const Req& request, Method method, Time deadline) {
+    bool waited = false;
+    for (;;) {
+      if (!waited && channel_->GetState(true) != GRPC_CHANNEL_READY &&
+          !channel_->WaitForConnected(std::min(deadline, Clock::System().Now() + options_.connect_wait))) {
+        waited = true;
+        WaitingResults(+1);
+      }
+      const Time now = Clock::System().Now();
+      grpc::ClientContext context;
+      // At least connect_wait, so that a short deliver_wait still lets one attempt through.
+      Prepare(context, std::min(options_.call_timeout, std::max<Duration>(deadline - now, options_.connect_wait)));
+      context.set_wait_for_ready(true);
+      Resp response;
+      grpc::Status st = (stub_.get()->*method)(&context, request, &response);
+      if (st.ok() || !KeeldAway(static_cast<StatusCode>(st.error_code()))) {
+        if (waited) WaitingResults(-1);
+        if (!st.ok()) return remote::FromGrpc(st);
+        return response;
+      }
+      if (!waited) {
+        waited = true;
+        WaitingResults(+1);
+      }
+      if (Clock::System().Now() >= deadline) {
+        WaitingResults(-1, /*reached=*/false);
+        Log().error("a worker result was not delivered: keeld at {} did not take it for {:g} s ({}); keeld runs "
+                    "the task again when its timeout expires",
+                    options_.address, std::chrono::duration<double>(options_.deliver_wait).count(),
+                    ForLog(st.error_message()));
+        return Unavailable("keeld at " + options_.address + " did not take the result in time: " + st.error_message());
+      }
+      // A keeld that is stopping still holds the connection and refuses each call: wait
+      // for the connection to change (keeld gone) before the next attempt, or a second.
+      if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+        (void)channel_->WaitForStateChange(GRPC_CHANNEL_READY,
+                                           std::min(deadline, Clock::System().Now() + std::chrono::seconds(1)));
+      }
+    }
+  }
+
+  // Says once when results start waiting for keeld, and once when they reached it.
+  void WaitingResults(int change, bool reached = true) {
+    std::lock_guard<std::mutex> g(polls_mu_);
+    const int before = waiting_results_;
+    waiting_results_ += change;
+    if (before == 0 && waiting_results_ > 0) {
+      Log().warn("keeld at {} is not reachable or is stopping: the worker's results wait for it (up to {:g} s)",
+                 options_.address, std::chrono::duration<double>(options_.deliver_wait).count());
+    } else if (before > 0 && waiting_results_ == 0 && reached) {
+      Log().info("keeld at {} is back: the worker's waiting results went out", options_.address);
+    }
+  }
+
   // keeld ends a wait on the stream a little before the caller stops waiting for it.
   void SetMaxWait(v1::WorkerStreamRequest& message) const {
     const Duration margin = std::min<Duration>(std::chrono::seconds(2), options_.poll_timeout / 4);
@@ -282,6 +378,7 @@ class GrpcFrontendImpl final : public Frontend {
   std::mutex polls_mu_;
   std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
   std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
+  int waiting_results_ = 0;                                  // Deliver calls waiting for keeld
   remote::WorkerStreamClient stream_;
 };
 

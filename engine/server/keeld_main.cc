@@ -20,7 +20,7 @@ void Usage(std::FILE* out) {
                "usage: keeld [--db PATH] [--listen HOST:PORT] [--tokens FILE]\n"
                "             [--tls-cert FILE --tls-key FILE] [--poll-timeout SECONDS]\n"
                "             [--durability full|normal|off] [--timer-threads N]\n"
-               "             [--max-payload-bytes N]\n"
+               "             [--max-payload-bytes N] [--recovery-hold SECONDS]\n"
                "\n"
                "Serves Keel's engine over gRPC.\n"
                "\n"
@@ -35,21 +35,25 @@ void Usage(std::FILE* out) {
                "  --max-payload-bytes N  the largest input, result, signal or failure accepted\n"
                "                         (default 2097152 = 2 MiB, at most 15 MiB)\n"
                "  --durability MODE      full (default): a completed step survives power loss\n"
+               "  --recovery-hold S      after a restart, hold the activity tasks left pending this long\n"
+               "                         (default 10, 0 to 3600): a worker still running one across the\n"
+               "                         restart reports it, by heartbeat or result, and it is not run twice\n"
                "\n"
                "Prints \"keeld listening on HOST:PORT\" once it serves. Logs go to stderr\n"
                "(KEEL_LOG_LEVEL=debug for more).\n");
 }
 
-// A whole number in [1, max] or a clear error naming the flag.
-int PositiveInt(const std::string& text, const char* flag, int max) {
+// A whole number in [min, max] or a clear error naming the flag.
+int IntIn(const std::string& text, const char* flag, int min, int max) {
   int v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < 1 || v > max) {
-    throw std::invalid_argument(std::string(flag) + " takes a whole number from 1 to " + std::to_string(max) +
-                                ", not '" + text + "'");
+  if (ec != std::errc() || end != text.data() + text.size() || v < min || v > max) {
+    throw std::invalid_argument(std::string(flag) + " takes a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", not '" + text + "'");
   }
   return v;
 }
+int PositiveInt(const std::string& text, const char* flag, int max) { return IntIn(text, flag, 1, max); }
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "keeld: %s\n", message.c_str());
@@ -83,6 +87,8 @@ int main(int argc, char** argv) {
         options.tls_key_file = value("--tls-key");
       } else if (a == "--poll-timeout") {
         options.engine.poll_timeout = std::chrono::seconds(PositiveInt(value("--poll-timeout"), "--poll-timeout", 3600));
+      } else if (a == "--recovery-hold") {
+        options.engine.recovered_activity_hold = std::chrono::seconds(IntIn(value("--recovery-hold"), "--recovery-hold", 0, 3600));
       } else if (a == "--timer-threads") {
         options.engine.timer_threads = PositiveInt(value("--timer-threads"), "--timer-threads", 256);
       } else if (a == "--max-payload-bytes") {

@@ -18,6 +18,10 @@ class Server;
 namespace keel::server {
 
 struct ServerOptions {
+  // keeld's workers outlive a keeld restart: activities they run across it go on
+  // (EngineOptions::recovered_activity_hold).
+  ServerOptions() { engine.recovered_activity_hold = std::chrono::seconds(10); }
+
   EngineOptions engine;
   // HOST:PORT; port 0 picks a free port (see Server::address()).
   std::string listen = "127.0.0.1:7070";

@@ -1,7 +1,8 @@
 // ConnectToServer while keeld is away: worker polls wait for it instead of failing (so a
 // worker does not back off further and further while keeld restarts), ShutdownWorker
 // ends them even when keeld is unreachable, other calls get through as soon as keeld is
-// back, and a worker goes on with a keeld restarted on the same port and database.
+// back, a worker goes on with a keeld restarted on the same port and database, and a
+// worker's result made while keeld is away waits for it instead of being lost.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <atomic>
 #include <future>
 #include <string>
 
@@ -17,6 +19,7 @@
 #include "engine/grpc_frontend.h"
 #include "engine/server/server.h"
 #include "engine/worker.h"
+#include "tests/support/log_lines.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel {
@@ -145,6 +148,88 @@ TEST(RemoteReconnectTest, AWorkerGoesOnWithKeeldRestartedOnTheSamePort) {
   client.StartWorkflow("echo", {.id = "after"}, std::string("two"));
   EXPECT_EQ(client.GetResult<std::string>("after"), "two");
   worker.Stop();
+}
+
+// An activity that finishes while keeld is away: its result waits for keeld and is
+// recorded when keeld is back. The activity's timeout is an hour, so a result that was
+// lost would leave the workflow waiting, and the activity runs only once.
+Task<std::string> Hold(WorkflowContext& ctx, std::string text) {
+  ActivityOptions o;
+  o.start_to_close = std::chrono::hours(1);
+  co_return co_await ctx.ExecuteActivity<std::string>("hold", o, text);
+}
+
+TEST(RemoteReconnectTest, AnActivityResultMadeWhileKeeldIsAwayReachesItWhenItIsBack) {
+  keel::testing::TempDir dir;
+  server::ServerOptions so;
+  so.engine.db_path = dir.File("keel.db");
+  so.engine.poll_timeout = 2s;
+  so.listen = "127.0.0.1:0";
+  auto first = server::Server::Start(so);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  so.listen = (*first)->address();
+
+  std::atomic<int> runs{0};
+  std::promise<void> started, release;
+  std::shared_future<void> released = release.get_future().share();
+  Registry r;
+  r.RegisterWorkflow("hold", Hold);
+  r.RegisterActivity("hold", [&](std::string s) {
+    if (runs++ == 0) started.set_value();
+    released.wait();
+    return s;
+  });
+  ConnectOptions o;
+  o.address = so.listen;
+  o.connect_wait = 10ms;  // the result notices soon that keeld is away
+  auto worker_frontend = ConnectToServer(o);
+  ASSERT_TRUE(worker_frontend.ok());
+  Worker worker(**worker_frontend, r);
+  worker.Start();
+  {
+    auto client_frontend = Connect(so.listen);
+    Client(*client_frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
+  }
+  started.get_future().wait();
+  (*first)->Shutdown(1s);
+  first->reset();
+
+  keel::testing::LogLines lines;
+  release.set_value();
+  ASSERT_TRUE(lines.WaitFor("results wait for it"));  // the result found keeld away
+  auto second = server::Server::Start(so);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto client_frontend = Connect(so.listen);
+  Client client(*client_frontend);
+  EXPECT_EQ(client.GetResult<std::string>("w"), "kept");
+  EXPECT_EQ(runs.load(), 1);
+  int completed = 0;
+  const History history = client.GetHistory("w");
+  for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
+  EXPECT_EQ(completed, 1);
+  EXPECT_TRUE(lines.WaitFor("is back"));
+  worker.Stop();
+}
+
+// A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
+// in the worker's log (keeld runs the task again when its timeout expires).
+TEST(RemoteReconnectTest, AResultGivesUpAfterDeliverWait) {
+  ConnectOptions o;
+  o.address = UnusedAddress();
+  o.connect_wait = 10ms;
+  o.deliver_wait = 100ms;
+  auto frontend = ConnectToServer(o);
+  ASSERT_TRUE(frontend.ok());
+  keel::testing::LogLines lines;
+  v1::RespondActivityTaskFailedRequest failed;
+  failed.set_task_token("token");
+  auto answer = (*frontend)->RespondActivityTaskFailed(failed);
+  EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(answer.status().message().find("did not take the result in time"), std::string::npos)
+      << answer.status().ToString();
+  EXPECT_EQ(lines.Count("results wait for it"), 1);
+  EXPECT_EQ(lines.Count("was not delivered"), 1);
+  EXPECT_EQ(lines.Count("is back"), 0);
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ class EngineTest : public ::testing::Test {
     o.db_path = dir_.File("keel.db");
     o.clock = &clock_;
     o.random = &random_;
+    o.recovered_activity_hold = recovered_activity_hold_;
+    o.poll_timeout = poll_timeout_;
     std::unique_ptr<store::Store> store;
     if (every_async_commit_on_writer_thread_) {
       store::SqliteStoreOptions so;
@@ -160,6 +162,8 @@ class EngineTest : public ::testing::Test {
   // Set before Open: the store sends every CommitAsync to its writer thread, so that the
   // Callback API answers from there even when nothing else is being written.
   bool every_async_commit_on_writer_thread_ = false;
+  Duration recovered_activity_hold_ = Duration::zero();  // EngineOptions, set before Open
+  Duration poll_timeout_ = std::chrono::seconds(60);
   ManualClock clock_;
   SeededRandom random_{7};
   std::unique_ptr<Engine> engine_;

@@ -168,7 +168,8 @@ TEST(KeeldLogTest, BadFlagsAreOneLineAndExitTwo) {
   TempDir dir;
   const std::vector<std::vector<std::string>> bad = {
       {"--poll-timeout", "abc"}, {"--poll-timeout", "0"}, {"--poll-timeout", "5x"},
-      {"--timer-threads", "-1"}, {"--durability", "sometimes"}, {"--no-such-flag"}, {"--db"}};
+      {"--timer-threads", "-1"}, {"--durability", "sometimes"}, {"--no-such-flag"}, {"--db"},
+      {"--recovery-hold", "-1"}, {"--recovery-hold", "3601"}, {"--recovery-hold", "10s"}};
   int i = 0;
   for (const auto& flags : bad) {
     const std::string err_path = dir.File("bad" + std::to_string(i++) + ".err");

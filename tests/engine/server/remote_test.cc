@@ -2,7 +2,6 @@
 // remote Client and Worker through ConnectToServer: the same code as embedded.
 #include <gtest/gtest.h>
 
-#include <spdlog/sinks/base_sink.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -15,6 +14,7 @@
 #include "engine/replayer.h"
 #include "engine/server/server.h"
 #include "engine/worker.h"
+#include "tests/support/log_lines.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel {
@@ -268,55 +268,22 @@ TEST_F(RemoteTest, TokensAreRequiredAndRolesChecked) {
             StatusCode::kPermissionDenied);
 }
 
-// Collects keel's log lines and wakes a waiter on each.
-class LogLines : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  // Waits until `count` lines containing `text` were logged.
-  void WaitFor(const std::string& text, int count) {
-    std::unique_lock<std::mutex> lock(wait_mu_);
-    cv_.wait(lock, [&] { return Count(text) >= count; });
-  }
-  int Count(const std::string& text) {
-    int n = 0;
-    for (const auto& l : lines_) n += l.find(text) != std::string::npos;
-    return n;
-  }
-  std::mutex wait_mu_;
-
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    std::lock_guard<std::mutex> g(wait_mu_);
-    lines_.emplace_back(spdlog::level::to_string_view(msg.level).data(), spdlog::level::to_string_view(msg.level).size());
-    lines_.back() += " " + std::string(msg.payload.data(), msg.payload.size());
-    cv_.notify_all();
-  }
-  void flush_() override {}
-
- private:
-  std::vector<std::string> lines_;  // guarded by wait_mu_
-  std::condition_variable cv_;
-};
-
 // A worker whose polls keeld keeps refusing (its token lacks the worker role) warns once
 // per kind of poll, not once per failed poll of each of its threads.
 TEST_F(RemoteTest, AWorkerWhosePollsAreRefusedWarnsOnce) {
   std::string tokens = dir_.File("tokens");
   std::ofstream(tokens) << "client-token-0123456789 alice client\n";
   StartServer(tokens);
-  auto lines = std::make_shared<LogLines>();
-  Log().sinks().push_back(lines);
+  keel::testing::LogLines lines;
   {
     auto frontend = Connect("client-token-0123456789");
     Registry r = StepsRegistry();
     Worker worker(*frontend, r, {.workflow_task_pollers = 4, .max_concurrent_activities = 4});
     worker.Start();
-    lines->WaitFor("refused", 40);  // keeld's line for each refused poll
+    ASSERT_TRUE(lines.WaitFor("refused", 40));  // keeld's line for each refused poll
     worker.Stop();
   }
-  auto& sinks = Log().sinks();
-  sinks.erase(std::remove(sinks.begin(), sinks.end(), lines), sinks.end());
-  std::lock_guard<std::mutex> g(lines->wait_mu_);
-  EXPECT_EQ(lines->Count("warning worker"), 2);  // one for workflow polls, one for activity polls
+  EXPECT_EQ(lines.Count("warning worker"), 2);  // one for workflow polls, one for activity polls
 }
 
 // keeld --poll-timeout longer than a caller's own wait (ConnectOptions::poll_timeout): each

@@ -1,0 +1,112 @@
+// Activity attempts that run across a restart (EngineOptions::recovered_activity_hold):
+// after the engine reopens its file, the activity tasks left pending are held back; a
+// worker's heartbeat or result for the attempt it still runs takes the attempt back (it
+// is not run twice); when the hold ends, the task is handed out and the old attempt's
+// word is refused.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/engine/core/engine_fixture.h"
+
+namespace keel {
+namespace {
+
+using E = v1::HistoryEvent;
+
+class RecoveryHoldTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    recovered_activity_hold_ = 10s;
+    poll_timeout_ = Duration::zero();  // a poll only looks: the test never waits for one
+    EngineTest::SetUp();
+  }
+
+  // Starts "a", schedules one activity (of `max_attempts`) and returns its polled task.
+  v1::PollActivityTaskQueueResponse StartedActivity(int max_attempts = 0) {
+    EXPECT_TRUE(Start("a").ok());
+    auto t = PollWorkflowTask();
+    EXPECT_TRUE(Complete(t.task_token(), {ScheduleActivity("1", 1h, max_attempts)}).ok());
+    return PollActivity();
+  }
+  // Moves time on and waits until the timers due by then have been applied.
+  void Advance(Duration d) {
+    clock_.Advance(d);
+    while (!engine_->TimersIdle()) std::this_thread::yield();
+  }
+  Status Heartbeat(const std::string& token) {
+    v1::RecordActivityTaskHeartbeatRequest r;
+    r.set_task_token(token);
+    r.set_identity("old-worker");
+    return engine_->RecordActivityTaskHeartbeat(r).status();
+  }
+};
+
+TEST_F(RecoveryHoldTest, AnAttemptRunningAcrossARestartReportsItsResult) {
+  auto running = StartedActivity();
+  ASSERT_FALSE(running.task_token().empty());
+  Reopen();
+  EXPECT_TRUE(PollActivity().task_token().empty());  // held, not handed out again
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
+  auto events = Events("a");
+  EXPECT_EQ(Count(events, E::kActivityTaskStarted), 1);
+  EXPECT_EQ(Count(events, E::kActivityTaskCompleted), 1);
+  EXPECT_EQ(Describe("a").pending_activities_size(), 0);
+  // Sent again (the answer was lost): refused, and nothing recorded.
+  EXPECT_EQ(CompleteActivity(running.task_token(), "\"done\"").code(), StatusCode::kNotFound);
+  EXPECT_EQ(Events("a").size(), events.size());
+  Advance(10s);  // the hold's end hands nothing out
+  EXPECT_TRUE(PollActivity().task_token().empty());
+}
+
+TEST_F(RecoveryHoldTest, AHeldTaskIsHandedOutWhenTheHoldEndsAndTheOldAttemptIsRefused) {
+  auto running = StartedActivity();
+  Reopen();
+  Advance(9s);
+  EXPECT_TRUE(PollActivity().task_token().empty());
+  Advance(1s);
+  auto again = PollActivity();
+  ASSERT_EQ(again.activity_id(), "1");
+  EXPECT_EQ(again.attempt(), running.attempt());
+  EXPECT_EQ(CompleteActivity(running.task_token(), "\"old\"").code(), StatusCode::kNotFound);
+  EXPECT_EQ(Heartbeat(running.task_token()).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(CompleteActivity(again.task_token(), "\"new\"").ok());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
+}
+
+TEST_F(RecoveryHoldTest, AHeartbeatTakesTheAttemptBack) {
+  auto running = StartedActivity();
+  Reopen();
+  ASSERT_TRUE(Heartbeat(running.task_token()).ok());
+  auto d = Describe("a");
+  ASSERT_EQ(d.pending_activities_size(), 1);
+  EXPECT_EQ(d.pending_activities(0).state(), v1::PendingActivityInfo::STATE_STARTED);
+  EXPECT_EQ(d.pending_activities(0).last_worker_identity(), "old-worker");
+  Advance(10s);
+  EXPECT_TRUE(PollActivity().task_token().empty());  // still the old worker's
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
+}
+
+TEST_F(RecoveryHoldTest, AnEarlierAttemptIsNotTakenBack) {
+  auto first = StartedActivity(/*max_attempts=*/3);
+  ASSERT_TRUE(FailActivity(first.task_token(), "Flaky").ok());
+  Advance(1s);  // the retry's backoff
+  auto second = PollActivity();
+  ASSERT_EQ(second.attempt(), 2);
+  Reopen();
+  EXPECT_EQ(CompleteActivity(first.task_token(), "\"old\"").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(CompleteActivity(second.task_token(), "\"done\"").ok());
+}
+
+TEST_F(RecoveryHoldTest, AnAttemptOfThisProcessThatEndedIsNotTakenBack) {
+  auto running = StartedActivity();
+  Reopen();
+  Advance(10s);
+  auto again = PollActivity();
+  ASSERT_TRUE(CompleteActivity(again.task_token(), "\"done\"").ok());
+  // This process's own token, its lease gone: never adopted.
+  EXPECT_EQ(CompleteActivity(again.task_token(), "\"done\"").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace keel
