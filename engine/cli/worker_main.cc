@@ -129,6 +129,7 @@ int Run(const Flags& f, const Registry& registry) {
   StopSignal stop;
   server::ServerOptions so;
   so.engine.db_path = f.db;
+  so.engine.recovered_activity_hold = Duration::zero();  // the worker restarts with the engine
   so.listen = f.listen;
   auto server = server::Server::Start(so);
   if (!server.ok()) {

@@ -219,8 +219,8 @@ Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token
 bool EngineImpl::AdoptRecovered(RunState& run, const v1::TaskToken& token, const std::string& identity) {
   const int64_t id = token.scheduled_event_id();
   auto a = run.state.activities().find(id);
-  // An attempt of this process's own epoch that has no lease ended here (it timed out,
-  // or its result was recorded): never adopted.
+  // Only an attempt leased before the restart (another epoch). A held task is never
+  // leased by this process, so the epoch check is a safeguard.
   if (!run.Running() || a == run.state.activities().end() || a->second.backing_off() ||
       a->second.attempt() != token.attempt() || (token.lease_id() & 0xffffffff00000000ULL) == lease_epoch_) {
     return false;

@@ -120,8 +120,9 @@ Status EngineImpl::ApplyCommands(RunState& run, Mutation& m,
         auto* e = m.Append();
         e->mutable_activity_task_cancel_requested()->set_scheduled_event_id(id);
         e->mutable_activity_task_cancel_requested()->set_workflow_task_completed_event_id(completed_event_id);
-        if (run.activity_leases.count(id)) {
-          // Running: the worker learns of it through its next heartbeat.
+        if (run.activity_leases.count(id) || Held(run.exec_id, id)) {
+          // Running (or maybe, held after a restart): the worker learns of it through its
+          // next heartbeat; a held one nobody takes back is canceled when the hold ends.
           it->second.set_cancel_requested(true);
           it->second.set_cancel_requested_event_id(e->event_id());
         } else {

@@ -371,8 +371,11 @@ class EngineImpl final : public Engine {
   // An attempt leased before the restart, whose task is held (EngineOptions::
   // recovered_activity_hold), is the current attempt again: leased to `identity` from now.
   bool AdoptRecovered(RunState& run, const v1::TaskToken& token, const std::string& identity);
-  // The hold of a recovered activity task is over: it is handed out, unless adopted.
+  // The hold of a recovered activity task is over: it is handed out, unless adopted (or
+  // canceled, when the workflow asked to cancel it meanwhile).
   void ReleaseRecovered(int64_t exec_id, int64_t id);
+  // Whether the task is held: an attempt of it may be running on a worker.
+  bool Held(int64_t exec_id, int64_t id);
 
   // ---- queries.cc ----
   struct PendingQuery {

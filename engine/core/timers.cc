@@ -93,6 +93,11 @@ void EngineImpl::OnDurableTimer(RunState& run, Mutation& m, store::TimerKind kin
       }
       return;
     case store::TimerKind::kActivityScheduleToStart:
+      if (has_activity && Held(run.exec_id, ref)) {
+        // Held after a restart: it may have started. Measured again from now.
+        m.AddTimer(kind, ref, m.now() + FromProtoDuration(activity->second.schedule_to_start_timeout()));
+        return;
+      }
       if (has_activity && !activity->second.backing_off() && !run.activity_leases.count(ref)) {
         ActivityAttemptFailed(run, m, ref,
                               Timeout(v1::TIMEOUT_TYPE_SCHEDULE_TO_START,

@@ -227,8 +227,11 @@ class GrpcFrontendImpl final : public Frontend {
       }
       const Time now = Clock::System().Now();
       grpc::ClientContext context;
-      // At least connect_wait, so that a short deliver_wait still lets one attempt through.
-      Prepare(context, std::min(options_.call_timeout, std::max<Duration>(deadline - now, options_.connect_wait)));
+      // A reachable keeld gets the call's usual time; waiting for one that is away is
+      // bounded by the deadline (but lasts connect_wait at least, so one attempt is made).
+      const bool ready = channel_->GetState(false) == GRPC_CHANNEL_READY;
+      Prepare(context, ready ? options_.call_timeout
+                             : std::min(options_.call_timeout, std::max<Duration>(deadline - now, options_.connect_wait)));
       context.set_wait_for_ready(true);
       Resp response;
       grpc::Status st = (stub_.get()->*method)(&context, request, &response);

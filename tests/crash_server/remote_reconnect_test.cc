@@ -160,6 +160,7 @@ Task<std::string> Hold(WorkflowContext& ctx, std::string text) {
 }
 
 TEST(RemoteReconnectTest, AnActivityResultMadeWhileKeeldIsAwayReachesItWhenItIsBack) {
+  keel::testing::LogLines lines;  // before any thread that logs starts
   keel::testing::TempDir dir;
   server::ServerOptions so;
   so.engine.db_path = dir.File("keel.db");
@@ -190,19 +191,27 @@ TEST(RemoteReconnectTest, AnActivityResultMadeWhileKeeldIsAwayReachesItWhenItIsB
     auto client_frontend = Connect(so.listen);
     Client(*client_frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
   }
-  started.get_future().wait();
+  ASSERT_EQ(started.get_future().wait_for(1min), std::future_status::ready);
   (*first)->Shutdown(1s);
   first->reset();
 
-  keel::testing::LogLines lines;
   release.set_value();
   ASSERT_TRUE(lines.WaitFor("results wait for it"));  // the result found keeld away
   auto second = server::Server::Start(so);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
-  auto client_frontend = Connect(so.listen);
-  Client client(*client_frontend);
-  EXPECT_EQ(client.GetResult<std::string>("w"), "kept");
+  auto client_frontend = Connect(so.listen, 30s);
+  // Waits of keeld's poll timeout (2 s), at most 30: a lost result fails the test.
+  v1::GetWorkflowExecutionResultRequest wait;
+  wait.mutable_workflow_execution()->set_workflow_id("w");
+  wait.set_wait(true);
+  auto result = client_frontend->GetWorkflowExecutionResult(wait);
+  for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
+    result = client_frontend->GetWorkflowExecutionResult(wait);
+  }
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
   EXPECT_EQ(runs.load(), 1);
+  Client client(*client_frontend);
   int completed = 0;
   const History history = client.GetHistory("w");
   for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
@@ -214,13 +223,13 @@ TEST(RemoteReconnectTest, AnActivityResultMadeWhileKeeldIsAwayReachesItWhenItIsB
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
 // in the worker's log (keeld runs the task again when its timeout expires).
 TEST(RemoteReconnectTest, AResultGivesUpAfterDeliverWait) {
+  keel::testing::LogLines lines;
   ConnectOptions o;
   o.address = UnusedAddress();
   o.connect_wait = 10ms;
   o.deliver_wait = 100ms;
   auto frontend = ConnectToServer(o);
   ASSERT_TRUE(frontend.ok());
-  keel::testing::LogLines lines;
   v1::RespondActivityTaskFailedRequest failed;
   failed.set_task_token("token");
   auto answer = (*frontend)->RespondActivityTaskFailed(failed);

@@ -98,7 +98,56 @@ TEST_F(RecoveryHoldTest, AnEarlierAttemptIsNotTakenBack) {
   ASSERT_TRUE(CompleteActivity(second.task_token(), "\"done\"").ok());
 }
 
-TEST_F(RecoveryHoldTest, AnAttemptOfThisProcessThatEndedIsNotTakenBack) {
+TEST_F(RecoveryHoldTest, AScheduleToStartTimeoutDoesNotEndAHeldTask) {
+  ASSERT_TRUE(Start("a").ok());
+  auto t = PollWorkflowTask();
+  v1::Command schedule = ScheduleActivity("1", 1h);
+  *schedule.mutable_schedule_activity_task()->mutable_schedule_to_start_timeout() = ToProtoDuration(5s);
+  ASSERT_TRUE(Complete(t.task_token(), {schedule}).ok());
+  auto running = PollActivity();
+  Advance(1s);
+  Reopen();
+  Advance(4s);  // the schedule-to-start deadline passes during the hold
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskTimedOut), 0);
+}
+
+// The workflow cancels an activity whose task is held: the worker that takes it back
+// hears of it with its heartbeat; one nobody takes back is canceled when the hold ends.
+class RecoveryHoldCancelTest : public RecoveryHoldTest {
+ protected:
+  void RequestCancel(int64_t scheduled_event_id) {
+    ASSERT_TRUE(Signal("a", "stop").ok());
+    auto t = PollWorkflowTask();
+    v1::Command cancel;
+    cancel.mutable_request_cancel_activity_task()->set_scheduled_event_id(scheduled_event_id);
+    ASSERT_TRUE(Complete(t.task_token(), {cancel}).ok());
+  }
+};
+
+TEST_F(RecoveryHoldCancelTest, TheWorkerThatTakesTheTaskBackHearsOfTheCancel) {
+  auto running = StartedActivity();
+  Reopen();
+  RequestCancel(running.scheduled_event_id());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCanceled), 0);  // not at once: it may be running
+  v1::RecordActivityTaskHeartbeatRequest r;
+  r.set_task_token(running.task_token());
+  auto hb = engine_->RecordActivityTaskHeartbeat(r);
+  ASSERT_TRUE(hb.ok()) << hb.status().ToString();
+  EXPECT_TRUE(hb->cancel_requested());
+}
+
+TEST_F(RecoveryHoldCancelTest, ATaskNobodyTookBackIsCanceledWhenTheHoldEnds) {
+  auto running = StartedActivity();
+  Reopen();
+  RequestCancel(running.scheduled_event_id());
+  Advance(10s);
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCanceled), 1);
+  EXPECT_TRUE(PollActivity().task_token().empty());
+  EXPECT_EQ(Describe("a").pending_activities_size(), 0);
+}
+
+TEST_F(RecoveryHoldTest, ATokenOfAnAttemptThatEndedIsRefusedAfterTheHold) {
   auto running = StartedActivity();
   Reopen();
   Advance(10s);
