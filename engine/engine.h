@@ -60,6 +60,13 @@ struct EngineOptions {
   // 0 (embedded: the workers restart with the engine) hands them out at once; keeld's
   // default is 10 s (--recovery-hold).
   Duration recovered_activity_hold = Duration::zero();
+  // A running attempt's heartbeat details are written to the database at most this often
+  // (each write is a commit with an fsync): the first at once, later ones when this long
+  // has passed since. The latest are kept in memory meanwhile: describe shows them, and
+  // they are written with the attempt's failure or timeout, so the next attempt sees
+  // them. Only an engine that stops or crashes while the attempt runs loses them; the
+  // next attempt then sees those written last. 0 writes every heartbeat's details.
+  Duration heartbeat_save_interval = std::chrono::seconds(10);
 };
 
 class Engine : public Frontend {

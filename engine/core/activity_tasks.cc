@@ -19,6 +19,15 @@ void EngineImpl::ReleaseActivityLease(RunState& run, int64_t scheduled_event_id)
   NotifyActivity();
 }
 
+void EngineImpl::TakeUnsavedDetails(RunState& run, Mutation& m, int64_t id) {
+  auto lease = run.activity_leases.find(id);
+  if (lease == run.activity_leases.end() || !lease->second.unsaved_details) return;
+  auto& st = m.state().mutable_activities()->at(id);
+  *st.mutable_heartbeat_details() = *lease->second.unsaved_details;
+  *st.mutable_last_heartbeat_time() = ToProtoTime(lease->second.unsaved_time);
+  lease->second.unsaved_details.reset();
+}
+
 void EngineImpl::RecordActivityClosed(RunState& run, Mutation& m, int64_t id) {
   m.RemoveTask(store::TaskKind::kActivity, id);
   m.RemoveTimer(store::TimerKind::kActivityRetry, id);
@@ -267,12 +276,19 @@ Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHe
     timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run->exec_id, id, *lease.heartbeat_deadline);
   }
   if (request.has_details()) {
-    // Persisted so the next attempt sees them, also after a restart.
-    Mutation m(*run, now);
-    auto& st = m.state().mutable_activities()->at(id);
-    *st.mutable_heartbeat_details() = request.details();
-    *st.mutable_last_heartbeat_time() = ToProtoTime(now);
-    KEEL_RETURN_IF_ERROR(Commit(*run, m));
+    if (lease.details_saved && now - *lease.details_saved < options_.heartbeat_save_interval) {
+      lease.unsaved_details = request.details();  // written later (heartbeat_save_interval)
+      lease.unsaved_time = now;
+    } else {
+      // Persisted so the next attempt sees them, also after a restart.
+      Mutation m(*run, now);
+      auto& st = m.state().mutable_activities()->at(id);
+      *st.mutable_heartbeat_details() = request.details();
+      *st.mutable_last_heartbeat_time() = ToProtoTime(now);
+      KEEL_RETURN_IF_ERROR(Commit(*run, m));
+      lease.details_saved = now;
+      lease.unsaved_details.reset();
+    }
   }
   v1::RecordActivityTaskHeartbeatResponse resp;
   resp.set_cancel_requested(run->state.activities().at(id).cancel_requested());
@@ -413,6 +429,7 @@ Result<v1::RespondActivityTaskFailedResponse> EngineImpl::RespondActivityTaskFai
   const int64_t id = token.scheduled_event_id();
   Mutation m(*run, clock_.Now());
   const bool eager = KeepWorkflowTaskForCaller(*run, m, id, request.request_workflow_task());
+  TakeUnsavedDetails(*run, m, id);
   if (request.has_last_heartbeat_details()) {
     *m.state().mutable_activities()->at(id).mutable_heartbeat_details() = request.last_heartbeat_details();
   }

@@ -172,6 +172,10 @@ Result<v1::DescribeWorkflowExecutionResponse> EngineImpl::DescribeWorkflowExecut
     if (lease != run->activity_leases.end()) {
       *p->mutable_last_started_time() = ToProtoTime(lease->second.started_time);
       p->set_last_worker_identity(lease->second.identity);
+      if (lease->second.unsaved_details) {  // newer than those written
+        *p->mutable_heartbeat_details() = *lease->second.unsaved_details;
+        *p->mutable_last_heartbeat_time() = ToProtoTime(lease->second.unsaved_time);
+      }
     }
   }
   for (const auto& [id, t] : s.timers()) {

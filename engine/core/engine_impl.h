@@ -376,6 +376,9 @@ class EngineImpl final : public Engine {
   void ReleaseRecovered(int64_t exec_id, int64_t id);
   // Whether the task is held: an attempt of it may be running on a worker.
   bool Held(int64_t exec_id, int64_t id);
+  // Puts the running attempt's heartbeat details not yet written into `m`'s state (they
+  // go with the attempt's failure or timeout).
+  void TakeUnsavedDetails(RunState& run, Mutation& m, int64_t id);
 
   // ---- queries.cc ----
   struct PendingQuery {

@@ -34,6 +34,11 @@ struct ActivityLease {
   Time deadline;                 // start-to-close
   std::optional<Time> heartbeat_deadline;
   std::string identity;
+  // Heartbeat details not yet written (EngineOptions::heartbeat_save_interval), and when
+  // details were last written for this attempt.
+  std::optional<v1::Payloads> unsaved_details;
+  Time unsaved_time;
+  std::optional<Time> details_saved;
 };
 
 // A run's lock. A POSIX semaphore rather than a std::mutex, because a call that commits

@@ -108,6 +108,7 @@ void EngineImpl::OnDurableTimer(RunState& run, Mutation& m, store::TimerKind kin
       return;
     case store::TimerKind::kActivityScheduleToClose:
       if (has_activity) {
+        TakeUnsavedDetails(run, m, ref);
         ActivityAttemptFailed(run, m, ref,
                               Timeout(v1::TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, "activity schedule-to-close timeout",
                                       activity->second.heartbeat_details()),
@@ -170,8 +171,9 @@ void EngineImpl::OnDeadline(RunState& run, DeadlineKind kind, int64_t ref) {
   } else {
     return;  // extended meanwhile
   }
-  const auto& a = run.state.activities().at(ref);
   Mutation m(run, now);
+  TakeUnsavedDetails(run, m, ref);
+  const auto& a = m.state().activities().at(ref);
   std::string identity = lease->second.identity;
   ActivityAttemptFailed(run, m, ref,
                         Timeout(type,
