@@ -120,10 +120,20 @@ class Client {
   WorkflowRun StartWorkflowPayloads(const std::string& workflow_type, const StartWorkflowOptions& options,
                                     const Payloads& input);
 
-  // Signals the current run of `workflow_id` (or `run_id` when given with SignalRun).
+  // Signals the current run of `workflow_id`. Each call is a new signal (a retried call
+  // may deliver it twice); pass SignalOptions::request_id to make a retry deliver it once.
   template <typename... Args>
   void SignalWorkflow(const std::string& workflow_id, const std::string& signal, const Args&... args) {
     SignalPayloads(workflow_id, "", signal, ToPayloads(args...));
+  }
+  struct SignalOptions {
+    std::string run_id;      // empty: the current run
+    std::string request_id;  // the same on a retried call: the signal is delivered once
+  };
+  template <typename... Args>
+  void SignalWorkflow(const std::string& workflow_id, const std::string& signal, const SignalOptions& options,
+                      const Args&... args) {
+    SignalPayloads(workflow_id, options.run_id, signal, ToPayloads(args...), options.request_id);
   }
   void SignalPayloads(const std::string& workflow_id, const std::string& run_id, const std::string& signal,
                       const Payloads& input, const std::string& request_id = "");
