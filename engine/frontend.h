@@ -5,6 +5,8 @@
 // to the engine's poll timeout and return an empty task_token when nothing came.
 #pragma once
 
+#include <functional>
+
 #include "engine/status.h"
 #include "keel/v1/workflow_service.pb.h"
 
@@ -58,6 +60,18 @@ class Frontend {
       const v1::RespondActivityTaskCanceledRequest& request) = 0;
   virtual Result<v1::ShutdownWorkerResponse> ShutdownWorker(
       const v1::ShutdownWorkerRequest& request) = 0;
+
+  // ---- reconnection ----
+  // `fn` runs, on a thread of the frontend's, each time the connection to the engine is
+  // back after it was lost (keeld restarted): a worker reports the activities it still
+  // runs, so that the restarted keeld does not hand them out again. Returns a handle for
+  // RemoveReconnectListener, which returns once `fn` is not running. An embedded engine
+  // is never lost: the defaults do nothing.
+  virtual int AddReconnectListener(std::function<void()> fn) {
+    (void)fn;
+    return 0;
+  }
+  virtual void RemoveReconnectListener(int handle) { (void)handle; }
 };
 
 }  // namespace keel

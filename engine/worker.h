@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,6 +120,12 @@ class Worker {
   int EagerActivityCommand(const std::vector<v1::Command>& commands) const;
   // Waits before polling again after an error; false when stopping.
   bool Backoff(int& failures);
+  // keeld is back after it was lost: reports every activity still running here (a
+  // heartbeat each), so that a restarted keeld, which holds their tasks for a while,
+  // lets them go on instead of handing them out again. One keeld no longer knows is
+  // marked cancelled.
+  void ReportRunningActivities();
+  struct RunningActivity;
   // Logs a failed poll: as a warning when it is news (an error not warned about in the
   // last minute), else at debug level, so that every polling thread failing the same
   // way while keeld is away or refuses the worker logs one line.
@@ -139,6 +146,9 @@ class Worker {
   bool started_ = false;
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
+  std::mutex running_mu_;
+  std::set<std::shared_ptr<RunningActivity>> running_;  // guarded by running_mu_
+  int reconnect_listener_ = 0;
   std::mutex poll_log_mu_;
   std::map<std::string, Time> poll_warnings_;  // when each error was last warned about; guarded by poll_log_mu_
 

@@ -8,6 +8,8 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -28,6 +30,27 @@ class GrpcFrontendImpl final : public Frontend {
         stream_(*stub_, [this](grpc::ClientContext& context) {
           if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
         }) {}
+  ~GrpcFrontendImpl() override {
+    {
+      std::lock_guard<std::mutex> g(listeners_mu_);
+      stop_watching_ = true;
+    }
+    if (watcher_.joinable()) watcher_.join();
+  }
+
+  // Started with the first listener (a worker's): clients that never listen pay nothing.
+  int AddReconnectListener(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> g(listeners_mu_);
+    const int handle = ++last_listener_;
+    listeners_.emplace(handle, std::move(fn));
+    if (!watcher_.joinable()) watcher_ = std::thread([this] { WatchConnection(); });
+    return handle;
+  }
+  void RemoveReconnectListener(int handle) override {
+    std::lock_guard<std::mutex> calling(calling_mu_);  // waits for a call under way
+    std::lock_guard<std::mutex> g(listeners_mu_);
+    listeners_.erase(handle);
+  }
 
   // The two completions a worker sends most, and a client's start, go as messages on the
   // worker stream while keeld is reachable; otherwise (or when the message never left) as
@@ -261,6 +284,34 @@ class GrpcFrontendImpl final : public Frontend {
     }
   }
 
+  // Calls the listeners when the channel is ready again after it left the ready state
+  // (keeld went away and is back, or the connection broke and was made again). Waits in
+  // slices so that the destructor is not kept waiting.
+  void WatchConnection() {
+    grpc_connectivity_state last = channel_->GetState(false);
+    bool lost = false;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> g(listeners_mu_);
+        if (stop_watching_) return;
+      }
+      if (!channel_->WaitForStateChange(last, Clock::System().Now() + std::chrono::milliseconds(250))) continue;
+      const grpc_connectivity_state now = channel_->GetState(false);
+      if (last == GRPC_CHANNEL_READY) lost = true;  // it left the ready state (and may be back already)
+      last = now;
+      if (now != GRPC_CHANNEL_READY || !lost) continue;
+      lost = false;
+      Log().info("keeld at {} is reachable again", options_.address);
+      std::lock_guard<std::mutex> calling(calling_mu_);
+      std::vector<std::function<void()>> fns;
+      {
+        std::lock_guard<std::mutex> g(listeners_mu_);
+        for (const auto& [handle, fn] : listeners_) fns.push_back(fn);
+      }
+      for (const auto& fn : fns) fn();
+    }
+  }
+
   // Says once when results start waiting for keeld, and once when they reached it.
   void WaitingResults(int change, bool reached = true) {
     std::lock_guard<std::mutex> g(polls_mu_);
@@ -382,6 +433,12 @@ class GrpcFrontendImpl final : public Frontend {
   std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
   std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
   int waiting_results_ = 0;                                  // Deliver calls waiting for keeld
+  std::mutex listeners_mu_;
+  std::map<int, std::function<void()>> listeners_;  // AddReconnectListener's, by handle
+  int last_listener_ = 0;
+  bool stop_watching_ = false;
+  std::mutex calling_mu_;  // held while the listeners are called
+  std::thread watcher_;
   remote::WorkerStreamClient stream_;
 };
 

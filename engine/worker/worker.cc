@@ -109,6 +109,7 @@ void Worker::Start() {
     for (int i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { ActivityLoop(); });
     }
+    reconnect_listener_ = frontend_.AddReconnectListener([this] { ReportRunningActivities(); });
   }
 }
 
@@ -130,6 +131,40 @@ void Worker::Stop() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
   }
+  if (reconnect_listener_ != 0) frontend_.RemoveReconnectListener(reconnect_listener_);
+}
+
+struct Worker::RunningActivity {
+  std::string token;
+  std::mutex mu;
+  ActivityContext* ctx = nullptr;  // null once its code returned; guarded by mu
+};
+
+void Worker::ReportRunningActivities() {
+  std::vector<std::shared_ptr<RunningActivity>> running;
+  {
+    std::lock_guard<std::mutex> g(running_mu_);
+    for (const auto& r : running_) {
+      std::lock_guard<std::mutex> rg(r->mu);
+      if (r->ctx) running.push_back(r);  // (one whose code returned reports its outcome)
+    }
+  }
+  if (running.empty()) return;
+  int gone = 0;
+  for (const auto& r : running) {
+    v1::RecordActivityTaskHeartbeatRequest req;
+    req.set_task_token(r->token);
+    req.set_identity(identity_);
+    auto resp = frontend_.RecordActivityTaskHeartbeat(req);
+    // As for the activity's own heartbeat: an attempt keeld no longer knows should stop.
+    const bool stop = resp.ok() ? resp->cancel_requested() : resp.status().code() == StatusCode::kNotFound;
+    if (!stop) continue;
+    gone += !resp.ok();
+    std::lock_guard<std::mutex> g(r->mu);
+    if (r->ctx) r->ctx->MarkCancelled();
+  }
+  Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_, running.size(),
+             gone == 0 ? std::string() : fmt::format(" ({} no longer current there: marked cancelled)", gone));
 }
 
 Worker::Stats Worker::stats() const {
@@ -563,6 +598,31 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     return resp->cancel_requested();
   };
   ActivityContext ctx(info, FromProto(task.heartbeat_details()), heartbeat);
+  // Known while it runs and its result is reported (ReportRunningActivities).
+  auto running = std::make_shared<RunningActivity>();
+  running->token = token;
+  running->ctx = &ctx;
+  {
+    std::lock_guard<std::mutex> g(running_mu_);
+    running_.insert(running);
+  }
+  struct Unregister {
+    Worker& worker;
+    std::shared_ptr<RunningActivity>& running;
+    ~Unregister() {
+      {
+        std::lock_guard<std::mutex> g(running->mu);
+        running->ctx = nullptr;
+      }
+      std::lock_guard<std::mutex> g(worker.running_mu_);
+      worker.running_.erase(running);
+    }
+  } unregister{*this, running};
+  // Its code returned: its outcome is reported by this thread; no longer "running".
+  auto finished = [&running] {
+    std::lock_guard<std::mutex> g(running->mu);
+    running->ctx = nullptr;
+  };
 
   // Ask for the next workflow task only for a run this worker holds (else it would
   // replay the run from its first event, which any worker can do after a poll). Asked
@@ -590,6 +650,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
                                                               ")");
     }
     Payloads result = (*fn)(ctx, FromProto(task.input()));
+    finished();
     v1::RespondActivityTaskCompletedRequest req;
     req.set_task_token(token);
     *req.mutable_result() = ToProto(result);
@@ -604,6 +665,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     if (driver) FinishOnResult(info.run_id, std::move(driver), resp);
     outcome = take_next(std::move(resp));
   } catch (const CanceledError& e) {
+    finished();
     if (ctx.IsCancelled()) {
       v1::RespondActivityTaskCanceledRequest req;
       req.set_task_token(token);
@@ -623,6 +685,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
       outcome = take_next(frontend_.RespondActivityTaskFailed(req));
     }
   } catch (...) {
+    finished();
     ++activity_failures_;
     v1::RespondActivityTaskFailedRequest req;
     req.set_task_token(token);

@@ -150,74 +150,116 @@ TEST(RemoteReconnectTest, AWorkerGoesOnWithKeeldRestartedOnTheSamePort) {
   worker.Stop();
 }
 
-// An activity that finishes while keeld is away: its result waits for keeld and is
-// recorded when keeld is back. The activity's timeout is an hour, so a result that was
-// lost would leave the workflow waiting, and the activity runs only once.
+// One activity with an hour's timeout: a result that was lost would leave the workflow
+// waiting, and the activity would not run again within the test.
 Task<std::string> Hold(WorkflowContext& ctx, std::string text) {
   ActivityOptions o;
   o.start_to_close = std::chrono::hours(1);
   co_return co_await ctx.ExecuteActivity<std::string>("hold", o, text);
 }
 
-TEST(RemoteReconnectTest, AnActivityResultMadeWhileKeeldIsAwayReachesItWhenItIsBack) {
-  keel::testing::LogLines lines;  // before any thread that logs starts
-  keel::testing::TempDir dir;
-  server::ServerOptions so;
-  so.engine.db_path = dir.File("keel.db");
-  so.engine.poll_timeout = 2s;
-  so.listen = "127.0.0.1:0";
-  auto first = server::Server::Start(so);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  so.listen = (*first)->address();
+// keeld on a file, restarted by the test, and a worker whose one activity ("hold") runs
+// until the test releases it.
+class HeldActivityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    so_.engine.db_path = dir_.File("keel.db");
+    so_.engine.poll_timeout = 2s;
+    so_.listen = "127.0.0.1:0";
+    auto first = server::Server::Start(so_);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    server_ = std::move(first).value();
+    so_.listen = server_->address();  // the restart binds the same port
 
-  std::atomic<int> runs{0};
-  std::promise<void> started, release;
-  std::shared_future<void> released = release.get_future().share();
-  Registry r;
-  r.RegisterWorkflow("hold", Hold);
-  r.RegisterActivity("hold", [&](std::string s) {
-    if (runs++ == 0) started.set_value();
-    released.wait();
-    return s;
-  });
-  ConnectOptions o;
-  o.address = so.listen;
-  o.connect_wait = 10ms;  // the result notices soon that keeld is away
-  auto worker_frontend = ConnectToServer(o);
-  ASSERT_TRUE(worker_frontend.ok());
-  Worker worker(**worker_frontend, r);
-  worker.Start();
-  {
-    auto client_frontend = Connect(so.listen);
+    registry_.RegisterWorkflow("hold", Hold);
+    registry_.RegisterActivity("hold", [this](std::string s) {
+      if (runs_++ == 0) started_.set_value();
+      released_.wait();
+      return s;
+    });
+    ConnectOptions o;
+    o.address = so_.listen;
+    o.connect_wait = 10ms;  // a result notices soon that keeld is away
+    auto frontend = ConnectToServer(o);
+    ASSERT_TRUE(frontend.ok());
+    worker_frontend_ = std::move(frontend).value();
+    worker_ = std::make_unique<Worker>(*worker_frontend_, registry_);
+    worker_->Start();
+    auto client_frontend = Connect(so_.listen);
     Client(*client_frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
+    ASSERT_EQ(started_.get_future().wait_for(1min), std::future_status::ready);
   }
-  ASSERT_EQ(started.get_future().wait_for(1min), std::future_status::ready);
-  (*first)->Shutdown(1s);
-  first->reset();
+  void TearDown() override {
+    Release();
+    if (worker_) worker_->Stop();
+  }
+  void StopKeeld() {
+    server_->Shutdown(1s);
+    server_.reset();
+  }
+  void RestartKeeld() {
+    auto again = server::Server::Start(so_);
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    server_ = std::move(again).value();
+  }
+  void Release() {
+    if (!released_set_) release_.set_value();
+    released_set_ = true;
+  }
+  // The run completed with its one activity completed once, and the activity ran once.
+  void ExpectCompletedOnce() {
+    auto client_frontend = Connect(so_.listen, 30s);
+    // Waits of keeld's poll timeout (2 s), at most 30: a lost result fails the test.
+    v1::GetWorkflowExecutionResultRequest wait;
+    wait.mutable_workflow_execution()->set_workflow_id("w");
+    wait.set_wait(true);
+    auto result = client_frontend->GetWorkflowExecutionResult(wait);
+    for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
+      result = client_frontend->GetWorkflowExecutionResult(wait);
+    }
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    EXPECT_EQ(runs_.load(), 1);
+    int completed = 0;
+    const History history = Client(*client_frontend).GetHistory("w");
+    for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
+    EXPECT_EQ(completed, 1);
+  }
 
-  release.set_value();
-  ASSERT_TRUE(lines.WaitFor("results wait for it"));  // the result found keeld away
-  auto second = server::Server::Start(so);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
-  auto client_frontend = Connect(so.listen, 30s);
-  // Waits of keeld's poll timeout (2 s), at most 30: a lost result fails the test.
-  v1::GetWorkflowExecutionResultRequest wait;
-  wait.mutable_workflow_execution()->set_workflow_id("w");
-  wait.set_wait(true);
-  auto result = client_frontend->GetWorkflowExecutionResult(wait);
-  for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
-    result = client_frontend->GetWorkflowExecutionResult(wait);
-  }
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
-  EXPECT_EQ(runs.load(), 1);
-  Client client(*client_frontend);
-  int completed = 0;
-  const History history = client.GetHistory("w");
-  for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
-  EXPECT_EQ(completed, 1);
-  EXPECT_TRUE(lines.WaitFor("is back"));
-  worker.Stop();
+  keel::testing::LogLines lines_;  // before any thread that logs starts
+  keel::testing::TempDir dir_;
+  server::ServerOptions so_;  // keeld's default hold after a restart: 10 s
+  std::unique_ptr<server::Server> server_;
+  Registry registry_;
+  std::atomic<int> runs_{0};
+  std::promise<void> started_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  bool released_set_ = false;
+  std::unique_ptr<Frontend> worker_frontend_;
+  std::unique_ptr<Worker> worker_;
+};
+
+// The activity ends while keeld is away: its result waits for keeld and is recorded when
+// keeld is back.
+TEST_F(HeldActivityTest, AResultMadeWhileKeeldIsAwayReachesItWhenItIsBack) {
+  StopKeeld();
+  Release();
+  ASSERT_TRUE(lines_.WaitFor("results wait for it"));  // the result found keeld away
+  RestartKeeld();
+  ExpectCompletedOnce();
+  EXPECT_TRUE(lines_.WaitFor("is back"));
+}
+
+// The activity runs on through the restart: its worker reports it as soon as keeld is
+// back, so the restarted keeld does not hand it out again, however long it runs.
+TEST_F(HeldActivityTest, AWorkerReportsItsRunningActivityWhenKeeldIsBack) {
+  StopKeeld();
+  RestartKeeld();
+  // Taken back while it still runs (without the report, only its result would do it).
+  ASSERT_TRUE(lines_.WaitFor("ran across the restart", 1, 30s));
+  EXPECT_TRUE(lines_.WaitFor("reported 1 running activities"));
+  Release();
+  ExpectCompletedOnce();
 }
 
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
