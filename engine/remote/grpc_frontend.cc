@@ -285,10 +285,12 @@ class GrpcFrontendImpl final : public Frontend {
   }
 
   // Calls the listeners when the channel is ready again after it left the ready state
-  // (keeld went away and is back, or the connection broke and was made again). Waits in
-  // slices so that the destructor is not kept waiting.
+  // (keeld went away and is back, or the connection broke and was made again). It also
+  // makes the channel connect again: a worker whose activity slots are all busy has no
+  // call under way that would. Waits in slices so that the destructor is not kept waiting.
   void WatchConnection() {
     grpc_connectivity_state last = channel_->GetState(false);
+    bool ever_ready = last == GRPC_CHANNEL_READY;
     bool lost = false;
     for (;;) {
       {
@@ -296,8 +298,11 @@ class GrpcFrontendImpl final : public Frontend {
         if (stop_watching_) return;
       }
       if (!channel_->WaitForStateChange(last, Clock::System().Now() + std::chrono::milliseconds(250))) continue;
-      const grpc_connectivity_state now = channel_->GetState(false);
-      if (last == GRPC_CHANNEL_READY) lost = true;  // it left the ready state (and may be back already)
+      const grpc_connectivity_state now = channel_->GetState(/*try_to_connect=*/true);
+      // Left the ready state since it was last ready (a change from ready to ready is a
+      // loss and a return between two looks).
+      if (ever_ready && (last == GRPC_CHANNEL_READY || now != GRPC_CHANNEL_READY)) lost = true;
+      ever_ready |= now == GRPC_CHANNEL_READY;
       last = now;
       if (now != GRPC_CHANNEL_READY || !lost) continue;
       lost = false;

@@ -106,10 +106,11 @@ void Worker::Start() {
     // Hand-overs come only from workflow tasks run on this worker's own poller threads.
     if (pollers <= 0) pollers = workflows && !inline_engine_ ? 2 : threads;
     activity_slots_ = std::make_unique<internal::ActivitySlots>(std::min(pollers, threads));
+    // Before the threads start: RunActivity registers its activity only when listened for.
+    reconnect_listener_ = frontend_.AddReconnectListener([this] { ReportRunningActivities(); });
     for (int i = 0; i < threads; ++i) {
       threads_.emplace_back([this] { ActivityLoop(); });
     }
-    reconnect_listener_ = frontend_.AddReconnectListener([this] { ReportRunningActivities(); });
   }
 }
 
@@ -150,20 +151,28 @@ void Worker::ReportRunningActivities() {
     }
   }
   if (running.empty()) return;
-  int gone = 0;
+  int reported = 0, gone = 0;
   for (const auto& r : running) {
+    if (stopping_) break;  // Stop waits for this pass (RemoveReconnectListener)
+    {
+      std::lock_guard<std::mutex> g(r->mu);
+      if (!r->ctx) continue;  // its code returned meanwhile: its outcome tells keeld
+    }
     v1::RecordActivityTaskHeartbeatRequest req;
     req.set_task_token(r->token);
     req.set_identity(identity_);
     auto resp = frontend_.RecordActivityTaskHeartbeat(req);
+    ++reported;
     // As for the activity's own heartbeat: an attempt keeld no longer knows should stop.
     const bool stop = resp.ok() ? resp->cancel_requested() : resp.status().code() == StatusCode::kNotFound;
     if (!stop) continue;
-    gone += !resp.ok();
     std::lock_guard<std::mutex> g(r->mu);
-    if (r->ctx) r->ctx->MarkCancelled();
+    if (!r->ctx) continue;
+    r->ctx->MarkCancelled();
+    gone += !resp.ok();
   }
-  Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_, running.size(),
+  if (reported == 0) return;
+  Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_, reported,
              gone == 0 ? std::string() : fmt::format(" ({} no longer current there: marked cancelled)", gone));
 }
 
@@ -598,11 +607,13 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     return resp->cancel_requested();
   };
   ActivityContext ctx(info, FromProto(task.heartbeat_details()), heartbeat);
-  // Known while it runs and its result is reported (ReportRunningActivities).
-  auto running = std::make_shared<RunningActivity>();
-  running->token = token;
-  running->ctx = &ctx;
-  {
+  // Known while its code runs, when the frontend tells of reconnections (against keeld:
+  // ReportRunningActivities).
+  std::shared_ptr<RunningActivity> running;
+  if (reconnect_listener_ != 0) {
+    running = std::make_shared<RunningActivity>();
+    running->token = token;
+    running->ctx = &ctx;
     std::lock_guard<std::mutex> g(running_mu_);
     running_.insert(running);
   }
@@ -610,6 +621,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     Worker& worker;
     std::shared_ptr<RunningActivity>& running;
     ~Unregister() {
+      if (!running) return;
       {
         std::lock_guard<std::mutex> g(running->mu);
         running->ctx = nullptr;
@@ -620,6 +632,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
   } unregister{*this, running};
   // Its code returned: its outcome is reported by this thread; no longer "running".
   auto finished = [&running] {
+    if (!running) return;
     std::lock_guard<std::mutex> g(running->mu);
     running->ctx = nullptr;
   };

@@ -171,8 +171,9 @@ class HeldActivityTest : public ::testing::Test {
     server_ = std::move(first).value();
     so_.listen = server_->address();  // the restart binds the same port
 
+    Registry& activities = activity_worker_of_its_own_ ? activity_registry_ : registry_;
     registry_.RegisterWorkflow("hold", Hold);
-    registry_.RegisterActivity("hold", [this](std::string s) {
+    activities.RegisterActivity("hold", [this](std::string s) {
       if (runs_++ == 0) started_.set_value();
       released_.wait();
       return s;
@@ -185,12 +186,23 @@ class HeldActivityTest : public ::testing::Test {
     worker_frontend_ = std::move(frontend).value();
     worker_ = std::make_unique<Worker>(*worker_frontend_, registry_);
     worker_->Start();
+    if (activity_worker_of_its_own_) {
+      // One activity slot, busy with "hold": this worker has no call under way that would
+      // make its channel connect again after keeld is back.
+      auto own = ConnectToServer(o);
+      ASSERT_TRUE(own.ok());
+      activity_frontend_ = std::move(own).value();
+      activity_worker_ = std::make_unique<Worker>(*activity_frontend_, activity_registry_,
+                                                  WorkerOptions{.max_concurrent_activities = 1});
+      activity_worker_->Start();
+    }
     auto client_frontend = Connect(so_.listen);
     Client(*client_frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
     ASSERT_EQ(started_.get_future().wait_for(1min), std::future_status::ready);
   }
   void TearDown() override {
     Release();
+    if (activity_worker_) activity_worker_->Stop();
     if (worker_) worker_->Stop();
   }
   void StopKeeld() {
@@ -237,6 +249,10 @@ class HeldActivityTest : public ::testing::Test {
   bool released_set_ = false;
   std::unique_ptr<Frontend> worker_frontend_;
   std::unique_ptr<Worker> worker_;
+  bool activity_worker_of_its_own_ = false;  // set before SetUp: "hold" runs on a worker of its own
+  Registry activity_registry_;
+  std::unique_ptr<Frontend> activity_frontend_;
+  std::unique_ptr<Worker> activity_worker_;
 };
 
 // The activity ends while keeld is away: its result waits for keeld and is recorded when
@@ -258,6 +274,23 @@ TEST_F(HeldActivityTest, AWorkerReportsItsRunningActivityWhenKeeldIsBack) {
   // Taken back while it still runs (without the report, only its result would do it).
   ASSERT_TRUE(lines_.WaitFor("ran across the restart", 1, 30s));
   EXPECT_TRUE(lines_.WaitFor("reported 1 running activities"));
+  Release();
+  ExpectCompletedOnce();
+}
+
+// The same with the activity on a worker of its own whose one activity slot it fills.
+class HeldActivityOnItsOwnWorkerTest : public HeldActivityTest {
+ protected:
+  void SetUp() override {
+    activity_worker_of_its_own_ = true;
+    HeldActivityTest::SetUp();
+  }
+};
+
+TEST_F(HeldActivityOnItsOwnWorkerTest, AWorkerWithNoCallUnderWayReportsItsActivityToo) {
+  StopKeeld();
+  RestartKeeld();
+  ASSERT_TRUE(lines_.WaitFor("ran across the restart", 1, 30s));
   Release();
   ExpectCompletedOnce();
 }
