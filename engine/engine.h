@@ -64,8 +64,8 @@ struct EngineOptions {
   // (each write is a commit with an fsync): the first at once, later ones when this long
   // has passed since. The latest are kept in memory meanwhile: describe shows them, and
   // they are written with the attempt's failure or timeout, so the next attempt sees
-  // them. Only an engine that stops or crashes while the attempt runs loses them; the
-  // next attempt then sees those written last. 0 writes every heartbeat's details.
+  // them; a clean close writes them too. Only a crash while the attempt runs loses them;
+  // the next attempt then sees those written last. 0 writes every heartbeat's details.
   Duration heartbeat_save_interval = std::chrono::seconds(10);
 };
 

@@ -57,6 +57,7 @@ EngineImpl::~EngineImpl() {
     async_cv_.wait(lock, [&] { return async_calls_ == 0; });
   }
   timers_->Stop();
+  SaveUnsavedDetails();
   // Joins its thread (BeginShutdown answered its waiters); not reset(), which would
   // leave the pointer null while a last callback may still call Add.
   close_waits_->Stop();
@@ -116,6 +117,33 @@ Status EngineImpl::Recover() {
     timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, release);
   }
   return timers_->Start();
+}
+
+void EngineImpl::SaveUnsavedDetails() {
+  std::vector<RunPtr> runs;
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    for (const auto& [exec_id, run] : runs_) {
+      if (run) runs.push_back(run);
+    }
+  }
+  for (const auto& cached : runs) {
+    RunLock lock;
+    auto locked = LockRun(cached->exec_id, lock);
+    if (!locked.ok()) continue;
+    RunState& run = **locked;
+    if (!run.Running()) continue;
+    Mutation m(run, clock_.Now());
+    bool any = false;
+    for (const auto& [id, lease] : run.activity_leases) {
+      if (!lease.unsaved_details || !run.state.activities().count(id)) continue;
+      TakeUnsavedDetails(run, m, id);
+      any = true;
+    }
+    if (!any) continue;
+    Status st = Commit(run, m);
+    if (!st.ok()) Log().warn("engine: heartbeat details of run {} not written at close: {}", run.exec_id, st.ToString());
+  }
 }
 
 bool EngineImpl::Held(int64_t exec_id, int64_t id) {

@@ -379,6 +379,8 @@ class EngineImpl final : public Engine {
   // Puts the running attempt's heartbeat details not yet written into `m`'s state (they
   // go with the attempt's failure or timeout).
   void TakeUnsavedDetails(RunState& run, Mutation& m, int64_t id);
+  // On a clean close: writes the heartbeat details still kept in memory.
+  void SaveUnsavedDetails();
 
   // ---- queries.cc ----
   struct PendingQuery {

@@ -29,20 +29,19 @@ class EngineTest : public ::testing::Test {
     o.random = &random_;
     o.recovered_activity_hold = recovered_activity_hold_;
     o.poll_timeout = poll_timeout_;
-    std::unique_ptr<store::Store> store;
-    if (every_async_commit_on_writer_thread_) {
-      store::SqliteStoreOptions so;
-      so.path = o.db_path;
-      so.caller_writes_lone_async_commit = false;
-      auto opened = store::SqliteStore::Open(so);
-      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-      store = std::move(opened).value();
-    }
-    auto e = store ? Engine::Open(o, std::move(store)) : Engine::Open(o);
+    // The store is opened here, so that a test can read what is written (store_).
+    store::SqliteStoreOptions so;
+    so.path = o.db_path;
+    so.caller_writes_lone_async_commit = !every_async_commit_on_writer_thread_;
+    auto opened = store::SqliteStore::Open(so);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = opened->get();
+    auto e = Engine::Open(o, std::move(opened).value());
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();
   }
   void Reopen() {
+    store_ = nullptr;
     engine_.reset();
     Open();
   }
@@ -167,6 +166,7 @@ class EngineTest : public ::testing::Test {
   ManualClock clock_;
   SeededRandom random_{7};
   std::unique_ptr<Engine> engine_;
+  store::Store* store_ = nullptr;  // the engine's, for reading what it wrote
 };
 
 }  // namespace keel
