@@ -225,40 +225,6 @@ Result<EngineImpl::RunPtr> EngineImpl::LockActivityTask(const std::string& token
   return run;
 }
 
-bool EngineImpl::AdoptRecovered(RunState& run, const v1::TaskToken& token, const std::string& identity) {
-  const int64_t id = token.scheduled_event_id();
-  auto a = run.state.activities().find(id);
-  // Only an attempt leased before the restart (another epoch). A held task is never
-  // leased by this process, so the epoch check is a safeguard.
-  if (!run.Running() || a == run.state.activities().end() || a->second.backing_off() ||
-      a->second.attempt() != token.attempt() || (token.lease_id() & 0xffffffff00000000ULL) == lease_epoch_) {
-    return false;
-  }
-  {
-    std::lock_guard<std::mutex> g(recovered_mu_);
-    if (recovered_.erase({run.exec_id, id}) == 0) return false;  // not held (any more)
-  }
-  timers_->ClearDeadline(DeadlineKind::kRecoveredActivity, run.exec_id, id);
-  const Time now = clock_.Now();
-  ActivityLease lease;
-  lease.lease_id = token.lease_id();
-  lease.started_time = now;  // (when it really started was not recorded)
-  lease.deadline = now + FromProtoDuration(a->second.start_to_close_timeout());
-  Duration hb = FromProtoDuration(a->second.heartbeat_timeout());
-  if (hb > Duration::zero()) lease.heartbeat_deadline = now + hb;
-  lease.identity = identity;
-  timers_->SetDeadline(DeadlineKind::kActivityLease, run.exec_id, id, lease.deadline);
-  if (lease.heartbeat_deadline) {
-    timers_->SetDeadline(DeadlineKind::kActivityHeartbeat, run.exec_id, id, *lease.heartbeat_deadline);
-  }
-  run.activity_leases[id] = std::move(lease);
-  ++leases_;
-  Log().info("workflow {} (run {}): activity {} attempt {} ran across the restart on worker '{}' and goes on",
-             run.state.workflow_id(), run.state.run_id(), a->second.activity_type(), token.attempt(),
-             ForLog(identity, 200));
-  return true;
-}
-
 Result<v1::RecordActivityTaskHeartbeatResponse> EngineImpl::RecordActivityTaskHeartbeat(
     const v1::RecordActivityTaskHeartbeatRequest& request) {
   KEEL_RETURN_IF_ERROR(CheckPayloads(request.details(), "heartbeat details"));

@@ -146,43 +146,6 @@ void EngineImpl::SaveUnsavedDetails() {
   }
 }
 
-bool EngineImpl::Held(int64_t exec_id, int64_t id) {
-  std::lock_guard<std::mutex> g(recovered_mu_);
-  return recovered_.count({exec_id, id}) > 0;
-}
-
-void EngineImpl::ReleaseRecovered(int64_t exec_id, int64_t id) {
-  std::pair<std::string, std::string> where;
-  {
-    std::lock_guard<std::mutex> g(recovered_mu_);
-    auto it = recovered_.find({exec_id, id});
-    if (it == recovered_.end()) return;  // adopted
-    where = std::move(it->second);
-    recovered_.erase(it);
-  }
-  {
-    // The workflow asked to cancel it during the hold, and no worker took it back: it
-    // is canceled now rather than handed out.
-    RunLock lock;
-    auto run = LockRun(exec_id, lock);
-    if (run.ok() && (*run)->Running() && !(*run)->activity_leases.count(id)) {
-      auto a = (*run)->state.activities().find(id);
-      if (a != (*run)->state.activities().end() && a->second.cancel_requested()) {
-        Mutation m(**run, clock_.Now());
-        auto* canceled = m.AddForWorkflow()->mutable_activity_task_canceled();
-        canceled->set_scheduled_event_id(id);
-        canceled->set_latest_cancel_requested_event_id(a->second.cancel_requested_event_id());
-        RecordActivityClosed(**run, m, id);
-        Status st = CommitHandingOut(**run, m);
-        if (st.ok()) return;
-        Log().error("workflow {}: canceling activity {} after the restart's hold failed ({}); it is handed out",
-                    (*run)->state.workflow_id(), id, st.ToString());
-      }
-    }
-  }
-  matcher_.Add(where.first, where.second, store::TaskKind::kActivity, {exec_id, id});
-}
-
 // ---- run cache ----
 
 Result<EngineImpl::RunPtr> EngineImpl::LockRun(int64_t exec_id, RunLock& lock) {
