@@ -151,25 +151,45 @@ void Worker::ReportRunningActivities() {
     }
   }
   if (running.empty()) return;
-  int reported = 0, gone = 0;
-  for (const auto& r : running) {
-    if (stopping_) break;  // Stop waits for this pass (RemoveReconnectListener)
-    {
+  int reported = 0, gone = 0, failures = 0;
+  // A keeld busy right after its restart may answer UNAVAILABLE or not in time: such a
+  // report is sent again after a backoff (0.2 s, then doubling), a few times, well
+  // within keeld's default recovery hold of 10 s.
+  constexpr int kMaxPasses = 5;
+  for (int pass = 1; !running.empty(); ++pass) {
+    std::vector<std::shared_ptr<RunningActivity>> again;
+    for (const auto& r : running) {
+      if (stopping_) break;  // Stop waits for this pass (RemoveReconnectListener)
+      {
+        std::lock_guard<std::mutex> g(r->mu);
+        if (!r->ctx) continue;  // its code returned meanwhile: its outcome tells keeld
+      }
+      v1::RecordActivityTaskHeartbeatRequest req;
+      req.set_task_token(r->token);
+      req.set_identity(identity_);
+      auto resp = frontend_.RecordActivityTaskHeartbeat(req);
+      const StatusCode code = resp.status().code();
+      if (code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded) {
+        again.push_back(r);
+        continue;
+      }
+      ++reported;
+      // As for the activity's own heartbeat: an attempt keeld no longer knows should stop.
+      const bool stop = resp.ok() ? resp->cancel_requested() : code == StatusCode::kNotFound;
+      if (!stop) continue;
       std::lock_guard<std::mutex> g(r->mu);
-      if (!r->ctx) continue;  // its code returned meanwhile: its outcome tells keeld
+      if (!r->ctx) continue;
+      r->ctx->MarkCancelled();
+      gone += !resp.ok();
     }
-    v1::RecordActivityTaskHeartbeatRequest req;
-    req.set_task_token(r->token);
-    req.set_identity(identity_);
-    auto resp = frontend_.RecordActivityTaskHeartbeat(req);
-    ++reported;
-    // As for the activity's own heartbeat: an attempt keeld no longer knows should stop.
-    const bool stop = resp.ok() ? resp->cancel_requested() : resp.status().code() == StatusCode::kNotFound;
-    if (!stop) continue;
-    std::lock_guard<std::mutex> g(r->mu);
-    if (!r->ctx) continue;
-    r->ctx->MarkCancelled();
-    gone += !resp.ok();
+    if (again.empty() || stopping_) break;
+    if (pass == kMaxPasses || !Backoff(failures)) {
+      Log().warn("worker {}: could not report {} running activities to keeld at reconnection; "
+                 "keeld hands them out again when its recovery hold ends unless their results "
+                 "or heartbeats come first", identity_, again.size());
+      break;
+    }
+    running = std::move(again);
   }
   if (reported == 0) return;
   Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_, reported,

@@ -8,6 +8,7 @@
 #include "engine/errors.h"
 #include "engine/testing/test_environment.h"
 #include "engine/workflow.h"
+#include "tests/support/forwarding_frontend.h"
 
 namespace keel {
 namespace {
@@ -82,9 +83,9 @@ TEST(ExecuteWorkflowTest, SignalWithStartCannotWaitForTheResult) {
 
 // The engine, except that a start's wait always ends before the run closes (as a long
 // poll that ran out), so that the client must wait again with GetWorkflowExecutionResult.
-class StartWaitEndsFirst : public Frontend {
+class StartWaitEndsFirst : public testing::ForwardingFrontend {
  public:
-  explicit StartWaitEndsFirst(Frontend& inner) : inner_(inner) {}
+  using ForwardingFrontend::ForwardingFrontend;
   Result<v1::StartWorkflowExecutionResponse> StartWorkflowExecution(
       const v1::StartWorkflowExecutionRequest& request) override {
     v1::StartWorkflowExecutionRequest no_wait = request;
@@ -101,32 +102,8 @@ class StartWaitEndsFirst : public Frontend {
     ++result_calls;
     return inner_.GetWorkflowExecutionResult(request);
   }
-#define KEEL_FORWARD(Name) \
-  Result<v1::Name##Response> Name(const v1::Name##Request& r) override { return inner_.Name(r); }
-  KEEL_FORWARD(SignalWorkflowExecution)
-  KEEL_FORWARD(SignalWithStartWorkflowExecution)
-  KEEL_FORWARD(RequestCancelWorkflowExecution)
-  KEEL_FORWARD(TerminateWorkflowExecution)
-  KEEL_FORWARD(DescribeWorkflowExecution)
-  KEEL_FORWARD(ListWorkflowExecutions)
-  KEEL_FORWARD(GetWorkflowExecutionHistory)
-  KEEL_FORWARD(QueryWorkflow)
-  KEEL_FORWARD(PollWorkflowTaskQueue)
-  KEEL_FORWARD(RespondWorkflowTaskCompleted)
-  KEEL_FORWARD(RespondWorkflowTaskFailed)
-  KEEL_FORWARD(RespondQueryTaskCompleted)
-  KEEL_FORWARD(PollActivityTaskQueue)
-  KEEL_FORWARD(RecordActivityTaskHeartbeat)
-  KEEL_FORWARD(RespondActivityTaskCompleted)
-  KEEL_FORWARD(RespondActivityTaskFailed)
-  KEEL_FORWARD(RespondActivityTaskCanceled)
-  KEEL_FORWARD(ShutdownWorker)
-#undef KEEL_FORWARD
 
   std::atomic<int> result_calls{0};
-
- private:
-  Frontend& inner_;
 };
 
 TEST(ExecuteWorkflowTest, WaitsAgainWhenTheStartsWaitEndsFirst) {

@@ -1,0 +1,42 @@
+// ForwardingFrontend: a Frontend that passes every call to another one (an embedded
+// engine). A test derives from it and overrides the calls it wants to change or count,
+// e.g. to make a call fail as a remote one would.
+#pragma once
+
+#include "engine/frontend.h"
+
+namespace keel::testing {
+
+class ForwardingFrontend : public Frontend {
+ public:
+  explicit ForwardingFrontend(Frontend& inner) : inner_(inner) {}
+
+#define KEEL_FORWARD(Name) \
+  Result<v1::Name##Response> Name(const v1::Name##Request& r) override { return inner_.Name(r); }
+  KEEL_FORWARD(StartWorkflowExecution)
+  KEEL_FORWARD(SignalWorkflowExecution)
+  KEEL_FORWARD(SignalWithStartWorkflowExecution)
+  KEEL_FORWARD(RequestCancelWorkflowExecution)
+  KEEL_FORWARD(TerminateWorkflowExecution)
+  KEEL_FORWARD(DescribeWorkflowExecution)
+  KEEL_FORWARD(ListWorkflowExecutions)
+  KEEL_FORWARD(GetWorkflowExecutionHistory)
+  KEEL_FORWARD(GetWorkflowExecutionResult)
+  KEEL_FORWARD(QueryWorkflow)
+  KEEL_FORWARD(PollWorkflowTaskQueue)
+  KEEL_FORWARD(RespondWorkflowTaskCompleted)
+  KEEL_FORWARD(RespondWorkflowTaskFailed)
+  KEEL_FORWARD(RespondQueryTaskCompleted)
+  KEEL_FORWARD(PollActivityTaskQueue)
+  KEEL_FORWARD(RecordActivityTaskHeartbeat)
+  KEEL_FORWARD(RespondActivityTaskCompleted)
+  KEEL_FORWARD(RespondActivityTaskFailed)
+  KEEL_FORWARD(RespondActivityTaskCanceled)
+  KEEL_FORWARD(ShutdownWorker)
+#undef KEEL_FORWARD
+
+ protected:
+  Frontend& inner_;
+};
+
+}  // namespace keel::testing
