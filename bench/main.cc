@@ -6,8 +6,10 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "bench/bench_env.h"
+#include "bench/cpu_check.h"
 #include "bench/options.h"
 #include "bench/workloads.h"
 
@@ -44,7 +46,9 @@ int main(int argc, char** argv) {
   }
 
   try {
+    const std::vector<double> before = options.cpu_check ? keel::bench::CpuSpeeds() : std::vector<double>{};
     nlohmann::ordered_json result = run(options);
+    if (options.cpu_check) keel::bench::AddCpuSpeeds(before, keel::bench::CpuSpeeds(), result);
     std::cout << result.dump() << std::endl;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "keel-bench: %s failed: %s\n", options.workload.c_str(), e.what());

@@ -66,6 +66,8 @@ void PrintUsage(std::FILE* out) {
       "                          the history by running the workflow first)\n"
       "  --client-call C         W1, W2: execute (start and wait in one call, default) or\n"
       "                          start-then-result (StartWorkflow, then GetResult)\n"
+      "  --cpu-check on|off      measure each CPU's speed before and after the run and\n"
+      "                          report it (cpu_speed_before/after; default on)\n"
       "  -h, --help              this text\n"
       "\n"
       "Exit status: 0 measured, 1 the run failed (e.g. wrong results, keeld did not start),\n"
@@ -123,6 +125,9 @@ std::optional<std::string> ParseArgs(int argc, char** argv, BenchOptions* o, boo
         return "--client-call is execute or start-then-result, not '" + v + "'";
       }
       o->client_call = v;
+    } else if (a == "--cpu-check") {
+      if (v != "on" && v != "off") return "--cpu-check is on or off, not '" + v + "'";
+      o->cpu_check = v == "on";
     } else if (a == "--w5-source") {
       if (v != "builder" && v != "engine") return "--w5-source is builder or engine";
       o->w5_source = v;

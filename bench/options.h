@@ -33,6 +33,8 @@ struct BenchOptions {
   // W1, W2: how the client starts a workflow and waits for it: "execute" (one call,
   // Client::ExecuteWorkflow) or "start-then-result" (StartWorkflow, then GetResult).
   std::string client_call = "execute";
+  // Measure each CPU's speed before and after the run (cpu_check.h).
+  bool cpu_check = true;
 };
 
 // Fills `options` from argv and checks that they go together (e.g. the settings keeld

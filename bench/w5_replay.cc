@@ -2,12 +2,11 @@
 // workflow code with keel::ReplayHistory. By default the history is written with
 // keel::testing::HistoryBuilder in the exact order the engine records a run of
 // kBatches whose three activities of a batch all finish before the next workflow task
-// starts (see BuildHistory); --w5-source engine records it instead by running the
+// starts (see BuildW5History); --w5-source engine records it instead by running the
 // workflow on an embedded engine and exporting its history. The replay is checked
 // (status OK) once, then timed `reps` times; the rate is events * reps / total time.
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -15,11 +14,11 @@
 #include "bench/stats.h"
 #include "bench/temp_engine.h"
 #include "bench/tuning.h"
+#include "bench/w5_history.h"
 #include "bench/workflows.h"
 #include "bench/workloads.h"
 #include "engine/client.h"
 #include "engine/replayer.h"
-#include "engine/testing/history_builder.h"
 
 namespace keel::bench {
 
@@ -27,50 +26,6 @@ namespace {
 
 constexpr int kDefaultActivities = 2500;
 constexpr int kDefaultReps = 10;
-
-// What the engine records for Batches(n) when each batch completes before the workflow
-// reacts (events listed for one batch of activities a, b, c):
-//   WorkflowTaskCompleted
-//   ActivityTaskScheduled a, b, c          the batch's three commands
-//   ActivityTaskStarted a                  written with its outcome (one commit)
-//   WorkflowTaskScheduled                  the first outcome schedules a workflow task
-//   ActivityTaskCompleted a
-//   ActivityTaskStarted b, ActivityTaskCompleted b, ActivityTaskStarted c, ...Completed c
-//   WorkflowTaskStarted, WorkflowTaskCompleted   the next batch
-// and after the last batch WorkflowExecutionCompleted: 12 events per batch of three.
-History BuildHistory(int n) {
-  testing::HistoryBuilder b(kBatches, "w5-replay");
-  b.Started({ToPayload(int64_t{n})}).WorkflowTask();
-  std::map<int64_t, int64_t> started_of;  // scheduled event id -> its started event id
-  int64_t sum = 0;
-  for (int first = 0; first < n; first += kBatchSize) {
-    const int last = std::min(first + kBatchSize, n);
-    std::vector<int64_t> scheduled;
-    for (int x = first; x < last; ++x) {
-      b.ActivityScheduled(kIncrement, {ToPayload(int64_t{x})});
-      scheduled.push_back(b.last_event_id());
-    }
-    for (int x = first; x < last; ++x) {
-      const std::string id = std::to_string(x + 1);  // the code's activity ids count from 1
-      b.ActivityStarted(id);
-      started_of[scheduled[x - first]] = b.last_event_id();
-      if (x == first) b.WorkflowTaskScheduled();
-      b.ActivityCompleted(id, {ToPayload(int64_t{x + 1})});
-      sum += x + 1;
-    }
-    b.WorkflowTaskStarted().WorkflowTaskCompleted();
-  }
-  b.Completed({ToPayload(sum)});
-  History h = b.Build();
-  // The builder points an outcome at the event just before it; the engine points it at
-  // the attempt's ActivityTaskStarted, which for a batch's first outcome is one earlier.
-  for (auto& e : *h.mutable_proto().mutable_events()) {
-    if (!e.has_activity_task_completed()) continue;
-    auto* c = e.mutable_activity_task_completed();
-    c->set_started_event_id(started_of.at(c->scheduled_event_id()));
-  }
-  return h;
-}
 
 History RecordOnEngine(const BenchOptions& options, int n, const Registry& registry) {
   TempEngine env(options, [](EngineOptions& o) { o.history_warn_events = 1 << 30; });
@@ -93,7 +48,7 @@ nlohmann::ordered_json RunReplay(const BenchOptions& options) {
   Registry registry;
   RegisterBenchCode(registry);
   History history =
-      options.w5_source == "engine" ? RecordOnEngine(options, n, registry) : BuildHistory(n);
+      options.w5_source == "engine" ? RecordOnEngine(options, n, registry) : BuildW5History(n);
   const int events = history.size();
 
   ReplayResult check = ReplayHistory(history, registry);
