@@ -183,12 +183,13 @@ void Worker::ReportRunningActivities() {
       gone += !resp.ok();
     }
     if (again.empty() || stopping_) break;
-    if (pass == kMaxPasses || !Backoff(failures)) {
+    if (pass == kMaxPasses) {
       Log().warn("worker {}: could not report {} running activities to keeld at reconnection; "
                  "keeld hands them out again when its recovery hold ends unless their results "
                  "or heartbeats come first", identity_, again.size());
       break;
     }
+    if (!Backoff(failures)) break;  // the worker stops
     running = std::move(again);
   }
   if (reported == 0) return;
