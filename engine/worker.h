@@ -123,7 +123,8 @@ class Worker {
   // keeld is back after it was lost: reports every activity still running here (a
   // heartbeat each), so that a restarted keeld, which holds their tasks for a while,
   // lets them go on instead of handing them out again. One keeld no longer knows is
-  // marked cancelled.
+  // marked cancelled. A report keeld answers with UNAVAILABLE or not in time is sent
+  // again after a backoff, a few times within 8 s, then given up with a warning.
   void ReportRunningActivities();
   struct RunningActivity;
   // Logs a failed poll: as a warning when it is news (an error not warned about in the

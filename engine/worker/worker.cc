@@ -151,12 +151,15 @@ void Worker::ReportRunningActivities() {
     }
   }
   if (running.empty()) return;
-  int reported = 0, gone = 0, failures = 0;
   // A keeld busy right after its restart may answer UNAVAILABLE or not in time: such a
-  // report is sent again after a backoff (0.2 s, then doubling), a few times, well
-  // within keeld's default recovery hold of 10 s.
-  constexpr int kMaxPasses = 5;
-  for (int pass = 1; !running.empty(); ++pass) {
+  // report is sent again after a backoff (0.2 s, then doubling), up to kMaxTries times
+  // and not after kRetryFor, so that it stays within keeld's default recovery hold
+  // (10 s). A call that timed out took its whole call timeout, so it is seldom retried.
+  constexpr int kMaxTries = 5;
+  constexpr Duration kRetryFor = std::chrono::seconds(8);
+  const Time give_up = clock_.Now() + kRetryFor;
+  int reported = 0, gone = 0, failures = 0;
+  for (int tries = 1; !running.empty(); ++tries) {
     std::vector<std::shared_ptr<RunningActivity>> again;
     for (const auto& r : running) {
       if (stopping_) break;  // Stop waits for this pass (RemoveReconnectListener)
@@ -173,17 +176,17 @@ void Worker::ReportRunningActivities() {
         again.push_back(r);
         continue;
       }
-      ++reported;
       // As for the activity's own heartbeat: an attempt keeld no longer knows should stop.
+      // (Any other error is left to the activity's own heartbeat or result.)
       const bool stop = resp.ok() ? resp->cancel_requested() : code == StatusCode::kNotFound;
+      reported += resp.ok();
+      gone += code == StatusCode::kNotFound;
       if (!stop) continue;
       std::lock_guard<std::mutex> g(r->mu);
-      if (!r->ctx) continue;
-      r->ctx->MarkCancelled();
-      gone += !resp.ok();
+      if (r->ctx) r->ctx->MarkCancelled();
     }
     if (again.empty() || stopping_) break;
-    if (pass == kMaxPasses) {
+    if (tries == kMaxTries || clock_.Now() >= give_up) {
       Log().warn("worker {}: could not report {} running activities to keeld at reconnection; "
                  "keeld hands them out again when its recovery hold ends unless their results "
                  "or heartbeats come first", identity_, again.size());
@@ -192,8 +195,9 @@ void Worker::ReportRunningActivities() {
     if (!Backoff(failures)) break;  // the worker stops
     running = std::move(again);
   }
-  if (reported == 0) return;
-  Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_, reported,
+  if (reported + gone == 0) return;
+  Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_,
+             reported + gone,
              gone == 0 ? std::string() : fmt::format(" ({} no longer current there: marked cancelled)", gone));
 }
 

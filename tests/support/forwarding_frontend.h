@@ -3,6 +3,9 @@
 // e.g. to make a call fail as a remote one would.
 #pragma once
 
+#include <functional>
+#include <utility>
+
 #include "engine/frontend.h"
 
 namespace keel::testing {
@@ -34,6 +37,10 @@ class ForwardingFrontend : public Frontend {
   KEEL_FORWARD(RespondActivityTaskCanceled)
   KEEL_FORWARD(ShutdownWorker)
 #undef KEEL_FORWARD
+  int AddReconnectListener(std::function<void()> fn) override {
+    return inner_.AddReconnectListener(std::move(fn));
+  }
+  void RemoveReconnectListener(int handle) override { inner_.RemoveReconnectListener(handle); }
 
  protected:
   Frontend& inner_;
