@@ -46,7 +46,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    const std::vector<double> before = options.cpu_check ? keel::bench::CpuSpeeds() : std::vector<double>{};
+    // Before: in a child, so that the workload's peak RSS and allocator start as without.
+    std::vector<double> before;
+    if (options.cpu_check) before = keel::bench::CpuSpeedsInChild();
     nlohmann::ordered_json result = run(options);
     if (options.cpu_check) keel::bench::AddCpuSpeeds(before, keel::bench::CpuSpeeds(), result);
     std::cout << result.dump() << std::endl;
