@@ -196,9 +196,10 @@ void Worker::ReportRunningActivities() {
     running = std::move(again);
   }
   if (reported + gone == 0) return;
+  const std::string gone_note =
+      gone == 0 ? std::string() : fmt::format(" ({} no longer current there: marked cancelled)", gone);
   Log().info("worker {}: reported {} running activities to keeld at reconnection{}", identity_,
-             reported + gone,
-             gone == 0 ? std::string() : fmt::format(" ({} no longer current there: marked cancelled)", gone));
+             reported + gone, gone_note);
 }
 
 Worker::Stats Worker::stats() const {

@@ -94,7 +94,8 @@ class ReconnectReportTest : public ::testing::Test {
       worker_clock_.Advance(1600ms);  // at least any one backoff (0.2 to 1.6 s)
       ++backoffs;
       // The next try comes before the worker waits again.
-      while (frontend_.heartbeats.load() == before && pass.wait_for(0s) != std::future_status::ready) {
+      while (frontend_.heartbeats.load() == before &&
+             pass.wait_for(0s) != std::future_status::ready) {
         std::this_thread::yield();
       }
     }
