@@ -58,6 +58,7 @@ EngineImpl::~EngineImpl() {
   }
   timers_->Stop();
   SaveUnsavedDetails();
+  RecordCleanClose();
   // Joins its thread (BeginShutdown answered its waiters); not reset(), which would
   // leave the pointer null while a last callback may still call Add.
   close_waits_->Stop();
@@ -93,10 +94,13 @@ Status EngineImpl::Recover() {
   KEEL_ASSIGN_OR_RETURN(int64_t max_seq, store_->MaxTaskSeq());
   next_task_seq_ = max_seq + 1;
   KEEL_ASSIGN_OR_RETURN(auto tasks, store_->LoadTasks());
+  // Taken even when nothing is held, so that no record outlives this open.
+  const auto running = TakeCleanClose();
   const bool hold = options_.recovered_activity_hold > Duration::zero();
   size_t held = 0;
   for (const auto& t : tasks) {
-    if (hold && t.key.kind == store::TaskKind::kActivity) {
+    if (hold && t.key.kind == store::TaskKind::kActivity &&
+        (!running || running->count({t.key.exec_id, t.key.ref}))) {
       recovered_[{t.key.exec_id, t.key.ref}] = {t.namespace_name, t.task_queue};
       ++held;
       continue;
@@ -104,12 +108,17 @@ Status EngineImpl::Recover() {
     matcher_.Add(t.namespace_name, t.task_queue, t.key.kind, {t.key.exec_id, t.key.ref});
   }
   if (!tasks.empty()) {
-    Log().info("engine: resumed {} pending tasks{}", tasks.size(),
-               held == 0 ? std::string()
-                         : fmt::format(" ({} activity tasks held for {} s: attempts may still run on workers)", held,
-                                       std::chrono::duration_cast<std::chrono::seconds>(
-                                           options_.recovered_activity_hold)
-                                           .count()));
+    const auto seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(options_.recovered_activity_hold).count();
+    std::string note;
+    if (held > 0 && running) {
+      note = fmt::format(" ({} activity tasks held for {} s: their attempts ran on workers at the last close)",
+                         held, seconds);
+    } else if (held > 0) {
+      note = fmt::format(" ({} activity tasks held for {} s: the last close was not clean, so their "
+                         "attempts may still run on workers)", held, seconds);
+    }
+    Log().info("engine: resumed {} pending tasks{}", tasks.size(), note);
   }
   // Before the timer threads start: a due hold releases its task from one of them.
   const Time release = clock_.Now() + options_.recovered_activity_hold;

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <unordered_map>
 
@@ -381,6 +382,13 @@ class EngineImpl final : public Engine {
   void TakeUnsavedDetails(RunState& run, Mutation& m, int64_t id);
   // On a clean close: writes the heartbeat details still kept in memory.
   void SaveUnsavedDetails();
+  // On a clean close: records which activity attempts run on workers (leased, or held
+  // since this open), so that the next open holds only their tasks.
+  void RecordCleanClose();
+  // At open: those activity tasks, by (exec id, scheduled event id), as the last clean
+  // close recorded them; nullopt after a crash (or when the record cannot be read):
+  // every pending activity task may have an attempt running. The record is deleted.
+  std::optional<std::set<std::pair<int64_t, int64_t>>> TakeCleanClose();
 
   // ---- queries.cc ----
   struct PendingQuery {

@@ -3,12 +3,56 @@
 // it finds pending were running on workers that outlived it (keeld restarted, its
 // workers did not). It holds them for a while: an attempt's heartbeat or result within
 // the hold takes its task back (AdoptRecovered), and the attempt goes on; when the hold
-// ends, a task nobody took back is handed out (ReleaseRecovered).
+// ends, a task nobody took back is handed out (ReleaseRecovered). A clean close records
+// which attempts were running (RecordCleanClose), so that the next open holds only their
+// tasks; after a crash it holds every pending activity task.
 #include "engine/core/engine_impl.h"
 #include "engine/history/convert.h"
 #include "engine/log.h"
 
 namespace keel::core {
+
+void EngineImpl::RecordCleanClose() {
+  store::CleanClose close;
+  close.close_time_us = ToMicros(clock_.Now());
+  std::vector<RunPtr> runs;
+  {
+    std::lock_guard<std::mutex> g(cache_mu_);
+    for (const auto& [exec_id, run] : runs_) {
+      if (run) runs.push_back(run);
+    }
+  }
+  for (const auto& run : runs) {
+    RunLock lock(run->mu);
+    for (const auto& [id, lease] : run->activity_leases) {
+      close.running.push_back({run->exec_id, store::TaskKind::kActivity, id});
+    }
+  }
+  {
+    std::lock_guard<std::mutex> g(recovered_mu_);
+    for (const auto& [key, where] : recovered_) {
+      close.running.push_back({key.first, store::TaskKind::kActivity, key.second});
+    }
+  }
+  Status st = store_->RecordCleanClose(close);
+  if (!st.ok()) {
+    Log().warn("engine: the clean close could not be recorded ({}); the next start holds every pending activity task",
+               st.ToString());
+  }
+}
+
+std::optional<std::set<std::pair<int64_t, int64_t>>> EngineImpl::TakeCleanClose() {
+  auto record = store_->TakeCleanClose();
+  if (!record.ok()) {
+    Log().warn("engine: the record of the last clean close cannot be read ({}); every pending activity task is held",
+               record.status().ToString());
+    return std::nullopt;
+  }
+  if (!record->has_value()) return std::nullopt;
+  std::set<std::pair<int64_t, int64_t>> running;
+  for (const store::TaskKey& key : (*record)->running) running.insert({key.exec_id, key.ref});
+  return running;
+}
 
 bool EngineImpl::Held(int64_t exec_id, int64_t id) {
   std::lock_guard<std::mutex> g(recovered_mu_);

@@ -71,6 +71,8 @@ constexpr char kLoadTimers[] =
 constexpr char kNextTimerAfter[] = "SELECT MIN(fire_time) FROM timers WHERE fire_time > ?1";
 constexpr char kMaxExecId[] = "SELECT COALESCE(MAX(exec_id), 0) FROM executions";
 constexpr char kMaxTaskSeq[] = "SELECT COALESCE(MAX(seq), 0) FROM tasks";
+constexpr char kCleanCloseTime[] = "SELECT close_time FROM clean_close WHERE id = 1";
+constexpr char kCleanCloseRunning[] = "SELECT exec_id, ref FROM clean_close_running ORDER BY exec_id, ref";
 
 // One statement text per combination of filters, each prepared once per connection.
 // The indexes order by start_time, not exec_id, so a filtered list sorts its matches: fine
@@ -267,6 +269,35 @@ Result<int64_t> SqliteStore::MaxExecId() {
 Result<int64_t> SqliteStore::MaxTaskSeq() {
   KEEL_ASSIGN_OR_RETURN(auto lease, readers_->Acquire());
   return lease.db().QueryInt64(kMaxTaskSeq);
+}
+
+Status SqliteStore::RecordCleanClose(const CleanClose& close) {
+  Transition t;
+  t.record_clean_close = close;
+  return Commit(std::move(t));
+}
+
+Result<std::optional<CleanClose>> SqliteStore::TakeCleanClose() {
+  CleanClose close;
+  {
+    KEEL_ASSIGN_OR_RETURN(auto lease, readers_->Acquire());
+    KEEL_ASSIGN_OR_RETURN(Statement * s, lease.db().Prepare(kCleanCloseTime));
+    ResetGuard reset(s);
+    KEEL_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<CleanClose>();
+    close.close_time_us = s->ColumnInt64(0);
+    KEEL_ASSIGN_OR_RETURN(Statement * r, lease.db().Prepare(kCleanCloseRunning));
+    ResetGuard reset_running(r);
+    while (true) {
+      KEEL_ASSIGN_OR_RETURN(bool more, r->Step());
+      if (!more) break;
+      close.running.push_back({r->ColumnInt64(0), TaskKind::kActivity, r->ColumnInt64(1)});
+    }
+  }
+  Transition t;
+  t.delete_clean_close = true;
+  KEEL_RETURN_IF_ERROR(Commit(std::move(t)));
+  return std::optional<CleanClose>(std::move(close));
 }
 
 }  // namespace keel::store

@@ -86,6 +86,8 @@ class SqliteStore final : public Store {
   Result<std::optional<int64_t>> NextTimerAfter(int64_t after_us) override;
   Result<int64_t> MaxExecId() override;
   Result<int64_t> MaxTaskSeq() override;
+  Status RecordCleanClose(const CleanClose& close) override;
+  Result<std::optional<CleanClose>> TakeCleanClose() override;
 
   const std::string& path() const { return options_.path; }
   // The schema version this build migrates databases to (the newest migration).

@@ -70,6 +70,11 @@ constexpr char kInsertTask[] =
 constexpr char kDeleteTimer[] = "DELETE FROM timers WHERE exec_id = ?1 AND kind = ?2 AND ref = ?3";
 constexpr char kSetSearchAttribute[] =
     "INSERT OR REPLACE INTO search_attributes (exec_id, name, value) VALUES (?1, ?2, ?3)";
+constexpr char kDeleteCleanClose[] = "DELETE FROM clean_close";
+constexpr char kDeleteCleanCloseRunning[] = "DELETE FROM clean_close_running";
+constexpr char kInsertCleanClose[] = "INSERT INTO clean_close (id, close_time) VALUES (1, ?1)";
+constexpr char kInsertCleanCloseRunning[] =
+    "INSERT OR IGNORE INTO clean_close_running (exec_id, ref) VALUES (?1, ?2)";
 constexpr char kInsertTimer[] =
     "INSERT OR REPLACE INTO timers (exec_id, kind, ref, fire_time) VALUES (?1, ?2, ?3, ?4)";
 
@@ -462,6 +467,24 @@ Status SqliteStore::Apply(const Transition& t) {
     for (const SearchAttributeRow& row : t.search_attributes) {
       ResetGuard reset(s);
       s->BindInt64(1, row.exec_id).BindText(2, row.name).BindText(3, row.value);
+      KEEL_RETURN_IF_ERROR(s->Run());
+    }
+  }
+  if (t.delete_clean_close || t.record_clean_close) {
+    KEEL_RETURN_IF_ERROR(RunCached(db, kDeleteCleanClose));
+    KEEL_RETURN_IF_ERROR(RunCached(db, kDeleteCleanCloseRunning));
+  }
+  if (t.record_clean_close) {
+    {
+      KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kInsertCleanClose));
+      ResetGuard reset(s);
+      s->BindInt64(1, t.record_clean_close->close_time_us);
+      KEEL_RETURN_IF_ERROR(s->Run());
+    }
+    KEEL_ASSIGN_OR_RETURN(Statement * s, db.Prepare(kInsertCleanCloseRunning));
+    for (const TaskKey& key : t.record_clean_close->running) {
+      ResetGuard reset(s);
+      s->BindInt64(1, key.exec_id).BindInt64(2, key.ref);
       KEEL_RETURN_IF_ERROR(s->Run());
     }
   }

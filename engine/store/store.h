@@ -99,6 +99,12 @@ struct SearchAttributeRow {
 // (exec_id, first_event_id) is an error), removed tasks, added tasks (insert or replace),
 // removed timers, added timers (insert or replace), search attributes (insert or
 // replace). Removing a missing row is not an error.
+// What an engine's clean close recorded for its next open (README.md, clean_close).
+struct CleanClose {
+  int64_t close_time_us = 0;
+  std::vector<TaskKey> running;  // activity tasks whose attempts ran on workers then
+};
+
 struct Transition {
   std::vector<ExecutionRow> executions;
   std::vector<HistoryBatchRow> history;
@@ -107,6 +113,10 @@ struct Transition {
   std::vector<TimerKey> remove_timers;
   std::vector<TimerRow> add_timers;
   std::vector<SearchAttributeRow> search_attributes;
+  // The record of a clean close: replaced by `record_clean_close` when set, or deleted
+  // when `delete_clean_close` (RecordCleanClose and TakeCleanClose use these).
+  std::optional<CleanClose> record_clean_close;
+  bool delete_clean_close = false;
 };
 
 struct ListFilter {
@@ -158,6 +168,14 @@ class Store {
   // Highest ids in use (0 when empty), so the engine continues the sequences.
   virtual Result<int64_t> MaxExecId() = 0;
   virtual Result<int64_t> MaxTaskSeq() = 0;
+
+  // A clean close: records which activity attempts ran on workers then, replacing any
+  // earlier record. The default keeps nothing, so the next open holds every pending
+  // activity task, as after a crash.
+  virtual Status RecordCleanClose(const CleanClose&) { return Status::Ok(); }
+  // An open: the record of the last clean close, deleted in the same call (so that a
+  // crash after this open finds none); nullopt when there is none.
+  virtual Result<std::optional<CleanClose>> TakeCleanClose() { return std::optional<CleanClose>(); }
 };
 
 }  // namespace keel::store

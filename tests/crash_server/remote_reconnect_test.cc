@@ -295,6 +295,65 @@ TEST_F(HeldActivityOnItsOwnWorkerTest, AWorkerWithNoCallUnderWayReportsItsActivi
   ExpectCompletedOnce();
 }
 
+// keeld stopped cleanly while an activity task waited for a worker: no attempt of it can
+// be running, so the restarted keeld hands it out at once, even with an hour's hold.
+TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
+  keel::testing::TempDir dir;
+  server::ServerOptions so;
+  so.engine.db_path = dir.File("keel.db");
+  so.engine.poll_timeout = 2s;
+  so.engine.recovered_activity_hold = 1h;
+  so.listen = "127.0.0.1:0";
+  auto first = server::Server::Start(so);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  so.listen = (*first)->address();
+  {
+    Registry workflows;  // the workflow only: its activity waits for a worker
+    workflows.RegisterWorkflow("hold", Hold);
+    auto frontend = Connect(so.listen);
+    Worker worker(*frontend, workflows);
+    worker.Start();
+    Client(*frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
+    // Waits, event by event, until the activity is scheduled.
+    v1::GetWorkflowExecutionHistoryRequest hr;
+    hr.mutable_workflow_execution()->set_workflow_id("w");
+    hr.set_first_event_id(1);
+    hr.set_wait_new_event(true);
+    bool scheduled = false;
+    for (int i = 0; i < 30 && !scheduled; ++i) {
+      auto page = frontend->GetWorkflowExecutionHistory(hr);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      for (const auto& e : page->history().events()) {
+        scheduled = scheduled || e.has_activity_task_scheduled();
+        hr.set_first_event_id(e.event_id() + 1);
+      }
+    }
+    ASSERT_TRUE(scheduled);
+    worker.Stop();
+  }
+  (*first)->Shutdown(1s);
+  first->reset();
+  auto second = server::Server::Start(so);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  Registry registry;
+  registry.RegisterWorkflow("hold", Hold);
+  registry.RegisterActivity("hold", [](std::string s) { return s; });
+  auto frontend = Connect(so.listen, 30s);
+  Worker worker(*frontend, registry);
+  worker.Start();
+  // Waits of keeld's poll timeout (2 s), at most 30: a held task fails the test.
+  v1::GetWorkflowExecutionResultRequest wait;
+  wait.mutable_workflow_execution()->set_workflow_id("w");
+  wait.set_wait(true);
+  auto result = frontend->GetWorkflowExecutionResult(wait);
+  for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
+    result = frontend->GetWorkflowExecutionResult(wait);
+  }
+  worker.Stop();
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
 // in the worker's log (keeld runs the task again when its timeout expires).
 TEST(RemoteReconnectTest, AResultGivesUpAfterDeliverWait) {

@@ -1,7 +1,7 @@
 -- The schema of a freshly migrated Keel database, checked by
 -- tests/engine/store/schema_golden_test.cc. Do not edit by hand.
 PRAGMA application_id = 1262830924;  -- 0x4B45454C
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- index executions_by_start on executions
 CREATE INDEX executions_by_start ON executions(namespace, start_time);
@@ -26,6 +26,19 @@ CREATE INDEX search_attributes_by_value ON search_attributes(name, value);
 
 -- index timers_by_fire_time on timers
 CREATE INDEX timers_by_fire_time ON timers(fire_time);
+
+-- table clean_close on clean_close
+CREATE TABLE clean_close (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  close_time INTEGER NOT NULL
+);
+
+-- table clean_close_running on clean_close_running
+CREATE TABLE clean_close_running (
+  exec_id INTEGER NOT NULL,
+  ref     INTEGER NOT NULL,  -- the activity's ActivityTaskScheduled event id
+  PRIMARY KEY (exec_id, ref)
+) WITHOUT ROWID;
 
 -- table executions on executions
 CREATE TABLE executions (

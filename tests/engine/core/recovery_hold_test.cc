@@ -5,6 +5,8 @@
 // word is refused.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
 #include <thread>
 
 #include "tests/engine/core/engine_fixture.h"
@@ -33,6 +35,30 @@ class RecoveryHoldTest : public EngineTest {
   void Advance(Duration d) {
     clock_.Advance(d);
     while (!engine_->TimersIdle()) std::this_thread::yield();
+  }
+  // Reopens as after a crash: the close's record of the attempts running on workers is
+  // dropped before the engine opens the file again.
+  void ReopenAfterCrash() {
+    store_ = nullptr;
+    engine_.reset();
+    {
+      store::SqliteStoreOptions so;
+      so.path = dir_.File("keel.db");
+      auto opened = store::SqliteStore::Open(so);
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      auto record = (*opened)->TakeCleanClose();
+      ASSERT_TRUE(record.ok() && record->has_value());
+    }
+    Open();
+  }
+  // Starts "a" with two activities, "1" and "2", and leases "1" only.
+  v1::PollActivityTaskQueueResponse TwoActivitiesOneLeased() {
+    EXPECT_TRUE(Start("a").ok());
+    auto t = PollWorkflowTask();
+    EXPECT_TRUE(Complete(t.task_token(), {ScheduleActivity("1", 1h), ScheduleActivity("2", 1h)}).ok());
+    auto running = PollActivity();
+    EXPECT_EQ(running.activity_id(), "1");
+    return running;
   }
   Status Heartbeat(const std::string& token) {
     v1::RecordActivityTaskHeartbeatRequest r;
@@ -155,6 +181,41 @@ TEST_F(RecoveryHoldTest, ATokenOfAnAttemptThatEndedIsRefusedAfterTheHold) {
   ASSERT_TRUE(CompleteActivity(again.task_token(), "\"done\"").ok());
   // This process's own token, its lease gone: never adopted.
   EXPECT_EQ(CompleteActivity(again.task_token(), "\"done\"").code(), StatusCode::kNotFound);
+}
+
+// A clean close records which attempts ran on workers: the next open holds only their
+// tasks, and hands a task no worker had out at once. The open deletes the record.
+TEST_F(RecoveryHoldTest, AfterACleanCloseOnlyTheTasksOfRunningAttemptsAreHeld) {
+  auto running = TwoActivitiesOneLeased();
+  Reopen();
+  auto record = store_->TakeCleanClose();
+  ASSERT_TRUE(record.ok());
+  EXPECT_FALSE(record->has_value());  // taken by the engine's open
+  auto waiting = PollActivity();
+  EXPECT_EQ(waiting.activity_id(), "2");
+  EXPECT_TRUE(PollActivity().task_token().empty());  // "1" is held
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
+  ASSERT_TRUE(CompleteActivity(waiting.task_token(), "\"done\"").ok());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 2);
+}
+
+TEST_F(RecoveryHoldTest, AfterACrashEveryPendingActivityTaskIsHeld) {
+  TwoActivitiesOneLeased();
+  ReopenAfterCrash();
+  EXPECT_TRUE(PollActivity().task_token().empty());
+  Advance(10s);
+  std::set<std::string> handed_out = {PollActivity().activity_id(), PollActivity().activity_id()};
+  EXPECT_EQ(handed_out, (std::set<std::string>{"1", "2"}));
+}
+
+// Closed again within the hold: the held attempt may still run, so it is held again.
+TEST_F(RecoveryHoldTest, ATaskStillHeldAtACleanCloseIsHeldAgain) {
+  auto running = StartedActivity();
+  Reopen();
+  Reopen();
+  EXPECT_TRUE(PollActivity().task_token().empty());
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskStarted), 1);
 }
 
 }  // namespace

@@ -830,5 +830,36 @@ TEST_F(SqliteStoreTest, ClosingTheStoreWritesQueuedAsyncCommitsAndRunsTheirCallb
   for (int64_t exec_id = 1; exec_id <= kCommits; ++exec_id) ExpectRunStored(*store, exec_id);
 }
 
+// The record of a clean close (migration 3): kept across a reopen, read once, replaced
+// by the next record.
+TEST_F(SqliteStoreTest, ACleanCloseIsRecordedUntilTakenOnce) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    auto none = store->TakeCleanClose();
+    ASSERT_TRUE(none.ok()) << none.status().ToString();
+    EXPECT_FALSE(none->has_value());
+    CleanClose first;
+    first.close_time_us = 1;
+    first.running = {{7, TaskKind::kActivity, 5}};
+    ASSERT_TRUE(store->RecordCleanClose(first).ok());
+    CleanClose second;
+    second.close_time_us = 42;
+    second.running = {{3, TaskKind::kActivity, 9}, {2, TaskKind::kActivity, 11}, {2, TaskKind::kActivity, 11}};
+    ASSERT_TRUE(store->RecordCleanClose(second).ok());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  auto taken = store->TakeCleanClose();
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  ASSERT_TRUE(taken->has_value());
+  EXPECT_EQ((*taken)->close_time_us, 42);
+  const std::vector<TaskKey> expected = {{2, TaskKind::kActivity, 11}, {3, TaskKind::kActivity, 9}};
+  EXPECT_EQ((*taken)->running, expected);
+  auto again = store->TakeCleanClose();
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+}
+
 }  // namespace
 }  // namespace keel::store
