@@ -54,12 +54,13 @@ struct EngineOptions {
   int timer_threads = 4;
   // After a restart, how long the activity tasks left pending are held back before they
   // are handed out. Some may still be running on workers that outlived the engine (keeld
-  // restarted, its workers did not). After a clean close only the tasks whose attempts
-  // ran on workers then are held (the close records them); after a crash, every one. Until then, a worker's heartbeat or result for the
+  // restarted, its workers did not). Until then, a worker's heartbeat or result for the
   // attempt it runs is accepted and the attempt goes on, instead of the activity running
   // a second time; after it, the task is handed out and that attempt's result is refused.
-  // 0 (embedded: the workers restart with the engine) hands them out at once; keeld's
-  // default is 10 s (--recovery-hold).
+  // After a clean close only the tasks whose attempts ran on workers then are held (the
+  // close records them); after a crash, every pending one. 0 (embedded: the workers
+  // restart with the engine) hands them out at once; keeld's default is 10 s
+  // (--recovery-hold).
   Duration recovered_activity_hold = Duration::zero();
   // A running attempt's heartbeat details are written to the database at most this often
   // (each write is a commit with an fsync): the first at once, later ones when this long

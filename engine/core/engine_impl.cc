@@ -58,7 +58,7 @@ EngineImpl::~EngineImpl() {
   }
   timers_->Stop();
   SaveUnsavedDetails();
-  RecordCleanClose();
+  if (opened_) RecordCleanClose();
   // Joins its thread (BeginShutdown answered its waiters); not reset(), which would
   // leave the pointer null while a last callback may still call Add.
   close_waits_->Stop();
@@ -94,8 +94,9 @@ Status EngineImpl::Recover() {
   KEEL_ASSIGN_OR_RETURN(int64_t max_seq, store_->MaxTaskSeq());
   next_task_seq_ = max_seq + 1;
   KEEL_ASSIGN_OR_RETURN(auto tasks, store_->LoadTasks());
-  // Taken even when nothing is held, so that no record outlives this open.
-  const auto running = TakeCleanClose();
+  // Taken even when nothing is held, so that no record outlives this open. A store that
+  // cannot read or delete it cannot commit either: the open fails.
+  KEEL_ASSIGN_OR_RETURN(const auto running, TakeCleanClose());
   const bool hold = options_.recovered_activity_hold > Duration::zero();
   size_t held = 0;
   for (const auto& t : tasks) {
@@ -125,7 +126,11 @@ Status EngineImpl::Recover() {
   for (const auto& [key, where] : recovered_) {
     timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, release);
   }
-  return timers_->Start();
+  KEEL_RETURN_IF_ERROR(timers_->Start());
+  // Only an engine that opened records its close: one whose open failed has taken
+  // nothing that it could write back (the last close's record, if any, stays).
+  opened_ = true;
+  return Status::Ok();
 }
 
 void EngineImpl::SaveUnsavedDetails() {

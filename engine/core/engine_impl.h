@@ -386,9 +386,9 @@ class EngineImpl final : public Engine {
   // since this open), so that the next open holds only their tasks.
   void RecordCleanClose();
   // At open: those activity tasks, by (exec id, scheduled event id), as the last clean
-  // close recorded them; nullopt after a crash (or when the record cannot be read):
-  // every pending activity task may have an attempt running. The record is deleted.
-  std::optional<std::set<std::pair<int64_t, int64_t>>> TakeCleanClose();
+  // close recorded them; nullopt after a crash: every pending activity task may have an
+  // attempt running. The record is deleted.
+  Result<std::optional<std::set<std::pair<int64_t, int64_t>>>> TakeCleanClose();
 
   // ---- queries.cc ----
   struct PendingQuery {
@@ -435,6 +435,7 @@ class EngineImpl final : public Engine {
   // Activity tasks held after a restart, by (exec id, scheduled event id): their
   // namespace and task queue (to hand them out when the hold ends).
   std::mutex recovered_mu_;
+  bool opened_ = false;  // Recover succeeded: the close is recorded (RecordCleanClose)
   std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>> recovered_;
   // Held from a start's look at the id's current run to its commit (a RunMutex: an
   // asynchronous start releases it on the store's thread). Striped by id: with 64

@@ -36,22 +36,19 @@ void EngineImpl::RecordCleanClose() {
   }
   Status st = store_->RecordCleanClose(close);
   if (!st.ok()) {
-    Log().warn("engine: the clean close could not be recorded ({}); the next start holds every pending activity task",
-               st.ToString());
+    Log().warn("engine: the clean close could not be recorded ({}); the next open holds every "
+               "pending activity task", st.ToString());
   }
 }
 
-std::optional<std::set<std::pair<int64_t, int64_t>>> EngineImpl::TakeCleanClose() {
+Result<std::optional<std::set<std::pair<int64_t, int64_t>>>> EngineImpl::TakeCleanClose() {
   auto record = store_->TakeCleanClose();
-  if (!record.ok()) {
-    Log().warn("engine: the record of the last clean close cannot be read ({}); every pending activity task is held",
-               record.status().ToString());
-    return std::nullopt;
-  }
-  if (!record->has_value()) return std::nullopt;
-  std::set<std::pair<int64_t, int64_t>> running;
+  if (!record.ok()) return record.status().WithContext("taking the record of the last clean close");
+  using Running = std::set<std::pair<int64_t, int64_t>>;
+  if (!record->has_value()) return std::optional<Running>();
+  Running running;
   for (const store::TaskKey& key : (*record)->running) running.insert({key.exec_id, key.ref});
-  return running;
+  return std::optional<Running>(std::move(running));
 }
 
 bool EngineImpl::Held(int64_t exec_id, int64_t id) {

@@ -38,8 +38,8 @@ void Usage(std::FILE* out) {
                "  --recovery-hold S      after a restart, hold the activity tasks whose attempts may still\n"
                "                         run this long (default 10, 0 to 3600): a worker still running one\n"
                "                         across the restart reports it, by heartbeat or result, and it is\n"
-               "                         not run twice. After SIGTERM only those that ran on workers are\n"
-               "                         held; after a crash, every pending activity task\n"
+               "                         not run twice. After a clean stop only those that ran on workers\n"
+               "                         are held; after a crash, every pending activity task\n"
                "\n"
                "Prints \"keeld listening on HOST:PORT\" once it serves. Logs go to stderr\n"
                "(KEEL_LOG_LEVEL=debug for more).\n");

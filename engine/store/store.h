@@ -94,17 +94,18 @@ struct SearchAttributeRow {
   std::string value;
 };
 
-// Everything one state transition writes. Applied atomically, in this order:
-// executions (insert or replace by exec_id, or update; see update_only), history (insert; an existing
-// (exec_id, first_event_id) is an error), removed tasks, added tasks (insert or replace),
-// removed timers, added timers (insert or replace), search attributes (insert or
-// replace). Removing a missing row is not an error.
 // What an engine's clean close recorded for its next open (README.md, clean_close).
 struct CleanClose {
   int64_t close_time_us = 0;
   std::vector<TaskKey> running;  // activity tasks whose attempts ran on workers then
 };
 
+// Everything one state transition writes. Applied atomically, in this order:
+// executions (insert or replace by exec_id, or update; see update_only), history (insert; an existing
+// (exec_id, first_event_id) is an error), removed tasks, added tasks (insert or replace),
+// removed timers, added timers (insert or replace), search attributes (insert or
+// replace), then the clean close's record (deleted, then written). Removing a missing
+// row is not an error.
 struct Transition {
   std::vector<ExecutionRow> executions;
   std::vector<HistoryBatchRow> history;
@@ -170,12 +171,12 @@ class Store {
   virtual Result<int64_t> MaxTaskSeq() = 0;
 
   // A clean close: records which activity attempts ran on workers then, replacing any
-  // earlier record. The default keeps nothing, so the next open holds every pending
-  // activity task, as after a crash.
-  virtual Status RecordCleanClose(const CleanClose&) { return Status::Ok(); }
-  // An open: the record of the last clean close, deleted in the same call (so that a
-  // crash after this open finds none); nullopt when there is none.
-  virtual Result<std::optional<CleanClose>> TakeCleanClose() { return std::optional<CleanClose>(); }
+  // earlier record.
+  virtual Status RecordCleanClose(const CleanClose& close) = 0;
+  // An open: the record of the last clean close, deleted before this returns (so that a
+  // crash after this open finds none); nullopt when there is none. An error when either
+  // failed: the record may still be there.
+  virtual Result<std::optional<CleanClose>> TakeCleanClose() = 0;
 };
 
 }  // namespace keel::store

@@ -73,6 +73,8 @@ class HeldStore : public store::Store {
   Result<std::optional<int64_t>> NextTimerAfter(int64_t after) override { return inner_->NextTimerAfter(after); }
   Result<int64_t> MaxExecId() override { return inner_->MaxExecId(); }
   Result<int64_t> MaxTaskSeq() override { return inner_->MaxTaskSeq(); }
+  Status RecordCleanClose(const store::CleanClose& close) override { return inner_->RecordCleanClose(close); }
+  Result<std::optional<store::CleanClose>> TakeCleanClose() override { return inner_->TakeCleanClose(); }
 
  private:
   std::unique_ptr<store::Store> inner_;

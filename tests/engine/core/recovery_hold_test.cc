@@ -201,7 +201,7 @@ TEST_F(RecoveryHoldTest, AfterACleanCloseOnlyTheTasksOfRunningAttemptsAreHeld) {
 
 TEST_F(RecoveryHoldTest, AfterACrashEveryPendingActivityTaskIsHeld) {
   TwoActivitiesOneLeased();
-  ReopenAfterCrash();
+  ASSERT_NO_FATAL_FAILURE(ReopenAfterCrash());
   EXPECT_TRUE(PollActivity().task_token().empty());
   Advance(10s);
   std::set<std::string> handed_out = {PollActivity().activity_id(), PollActivity().activity_id()};
