@@ -477,6 +477,17 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   // Nothing reads channelz, which counts every call. (gRPC's retries stay on: they
   // include the transparent retry of a call that never reached keeld.)
   args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+  if (options.keepalive > Duration::zero()) {
+    auto ms = [](Duration d) {
+      return static_cast<int>(std::clamp<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(d).count(), 1, INT32_MAX));
+    };
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, ms(options.keepalive));
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, ms(options.keepalive_timeout));
+    // A long poll sends no data for up to a minute: keep pinging through it (gRPC's
+    // default stops after 2 pings without data).
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  }
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel));
 }

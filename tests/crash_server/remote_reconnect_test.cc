@@ -20,6 +20,7 @@
 #include "engine/server/server.h"
 #include "engine/worker.h"
 #include "tests/support/log_lines.h"
+#include "tests/support/tcp_forwarder.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel {
@@ -352,6 +353,37 @@ TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
   worker.Stop();
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+// keeld's connection dies without a word (as when its host goes away): a call under way
+// fails with UNAVAILABLE once a keepalive ping goes unanswered, instead of waiting out
+// its timeout (here an hour).
+TEST(RemoteReconnectTest, ACallOnAConnectionThatDiedWithoutAWordFailsByKeepalive) {
+  keel::testing::TempDir dir;
+  server::ServerOptions so;
+  so.engine.db_path = dir.File("keel.db");
+  so.listen = "127.0.0.1:0";
+  auto server = server::Server::Start(so);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  keel::testing::TcpForwarder forwarder((*server)->address());
+  ConnectOptions o;
+  o.address = forwarder.address();
+  o.call_timeout = 1h;
+  o.poll_timeout = 1h;
+  o.keepalive = 200ms;
+  o.keepalive_timeout = 200ms;
+  auto frontend = ConnectToServer(o);
+  ASSERT_TRUE(frontend.ok()) << frontend.status().ToString();
+  Client(**frontend).StartWorkflow("wf", {.id = "w"}, std::string("x"));  // connected
+  forwarder.Freeze();
+  v1::GetWorkflowExecutionHistoryRequest next_event;  // a long poll: no data for a while
+  next_event.mutable_workflow_execution()->set_workflow_id("w");
+  next_event.set_first_event_id(100);
+  next_event.set_wait_new_event(true);
+  auto call = std::async(std::launch::async, [&] { return (*frontend)->GetWorkflowExecutionHistory(next_event); });
+  // A guard, not a measurement: without the keepalive the call would wait an hour.
+  ASSERT_EQ(call.wait_for(2min), std::future_status::ready);
+  EXPECT_EQ(call.get().status().code(), StatusCode::kUnavailable);
 }
 
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
