@@ -386,6 +386,114 @@ TEST(RemoteReconnectTest, ACallOnAConnectionThatDiedWithoutAWordFailsByKeepalive
   EXPECT_EQ(call.get().status().code(), StatusCode::kUnavailable);
 }
 
+// A worker connected to keeld through a forwarder the test breaks while the worker's one
+// activity ("hold", until the test releases it) runs; the test reads through a connection
+// of its own.
+class BrokenConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    so_.engine.db_path = dir_.File("keel.db");
+    so_.engine.poll_timeout = 2s;
+    so_.listen = "127.0.0.1:0";
+    auto server = server::Server::Start(so_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    forwarder_ = std::make_unique<keel::testing::TcpForwarder>(server_->address());
+    registry_.RegisterWorkflow("hold", Hold);
+    registry_.RegisterActivity("hold", [this](std::string s) {
+      if (runs_++ == 0) started_.set_value();
+      released_.wait();
+      return s;
+    });
+    ConnectOptions o;
+    o.address = forwarder_->address();
+    o.keepalive = 200ms;  // a frozen connection ends soon
+    o.keepalive_timeout = 200ms;
+    auto frontend = ConnectToServer(o);
+    ASSERT_TRUE(frontend.ok()) << frontend.status().ToString();
+    worker_frontend_ = std::move(frontend).value();
+    worker_ = std::make_unique<Worker>(*worker_frontend_, registry_);
+    worker_->Start();
+    direct_ = Connect(server_->address(), 30s);
+    Client(*direct_).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
+    ASSERT_EQ(started_.get_future().wait_for(1min), std::future_status::ready);
+  }
+  void TearDown() override {
+    if (!released_set_) release_.set_value();
+    if (worker_) worker_->Stop();
+  }
+  void Release() {
+    release_.set_value();
+    released_set_ = true;
+  }
+  // Waits, event by event (keeld's poll timeout, 2 s, at most 30 times), for the run's
+  // first ActivityTaskCompleted.
+  bool AwaitActivityCompleted() {
+    v1::GetWorkflowExecutionHistoryRequest hr;
+    hr.mutable_workflow_execution()->set_workflow_id("w");
+    hr.set_first_event_id(1);
+    hr.set_wait_new_event(true);
+    for (int i = 0; i < 30; ++i) {
+      auto page = direct_->GetWorkflowExecutionHistory(hr);
+      if (!page.ok()) return false;
+      for (const auto& e : page->history().events()) {
+        if (e.has_activity_task_completed()) return true;
+        hr.set_first_event_id(e.event_id() + 1);
+      }
+    }
+    return false;
+  }
+  // The run completed, its activity ran once and its result is recorded once.
+  void ExpectCompletedOnce() {
+    v1::GetWorkflowExecutionResultRequest wait;
+    wait.mutable_workflow_execution()->set_workflow_id("w");
+    wait.set_wait(true);
+    auto result = direct_->GetWorkflowExecutionResult(wait);
+    for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
+      result = direct_->GetWorkflowExecutionResult(wait);
+    }
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    EXPECT_EQ(runs_.load(), 1);
+    int completed = 0;
+    const History history = Client(*direct_).GetHistory("w");
+    for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
+    EXPECT_EQ(completed, 1);
+  }
+
+  keel::testing::TempDir dir_;
+  server::ServerOptions so_;
+  std::unique_ptr<server::Server> server_;
+  std::unique_ptr<keel::testing::TcpForwarder> forwarder_;
+  Registry registry_;
+  std::atomic<int> runs_{0};
+  std::promise<void> started_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  bool released_set_ = false;
+  std::unique_ptr<Frontend> worker_frontend_;
+  std::unique_ptr<Worker> worker_;
+  std::unique_ptr<Frontend> direct_;
+};
+
+// keeld records the activity's result, and the connection breaks before the answer
+// reaches the worker (keeld did not mark the message unprocessed: it may have been). The
+// worker sends the result again by a call of its own; keeld refuses the repeat.
+TEST_F(BrokenConnectionTest, AResultWhoseAnswerWasLostIsRecordedOnce) {
+  forwarder_->FreezeReplies();
+  Release();
+  ASSERT_TRUE(AwaitActivityCompleted());
+  forwarder_->Cut();
+  ExpectCompletedOnce();
+}
+
+// The connection goes silent before the result reaches keeld: the keepalive ends it, and
+// the worker sends the result again on a new connection. It is not lost.
+TEST_F(BrokenConnectionTest, AResultSentIntoADeadConnectionIsNotLost) {
+  forwarder_->Freeze();
+  Release();
+  ExpectCompletedOnce();
+}
+
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
 // in the worker's log (keeld runs the task again when its timeout expires).
 TEST(RemoteReconnectTest, AResultGivesUpAfterDeliverWait) {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 
 namespace keel::testing {
@@ -21,12 +22,12 @@ sockaddr_in Loopback(int port) {
   return addr;
 }
 
-// Whether `fd` is readable, or the pipe is (then false); waits for either.
-bool Readable(int fd, int pipe_fd) {
-  pollfd fds[2] = {{fd, POLLIN, 0}, {pipe_fd, POLLIN, 0}};
-  while (poll(fds, 2, -1) < 0) {
+// Waits until `fd` (if not -1) or `wake` is readable; true when `wake` is.
+bool WaitFor(int fd, int wake) {
+  pollfd fds[2] = {{wake, POLLIN, 0}, {fd, POLLIN, 0}};
+  while (poll(fds, fd < 0 ? 1 : 2, -1) < 0) {
   }
-  return (fds[1].revents & POLLIN) == 0;
+  return (fds[0].revents & POLLIN) != 0;
 }
 
 bool WriteAll(int fd, const char* data, ssize_t n) {
@@ -41,9 +42,23 @@ bool WriteAll(int fd, const char* data, ssize_t n) {
 
 }  // namespace
 
+// One forwarded connection: the client's end, the target's end, and a wake-up pipe per
+// direction, written whenever a flag changes.
+struct TcpForwarder::Connection {
+  int client = -1, target = -1;
+  int wake[2][2] = {{-1, -1}, {-1, -1}};  // [reply][read end, write end]
+  std::atomic<bool> frozen[2] = {false, false};
+  std::atomic<bool> cut{false};
+  std::thread pumps[2];
+  void Wake() {
+    char c = 1;
+    for (auto& pipe : wake) (void)write(pipe[1], &c, 1);
+  }
+};
+
 TcpForwarder::TcpForwarder(const std::string& target) {
   target_port_ = std::stoi(target.substr(target.rfind(':') + 1));
-  if (pipe(freeze_pipe_) != 0 || pipe(stop_pipe_) != 0) throw std::runtime_error("pipe failed");
+  if (pipe(stop_pipe_) != 0) throw std::runtime_error("pipe failed");
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr = Loopback(0);
   socklen_t len = sizeof(addr);
@@ -59,55 +74,86 @@ TcpForwarder::~TcpForwarder() {
   char c = 1;
   (void)write(stop_pipe_[1], &c, 1);
   acceptor_.join();
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    for (int fd : fds_) shutdown(fd, SHUT_RDWR);
+  Cut();
+  for (auto& c : connections_) {
+    for (auto& t : c->pumps) t.join();
+    close(c->client);
+    close(c->target);
+    for (auto& pipe : c->wake) {
+      close(pipe[0]);
+      close(pipe[1]);
+    }
   }
-  for (auto& t : threads_) t.join();
-  for (int fd : fds_) close(fd);
   close(listen_fd_);
-  for (int fd : {freeze_pipe_[0], freeze_pipe_[1], stop_pipe_[0], stop_pipe_[1]}) close(fd);
+  close(stop_pipe_[0]);
+  close(stop_pipe_[1]);
+}
+
+void TcpForwarder::ChangeAll(void (*change)(Connection&)) {
+  std::lock_guard<std::mutex> g(mu_);
+  for (auto& c : connections_) {
+    change(*c);
+    c->Wake();
+  }
 }
 
 void TcpForwarder::Freeze() {
-  char c = 1;
-  (void)write(freeze_pipe_[1], &c, 1);
+  ChangeAll([](Connection& c) { c.frozen[0] = c.frozen[1] = true; });
+}
+
+void TcpForwarder::FreezeReplies() {
+  ChangeAll([](Connection& c) { c.frozen[1] = true; });
+}
+
+void TcpForwarder::Cut() {
+  ChangeAll([](Connection& c) {
+    c.cut = true;
+    shutdown(c.client, SHUT_RDWR);
+    shutdown(c.target, SHUT_RDWR);
+  });
 }
 
 void TcpForwarder::AcceptLoop() {
-  while (Readable(listen_fd_, stop_pipe_[0])) {
-    int in = accept(listen_fd_, nullptr, nullptr);
-    if (in < 0) continue;
-    int out = socket(AF_INET, SOCK_STREAM, 0);
+  while (!WaitFor(listen_fd_, stop_pipe_[0])) {
+    int client = accept(listen_fd_, nullptr, nullptr);
+    if (client < 0) continue;
+    auto c = std::make_unique<Connection>();
+    c->client = client;
+    c->target = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr = Loopback(target_port_);
-    if (connect(out, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      close(in);
-      close(out);
+    if (connect(c->target, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || pipe(c->wake[0]) != 0 ||
+        pipe(c->wake[1]) != 0) {
+      close(c->client);
+      close(c->target);
       continue;
     }
     int one = 1;
-    setsockopt(in, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(c->client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(c->target, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    Connection& ref = *c;
     std::lock_guard<std::mutex> g(mu_);
-    fds_.push_back(in);
-    fds_.push_back(out);
-    threads_.emplace_back([this, in, out] { Pump(in, out); });
-    threads_.emplace_back([this, in, out] { Pump(out, in); });
+    ref.pumps[0] = std::thread([&ref] { Pump(ref, false); });
+    ref.pumps[1] = std::thread([&ref] { Pump(ref, true); });
+    connections_.push_back(std::move(c));
   }
 }
 
-void TcpForwarder::Pump(int from, int to) {
+void TcpForwarder::Pump(Connection& c, bool reply) {
+  const int from = reply ? c.target : c.client;
+  const int to = reply ? c.client : c.target;
+  const int wake = c.wake[reply][0];
   char buf[16384];
-  while (Readable(from, freeze_pipe_[0])) {
+  while (!c.cut) {
+    const bool frozen = c.frozen[reply];
+    if (WaitFor(frozen ? -1 : from, wake)) {
+      (void)read(wake, buf, sizeof(buf));  // a flag changed: look again
+      continue;
+    }
     ssize_t n = read(from, buf, sizeof(buf));
     if (n <= 0 || !WriteAll(to, buf, n)) {
       shutdown(to, SHUT_WR);
       return;
     }
-  }
-  // Frozen: nothing more is copied, and the connection stays open until the destructor.
-  pollfd stop = {stop_pipe_[0], POLLIN, 0};
-  while (poll(&stop, 1, -1) < 0) {
   }
 }
 

@@ -1,10 +1,11 @@
 // A TCP forwarder on loopback, for tests: it accepts connections on a port of its own
-// and copies bytes both ways between each and a new connection to `target`, until
-// Freeze(). Then it stops copying but keeps every connection open, as a peer whose host
-// went away without a word (a crash, a cable, a NAT that dropped the connection).
+// and copies bytes both ways between each and a new connection to `target`. A test can
+// stop the copying on the connections open at that moment (Freeze, FreezeReplies) while
+// they stay open, as a peer whose host went away without a word would (a crash, a cable,
+// a NAT that dropped the connection), or end them (Cut). Later connections are copied.
 #pragma once
 
-#include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,28 +17,34 @@ class TcpForwarder {
  public:
   // `target` is "127.0.0.1:PORT".
   explicit TcpForwarder(const std::string& target);
-  ~TcpForwarder();  // closes every connection
+  ~TcpForwarder();  // ends every connection
   TcpForwarder(const TcpForwarder&) = delete;
   TcpForwarder& operator=(const TcpForwarder&) = delete;
 
   // "127.0.0.1:PORT" to connect to instead of the target.
   const std::string& address() const { return address_; }
-  // Stops copying, on every connection, now and later.
+  // Stops copying both ways on the connections open now.
   void Freeze();
+  // Stops copying from the target back to the client on the connections open now: what
+  // the client sends still arrives, the answers do not.
+  void FreezeReplies();
+  // Ends the connections open now (both ends closed, whatever was not copied is lost).
+  void Cut();
 
  private:
+  struct Connection;
   void AcceptLoop();
-  // Copies from `from` to `to` until either ends, Freeze or the destructor.
-  void Pump(int from, int to);
+  // Copies from `from` to `to` until either ends, the direction freezes or it is cut.
+  static void Pump(Connection& c, bool reply);
+  // Sets what `change` says on every open connection and wakes its pumps.
+  void ChangeAll(void (*change)(Connection&));
 
   int target_port_ = 0;
   int listen_fd_ = -1;
-  int freeze_pipe_[2] = {-1, -1};  // written once by Freeze: stays readable
-  int stop_pipe_[2] = {-1, -1};    // written once by the destructor
+  int stop_pipe_[2] = {-1, -1};  // written by the destructor: the acceptor ends
   std::string address_;
   std::mutex mu_;
-  std::vector<int> fds_;  // every connection's two ends, closed by the destructor
-  std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<Connection>> connections_;
   std::thread acceptor_;
 };
 
