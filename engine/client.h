@@ -71,10 +71,14 @@ struct WorkflowSummary {
 struct PendingActivity {
   std::string activity_id;
   std::string activity_type;
-  std::string state;  // "scheduled", "started", "backing off", "cancel requested"
+  // "scheduled", "started", "backing off", "cancel requested", or "held": after keeld's
+  // restart an attempt may still run on a worker; handed out at held_until unless that
+  // worker reports it first.
+  std::string state;
   int attempt = 1;
   std::string last_failure;  // empty when none
   std::optional<Time> next_attempt_time;
+  std::optional<Time> held_until;
 };
 
 struct PendingWorkflowTask {

@@ -112,6 +112,7 @@ json DescriptionToJson(const WorkflowDescription& d) {
         {"attempt", a.attempt},
         {"last_failure", a.last_failure.empty() ? json(nullptr) : json(a.last_failure)},
         {"next_attempt_time", OptionalTime(a.next_attempt_time)},
+        {"held_until", OptionalTime(a.held_until)},
     });
   }
   j["pending_timers"] = json::array();
@@ -156,6 +157,10 @@ std::string DescriptionText(const WorkflowDescription& d) {
            std::to_string(a.attempt) + "\n";
     if (!a.last_failure.empty()) out += "    last failure: " + OneLine(a.last_failure) + "\n";
     if (a.next_attempt_time) out += "    next attempt: " + FormatTime(*a.next_attempt_time) + "\n";
+    if (a.held_until) {
+      out += "    held until: " + FormatTime(*a.held_until) +
+             " (an attempt may still run on a worker across keeld's restart)\n";
+    }
   }
   out += "pending timers:\n";
   if (d.pending_timers.empty()) out += "  (none)\n";

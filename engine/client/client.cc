@@ -156,11 +156,13 @@ WorkflowDescription Client::DescribeWorkflow(const std::string& workflow_id, con
       case v1::PendingActivityInfo::STATE_STARTED: p.state = "started"; break;
       case v1::PendingActivityInfo::STATE_BACKING_OFF: p.state = "backing off"; break;
       case v1::PendingActivityInfo::STATE_CANCEL_REQUESTED: p.state = "cancel requested"; break;
+      case v1::PendingActivityInfo::STATE_HELD: p.state = "held"; break;
       default: p.state = "scheduled"; break;
     }
     p.attempt = a.attempt();
     if (a.has_last_failure()) p.last_failure = FailureText(a.last_failure());
     if (a.has_next_attempt_schedule_time()) p.next_attempt_time = FromProtoTime(a.next_attempt_schedule_time());
+    if (a.has_held_until()) p.held_until = FromProtoTime(a.held_until());
     d.pending_activities.push_back(std::move(p));
   }
   for (const auto& t : resp.pending_timers()) d.pending_timers.emplace_back(t.timer_id(), FromProtoTime(t.fire_time()));

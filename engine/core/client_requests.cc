@@ -163,6 +163,9 @@ Result<v1::DescribeWorkflowExecutionResponse> EngineImpl::DescribeWorkflowExecut
       p->set_state(v1::PendingActivityInfo::STATE_CANCEL_REQUESTED);
     } else if (lease != run->activity_leases.end()) {
       p->set_state(v1::PendingActivityInfo::STATE_STARTED);
+    } else if (Held(run->exec_id, id)) {
+      p->set_state(v1::PendingActivityInfo::STATE_HELD);
+      *p->mutable_held_until() = ToProtoTime(recovered_until_);
     } else if (a.backing_off()) {
       p->set_state(v1::PendingActivityInfo::STATE_BACKING_OFF);
       *p->mutable_next_attempt_schedule_time() = a.retry_time();

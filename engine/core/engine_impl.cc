@@ -122,9 +122,9 @@ Status EngineImpl::Recover() {
     Log().info("engine: resumed {} pending tasks{}", tasks.size(), note);
   }
   // Before the timer threads start: a due hold releases its task from one of them.
-  const Time release = clock_.Now() + options_.recovered_activity_hold;
+  recovered_until_ = clock_.Now() + options_.recovered_activity_hold;
   for (const auto& [key, where] : recovered_) {
-    timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, release);
+    timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, recovered_until_);
   }
   KEEL_RETURN_IF_ERROR(timers_->Start());
   // Only an engine that opened records its close: one whose open failed has taken

@@ -435,6 +435,7 @@ class EngineImpl final : public Engine {
   // Activity tasks held after a restart, by (exec id, scheduled event id): their
   // namespace and task queue (to hand them out when the hold ends).
   std::mutex recovered_mu_;
+  Time recovered_until_;  // when the hold of recovered_ ends (set by Recover)
   bool opened_ = false;  // Recover succeeded: the close is recorded (RecordCleanClose)
   std::map<std::pair<int64_t, int64_t>, std::pair<std::string, std::string>> recovered_;
   // Held from a start's look at the id's current run to its commit (a RunMutex: an

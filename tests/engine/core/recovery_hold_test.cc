@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "engine/client.h"
 #include "tests/engine/core/engine_fixture.h"
 
 namespace keel {
@@ -216,6 +217,25 @@ TEST_F(RecoveryHoldTest, ATaskStillHeldAtACleanCloseIsHeldAgain) {
   EXPECT_TRUE(PollActivity().task_token().empty());
   ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskStarted), 1);
+}
+
+// describe says which activities are held, and until when; one taken back is started.
+TEST_F(RecoveryHoldTest, DescribeShowsAHeldActivityUntilItsWorkerTakesItBack) {
+  auto running = StartedActivity();
+  Reopen();
+  const Time reopened = clock_.Now();
+  auto held = Describe("a");
+  ASSERT_EQ(held.pending_activities_size(), 1);
+  EXPECT_EQ(held.pending_activities(0).state(), v1::PendingActivityInfo::STATE_HELD);
+  EXPECT_EQ(FromProtoTime(held.pending_activities(0).held_until()), reopened + 10s);
+  const WorkflowDescription d = Client(*engine_).DescribeWorkflow("a");  // as the CLI shows it
+  ASSERT_EQ(d.pending_activities.size(), 1u);
+  EXPECT_EQ(d.pending_activities[0].state, "held");
+  EXPECT_EQ(d.pending_activities[0].held_until, reopened + 10s);
+  ASSERT_TRUE(Heartbeat(running.task_token()).ok());
+  auto taken = Describe("a");
+  EXPECT_EQ(taken.pending_activities(0).state(), v1::PendingActivityInfo::STATE_STARTED);
+  EXPECT_FALSE(taken.pending_activities(0).has_held_until());
 }
 
 }  // namespace
