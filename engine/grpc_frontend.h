@@ -36,13 +36,15 @@ struct ConnectOptions {
   // again too: keeld refuses the repeat (NOT_FOUND), so none is recorded twice. One not
   // delivered by then is lost, and keeld runs the task again when its timeout expires.
   Duration deliver_wait = std::chrono::seconds(60);
-  // While calls are under way (a worker's polls always are), a ping after this long
+  // While calls are under way (a polling worker always has one), a ping after this long
   // without a word from keeld; no answer within `keepalive_timeout` ends the connection,
-  // and its calls fail with UNAVAILABLE (a worker then connects again). Without it, a
-  // connection that died without a word (keeld's host went down, a NAT or firewall
-  // dropped it) would keep every call waiting out its timeout, again and again, until
-  // TCP gives up, about 15 minutes later. 0: no pings. keeld takes pings at most every
-  // 5 s: one that pings more often is disconnected.
+  // and its calls fail with UNAVAILABLE (a worker then connects again). gRPC also ends
+  // a connection whose sent data goes unacknowledged for `keepalive_timeout`. Without
+  // them, a connection that died without a word (keeld's host went down, a NAT or
+  // firewall dropped it) would keep every call waiting out its timeout, again and again,
+  // until TCP gives up, about 15 minutes later. 0: no pings (negative is refused).
+  // keeld takes a ping every 5 s when it has sent nothing since the last; a client that
+  // pings more often than that three times is disconnected.
   Duration keepalive = std::chrono::seconds(30);
   Duration keepalive_timeout = std::chrono::seconds(15);
 };

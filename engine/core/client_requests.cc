@@ -159,13 +159,14 @@ Result<v1::DescribeWorkflowExecutionResponse> EngineImpl::DescribeWorkflowExecut
     if (a.has_last_failure()) *p->mutable_last_failure() = a.last_failure();
     p->set_last_worker_identity(a.last_worker_identity());
     auto lease = run->activity_leases.find(id);
+    const bool held = lease == run->activity_leases.end() && Held(run->exec_id, id);
+    if (held) *p->mutable_held_until() = ToProtoTime(recovered_until_);
     if (a.cancel_requested()) {
       p->set_state(v1::PendingActivityInfo::STATE_CANCEL_REQUESTED);
     } else if (lease != run->activity_leases.end()) {
       p->set_state(v1::PendingActivityInfo::STATE_STARTED);
-    } else if (Held(run->exec_id, id)) {
+    } else if (held) {
       p->set_state(v1::PendingActivityInfo::STATE_HELD);
-      *p->mutable_held_until() = ToProtoTime(recovered_until_);
     } else if (a.backing_off()) {
       p->set_state(v1::PendingActivityInfo::STATE_BACKING_OFF);
       *p->mutable_next_attempt_schedule_time() = a.retry_time();

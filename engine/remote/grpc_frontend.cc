@@ -451,6 +451,10 @@ class GrpcFrontendImpl final : public Frontend {
 
 Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   if (options.address.empty()) return InvalidArgument("no server address");
+  if (options.keepalive < Duration::zero()) return InvalidArgument("keepalive must not be negative (0: no pings)");
+  if (options.keepalive > Duration::zero() && options.keepalive_timeout <= Duration::zero()) {
+    return InvalidArgument("keepalive_timeout must be positive when keepalive is on");
+  }
   PrepareGrpcRuntime();
   if (options.token.empty()) {
     if (const char* env = std::getenv("KEEL_TOKEN")) options.token = env;

@@ -381,8 +381,12 @@ TEST(RemoteReconnectTest, ACallOnAConnectionThatDiedWithoutAWordFailsByKeepalive
   next_event.set_first_event_id(100);
   next_event.set_wait_new_event(true);
   auto call = std::async(std::launch::async, [&] { return (*frontend)->GetWorkflowExecutionHistory(next_event); });
-  // A guard, not a measurement: without the keepalive the call would wait an hour.
-  ASSERT_EQ(call.wait_for(2min), std::future_status::ready);
+  // A guard, not a measurement: without the keepalive the call would wait an hour (the
+  // cut then ends it, so that the test fails rather than hangs).
+  if (call.wait_for(2min) != std::future_status::ready) {
+    forwarder.Cut();
+    FAIL() << "the call on the silent connection did not end";
+  }
   EXPECT_EQ(call.get().status().code(), StatusCode::kUnavailable);
 }
 
@@ -407,7 +411,7 @@ class BrokenConnectionTest : public ::testing::Test {
     });
     ConnectOptions o;
     o.address = forwarder_->address();
-    o.keepalive = 200ms;  // a frozen connection ends soon
+    o.keepalive = keepalive_;
     o.keepalive_timeout = 200ms;
     auto frontend = ConnectToServer(o);
     ASSERT_TRUE(frontend.ok()) << frontend.status().ToString();
@@ -461,6 +465,7 @@ class BrokenConnectionTest : public ::testing::Test {
     EXPECT_EQ(completed, 1);
   }
 
+  Duration keepalive_ = 200ms;  // set before SetUp; a frozen connection ends soon
   keel::testing::TempDir dir_;
   server::ServerOptions so_;
   std::unique_ptr<server::Server> server_;
@@ -478,7 +483,15 @@ class BrokenConnectionTest : public ::testing::Test {
 // keeld records the activity's result, and the connection breaks before the answer
 // reaches the worker (keeld did not mark the message unprocessed: it may have been). The
 // worker sends the result again by a call of its own; keeld refuses the repeat.
-TEST_F(BrokenConnectionTest, AResultWhoseAnswerWasLostIsRecordedOnce) {
+class AnswerLostTest : public BrokenConnectionTest {
+ protected:
+  void SetUp() override {
+    keepalive_ = Duration::zero();  // the cut, not a ping, breaks the connection
+    BrokenConnectionTest::SetUp();
+  }
+};
+
+TEST_F(AnswerLostTest, AResultWhoseAnswerWasLostIsRecordedOnce) {
   forwarder_->FreezeReplies();
   Release();
   ASSERT_TRUE(AwaitActivityCompleted());

@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <atomic>
+#include <cerrno>
 #include <stdexcept>
 
 namespace keel::testing {
@@ -25,14 +28,17 @@ sockaddr_in Loopback(int port) {
 // Waits until `fd` (if not -1) or `wake` is readable; true when `wake` is.
 bool WaitFor(int fd, int wake) {
   pollfd fds[2] = {{wake, POLLIN, 0}, {fd, POLLIN, 0}};
-  while (poll(fds, fd < 0 ? 1 : 2, -1) < 0) {
+  while (poll(fds, fd < 0 ? 1 : 2, -1) < 0 && errno == EINTR) {
   }
   return (fds[0].revents & POLLIN) != 0;
 }
 
+// MSG_NOSIGNAL: a socket Cut (or reset by its peer) fails the write instead of raising
+// SIGPIPE, which would end the test process.
 bool WriteAll(int fd, const char* data, ssize_t n) {
   while (n > 0) {
-    ssize_t w = write(fd, data, n);
+    ssize_t w = send(fd, data, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
     if (w <= 0) return false;
     data += w;
     n -= w;
@@ -121,10 +127,12 @@ void TcpForwarder::AcceptLoop() {
     c->client = client;
     c->target = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr = Loopback(target_port_);
-    if (connect(c->target, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || pipe(c->wake[0]) != 0 ||
-        pipe(c->wake[1]) != 0) {
-      close(c->client);
-      close(c->target);
+    // Non-blocking wake pipes: a change never blocks on a pipe nobody reads any more.
+    if (c->target < 0 || connect(c->target, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        pipe2(c->wake[0], O_NONBLOCK) != 0 || pipe2(c->wake[1], O_NONBLOCK) != 0) {
+      for (int fd : {c->client, c->target, c->wake[0][0], c->wake[0][1], c->wake[1][0], c->wake[1][1]}) {
+        if (fd >= 0) close(fd);
+      }
       continue;
     }
     int one = 1;
@@ -145,11 +153,12 @@ void TcpForwarder::Pump(Connection& c, bool reply) {
   char buf[16384];
   while (!c.cut) {
     const bool frozen = c.frozen[reply];
-    if (WaitFor(frozen ? -1 : from, wake)) {
+    if (WaitFor(frozen ? -1 : from, wake) || c.frozen[reply] || c.cut) {
       (void)read(wake, buf, sizeof(buf));  // a flag changed: look again
       continue;
     }
     ssize_t n = read(from, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || !WriteAll(to, buf, n)) {
       shutdown(to, SHUT_WR);
       return;

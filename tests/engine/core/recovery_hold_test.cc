@@ -157,6 +157,9 @@ TEST_F(RecoveryHoldCancelTest, TheWorkerThatTakesTheTaskBackHearsOfTheCancel) {
   Reopen();
   RequestCancel(running.scheduled_event_id());
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskCanceled), 0);  // not at once: it may be running
+  auto held = Describe("a").pending_activities(0);
+  EXPECT_EQ(held.state(), v1::PendingActivityInfo::STATE_CANCEL_REQUESTED);
+  EXPECT_TRUE(held.has_held_until());  // still held: the cancel waits for the hold too
   v1::RecordActivityTaskHeartbeatRequest r;
   r.set_task_token(running.task_token());
   auto hb = engine_->RecordActivityTaskHeartbeat(r);

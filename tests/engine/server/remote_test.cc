@@ -331,6 +331,17 @@ TEST_F(RemoteTest, WaitsLongerThanTheCallersDeadlineEndEmptyNotInError) {
   EXPECT_NE(started->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
 }
 
+TEST(ConnectToServerTest, BadKeepaliveSettingsAreRefused) {
+  ConnectOptions negative;
+  negative.keepalive = -1s;
+  EXPECT_EQ(ConnectToServer(negative).status().code(), StatusCode::kInvalidArgument);
+  ConnectOptions no_timeout;
+  no_timeout.keepalive_timeout = Duration::zero();
+  EXPECT_EQ(ConnectToServer(no_timeout).status().code(), StatusCode::kInvalidArgument);
+  no_timeout.keepalive = Duration::zero();  // no pings: no timeout needed
+  EXPECT_TRUE(ConnectToServer(no_timeout).ok());
+}
+
 TEST(IsLoopbackTest, OnlyLoopbackAddressesAndLocalhost) {
   EXPECT_TRUE(server::IsLoopback("127.0.0.1:7070"));
   EXPECT_TRUE(server::IsLoopback("127.8.9.10:0"));
