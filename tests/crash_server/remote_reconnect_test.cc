@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <string>
 
@@ -159,6 +160,42 @@ Task<std::string> Hold(WorkflowContext& ctx, std::string text) {
   co_return co_await ctx.ExecuteActivity<std::string>("hold", o, text);
 }
 
+// Waits, event by event (keeld's poll timeout, 2 s, at most 30 times), for an event of
+// run "w" that `wanted` picks; false when none came.
+bool AwaitEvent(Frontend& f, const std::function<bool(const v1::HistoryEvent&)>& wanted) {
+  v1::GetWorkflowExecutionHistoryRequest hr;
+  hr.mutable_workflow_execution()->set_workflow_id("w");
+  hr.set_first_event_id(1);
+  hr.set_wait_new_event(true);
+  for (int i = 0; i < 30; ++i) {
+    auto page = f.GetWorkflowExecutionHistory(hr);
+    if (!page.ok()) return false;
+    for (const auto& e : page->history().events()) {
+      if (wanted(e)) return true;
+      hr.set_first_event_id(e.event_id() + 1);
+    }
+  }
+  return false;
+}
+
+// Run "w" completed, with its one activity's result recorded once. Waits of keeld's poll
+// timeout (2 s), at most 30: a lost result fails the test.
+void ExpectCompletedOnce(Frontend& f) {
+  v1::GetWorkflowExecutionResultRequest wait;
+  wait.mutable_workflow_execution()->set_workflow_id("w");
+  wait.set_wait(true);
+  auto result = f.GetWorkflowExecutionResult(wait);
+  for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
+    result = f.GetWorkflowExecutionResult(wait);
+  }
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  int completed = 0;
+  const History history = Client(f).GetHistory("w");
+  for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
+  EXPECT_EQ(completed, 1);
+}
+
 // keeld on a file, restarted by the test, and a worker whose one activity ("hold") runs
 // until the test releases it.
 class HeldActivityTest : public ::testing::Test {
@@ -222,21 +259,8 @@ class HeldActivityTest : public ::testing::Test {
   // The run completed with its one activity completed once, and the activity ran once.
   void ExpectCompletedOnce() {
     auto client_frontend = Connect(so_.listen, 30s);
-    // Waits of keeld's poll timeout (2 s), at most 30: a lost result fails the test.
-    v1::GetWorkflowExecutionResultRequest wait;
-    wait.mutable_workflow_execution()->set_workflow_id("w");
-    wait.set_wait(true);
-    auto result = client_frontend->GetWorkflowExecutionResult(wait);
-    for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
-      result = client_frontend->GetWorkflowExecutionResult(wait);
-    }
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    keel::ExpectCompletedOnce(*client_frontend);
     EXPECT_EQ(runs_.load(), 1);
-    int completed = 0;
-    const History history = Client(*client_frontend).GetHistory("w");
-    for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
-    EXPECT_EQ(completed, 1);
   }
 
   keel::testing::LogLines lines_;  // before any thread that logs starts
@@ -315,21 +339,7 @@ TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
     Worker worker(*frontend, workflows);
     worker.Start();
     Client(*frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
-    // Waits, event by event, until the activity is scheduled.
-    v1::GetWorkflowExecutionHistoryRequest hr;
-    hr.mutable_workflow_execution()->set_workflow_id("w");
-    hr.set_first_event_id(1);
-    hr.set_wait_new_event(true);
-    bool scheduled = false;
-    for (int i = 0; i < 30 && !scheduled; ++i) {
-      auto page = frontend->GetWorkflowExecutionHistory(hr);
-      ASSERT_TRUE(page.ok()) << page.status().ToString();
-      for (const auto& e : page->history().events()) {
-        scheduled = scheduled || e.has_activity_task_scheduled();
-        hr.set_first_event_id(e.event_id() + 1);
-      }
-    }
-    ASSERT_TRUE(scheduled);
+    ASSERT_TRUE(AwaitEvent(*frontend, [](const v1::HistoryEvent& e) { return e.has_activity_task_scheduled(); }));
     worker.Stop();
   }
   (*first)->Shutdown(1s);
@@ -342,17 +352,8 @@ TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
   auto frontend = Connect(so.listen, 30s);
   Worker worker(*frontend, registry);
   worker.Start();
-  // Waits of keeld's poll timeout (2 s), at most 30: a held task fails the test.
-  v1::GetWorkflowExecutionResultRequest wait;
-  wait.mutable_workflow_execution()->set_workflow_id("w");
-  wait.set_wait(true);
-  auto result = frontend->GetWorkflowExecutionResult(wait);
-  for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
-    result = frontend->GetWorkflowExecutionResult(wait);
-  }
+  ExpectCompletedOnce(*frontend);  // a held task fails it
   worker.Stop();
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
 }
 
 // keeld's connection dies without a word (as when its host goes away): a call under way
@@ -430,39 +431,10 @@ class BrokenConnectionTest : public ::testing::Test {
     release_.set_value();
     released_set_ = true;
   }
-  // Waits, event by event (keeld's poll timeout, 2 s, at most 30 times), for the run's
-  // first ActivityTaskCompleted.
-  bool AwaitActivityCompleted() {
-    v1::GetWorkflowExecutionHistoryRequest hr;
-    hr.mutable_workflow_execution()->set_workflow_id("w");
-    hr.set_first_event_id(1);
-    hr.set_wait_new_event(true);
-    for (int i = 0; i < 30; ++i) {
-      auto page = direct_->GetWorkflowExecutionHistory(hr);
-      if (!page.ok()) return false;
-      for (const auto& e : page->history().events()) {
-        if (e.has_activity_task_completed()) return true;
-        hr.set_first_event_id(e.event_id() + 1);
-      }
-    }
-    return false;
-  }
   // The run completed, its activity ran once and its result is recorded once.
   void ExpectCompletedOnce() {
-    v1::GetWorkflowExecutionResultRequest wait;
-    wait.mutable_workflow_execution()->set_workflow_id("w");
-    wait.set_wait(true);
-    auto result = direct_->GetWorkflowExecutionResult(wait);
-    for (int i = 0; i < 30 && result.ok() && result->status() == v1::WORKFLOW_EXECUTION_STATUS_RUNNING; ++i) {
-      result = direct_->GetWorkflowExecutionResult(wait);
-    }
-    ASSERT_TRUE(result.ok()) << result.status().ToString();
-    ASSERT_EQ(result->status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    keel::ExpectCompletedOnce(*direct_);
     EXPECT_EQ(runs_.load(), 1);
-    int completed = 0;
-    const History history = Client(*direct_).GetHistory("w");
-    for (const auto& e : history.proto().events()) completed += e.has_activity_task_completed();
-    EXPECT_EQ(completed, 1);
   }
 
   Duration keepalive_ = 200ms;  // set before SetUp; a frozen connection ends soon
@@ -494,7 +466,7 @@ class AnswerLostTest : public BrokenConnectionTest {
 TEST_F(AnswerLostTest, AResultWhoseAnswerWasLostIsRecordedOnce) {
   forwarder_->FreezeReplies();
   Release();
-  ASSERT_TRUE(AwaitActivityCompleted());
+  ASSERT_TRUE(AwaitEvent(*direct_, [](const v1::HistoryEvent& e) { return e.has_activity_task_completed(); }));
   forwarder_->Cut();
   ExpectCompletedOnce();
 }
