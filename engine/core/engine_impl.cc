@@ -127,8 +127,9 @@ Status EngineImpl::Recover() {
     timers_->SetDeadline(DeadlineKind::kRecoveredActivity, key.first, key.second, recovered_until_);
   }
   KEEL_RETURN_IF_ERROR(timers_->Start());
-  // Only an engine that opened records its close: one whose open failed has taken
-  // nothing that it could write back (the last close's record, if any, stays).
+  // Only an engine that opened records its close. One whose open failed records nothing:
+  // a record it had not taken yet stays, and without one the next open holds every
+  // pending activity task, as after a crash.
   opened_ = true;
   return Status::Ok();
 }
