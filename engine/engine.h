@@ -142,11 +142,6 @@ class Engine : public Frontend {
   // answered as a start's wait is.
   virtual void GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
                                           Callback<v1::GetWorkflowExecutionResultResponse> done) = 0;
-  // A history read; one that waits for new events (`wait_new_event`) holds no thread while
-  // it waits either: `done` runs on the engine's waits thread once the run has events
-  // from the page's first on or has closed, or at the end of the wait (the page as it is).
-  virtual void GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait,
-                                           Callback<v1::GetWorkflowExecutionHistoryResponse> done) = 0;
   virtual void RespondWorkflowTaskCompleted(const v1::RespondWorkflowTaskCompletedRequest& request,
                                             Callback<v1::RespondWorkflowTaskCompletedResponse> done) = 0;
   virtual void RespondActivityTaskCompleted(const v1::RespondActivityTaskCompletedRequest& request,

@@ -55,18 +55,6 @@ Status ValidateExecution(const std::string& ns, const v1::WorkflowExecution& ex)
 }
 
 // Page tokens are decimal ids that this file handed out; anything else is malformed.
-Result<int64_t> ParsePageToken(const std::string& token);
-
-// The first event a history read asks for (a page token's, else first_event_id, else 1),
-// after checking the request's numbers.
-Result<int64_t> HistoryFirst(const v1::GetWorkflowExecutionHistoryRequest& request) {
-  if (request.first_event_id() < 0 || request.last_event_id() < 0 || request.maximum_page_size() < 0) {
-    return InvalidArgument("event ids and page size must not be negative");
-  }
-  if (!request.next_page_token().empty()) return ParsePageToken(request.next_page_token());
-  return request.first_event_id() > 0 ? request.first_event_id() : 1;
-}
-
 Result<int64_t> ParsePageToken(const std::string& token) {
   int64_t value = 0;
   if (token.empty() || token.size() > 18 || token.find_first_not_of("0123456789") != std::string::npos ||
@@ -277,7 +265,13 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
 Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecutionHistory(
     const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait) {
   KEEL_RETURN_IF_ERROR(ValidateExecution(request.namespace_(), request.workflow_execution()));
-  KEEL_ASSIGN_OR_RETURN(const int64_t first, HistoryFirst(request));
+  if (request.first_event_id() < 0 || request.last_event_id() < 0 || request.maximum_page_size() < 0) {
+    return InvalidArgument("event ids and page size must not be negative");
+  }
+  int64_t first = request.first_event_id() > 0 ? request.first_event_id() : 1;
+  if (!request.next_page_token().empty()) {
+    KEEL_ASSIGN_OR_RETURN(first, ParsePageToken(request.next_page_token()));
+  }
   // Only the fields read below: a run's whole state (pending activities with their
   // inputs, buffered events) is not worth copying for a history read.
   auto snapshot = [](const v1::ExecutionState& state) {
@@ -331,40 +325,6 @@ Result<v1::GetWorkflowExecutionHistoryResponse> EngineImpl::GetWorkflowExecution
   }
   if (to < last) resp.set_next_page_token(std::to_string(to + 1));
   return resp;
-}
-
-void EngineImpl::GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait,
-                                             Callback<v1::GetWorkflowExecutionHistoryResponse> done) {
-  if (!request.wait_new_event()) return done(GetWorkflowExecutionHistory(request, Duration::zero()));
-  AwaitHistory(request, clock_.Now() + std::min(options_.poll_timeout, max_wait), std::move(done));
-}
-
-void EngineImpl::AwaitHistory(v1::GetWorkflowExecutionHistoryRequest request, Time deadline,
-                              Callback<v1::GetWorkflowExecutionHistoryResponse> done) {
-  Status bad = ValidateExecution(request.namespace_(), request.workflow_execution());
-  auto first = bad.ok() ? HistoryFirst(request) : Result<int64_t>(bad);
-  if (!first.ok()) return done(first.status());
-  {
-    RunLock lock;
-    auto run = LockExecution(request.namespace_(), request.workflow_execution(), lock);
-    if (!run.ok()) return done(run.status());
-    const RunState& r = **run;
-    if (r.Running() && r.state.next_event_id() <= *first && clock_.Now() < deadline && !closing_) {
-      // This run, also when a later one replaces it as the workflow's current run. Added
-      // under the run's lock, so that no commit comes in between.
-      request.mutable_workflow_execution()->set_run_id(r.state.run_id());
-      close_waits_->AddForChange(r.exec_id, deadline, [this, request, deadline, done](bool changed) {
-        if (closing_) return done(Unavailable("the engine is shutting down"));
-        if (changed) return AwaitHistory(request, deadline, done);  // look again
-        auto now = request;
-        now.set_wait_new_event(false);
-        done(GetWorkflowExecutionHistory(now, Duration::zero()));  // nothing new: the page as it is
-      });
-      return;
-    }
-  }
-  request.set_wait_new_event(false);
-  done(GetWorkflowExecutionHistory(request, Duration::zero()));
 }
 
 Result<v1::GetWorkflowExecutionResultResponse> EngineImpl::GetWorkflowExecutionResult(

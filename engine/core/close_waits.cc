@@ -26,11 +26,7 @@ void CloseWaits::AddForResult(int64_t exec_id, Time deadline, ResultFn fn) {
   Insert(exec_id, deadline, std::move(fn), true);
 }
 
-void CloseWaits::AddForChange(int64_t exec_id, Time deadline, std::function<void(bool)> fn) {
-  Insert(exec_id, deadline, [fn = std::move(fn)](bool changed, const RunResult*) { fn(changed); }, false, true);
-}
-
-void CloseWaits::Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_result, bool for_change) {
+void CloseWaits::Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_result) {
   std::unique_lock<std::mutex> lock(mu_);
   if (shutdown_) {
     lock.unlock();
@@ -38,8 +34,7 @@ void CloseWaits::Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_re
     return;
   }
   const uint64_t id = next_id_++;
-  waiters_[id] = Waiter{exec_id, deadline, std::move(fn), for_result, for_change};
-  if (for_change) change_waiters_.fetch_add(1, std::memory_order_relaxed);
+  waiters_[id] = Waiter{exec_id, deadline, std::move(fn), for_result};
   const bool earliest = by_deadline_.empty() || deadline < by_deadline_.begin()->first;
   by_deadline_.emplace(deadline, id);
   by_run_.emplace(exec_id, id);
@@ -54,8 +49,15 @@ void CloseWaits::Closed(int64_t exec_id, const std::function<std::optional<RunRe
     auto [first, last] = by_run_.equal_range(exec_id);
     if (first == last) return;
     bool asked = false, posted = false;
-    for (auto it = first; it != last;) {
+    for (auto it = first; it != last; ++it) {
       Waiter& w = waiters_.at(it->second);
+      auto [d_first, d_last] = by_deadline_.equal_range(w.deadline);
+      for (auto d = d_first; d != d_last; ++d) {
+        if (d->second == it->second) {
+          by_deadline_.erase(d);
+          break;
+        }
+      }
       if (w.for_result && result && !asked) {
         r = result();
         asked = true;
@@ -66,46 +68,15 @@ void CloseWaits::Closed(int64_t exec_id, const std::function<std::optional<RunRe
         ready_.emplace_back(std::move(w.fn), true);
         posted = true;
       }
-      it = Remove(it);
+      waiters_.erase(it->second);
     }
+    by_run_.erase(first, last);
     // For callbacks to run, or to leave the clock's wait when no deadline is left (tests
     // on a ManualClock count its waiters). Another deadline that went away needs no
     // wake-up: at worst the thread wakes at it, finds nothing due and sleeps on.
     if (posted || by_deadline_.empty()) cv_.notify_one();
   }
   for (auto& fn : now) fn(true, &*r);
-}
-
-void CloseWaits::Changed(int64_t exec_id) {
-  if (change_waiters_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard<std::mutex> g(mu_);
-  bool posted = false;
-  for (auto [it, last] = by_run_.equal_range(exec_id); it != last;) {
-    Waiter& w = waiters_.at(it->second);
-    if (!w.for_change) {
-      ++it;
-      continue;
-    }
-    ready_.emplace_back(std::move(w.fn), true);
-    posted = true;
-    it = Remove(it);
-  }
-  if (posted) cv_.notify_one();
-}
-
-std::unordered_multimap<int64_t, uint64_t>::iterator CloseWaits::Remove(
-    std::unordered_multimap<int64_t, uint64_t>::iterator it) {
-  const uint64_t id = it->second;
-  const Waiter& w = waiters_.at(id);
-  for (auto [d, d_last] = by_deadline_.equal_range(w.deadline); d != d_last; ++d) {
-    if (d->second == id) {
-      by_deadline_.erase(d);
-      break;
-    }
-  }
-  if (w.for_change) change_waiters_.fetch_sub(1, std::memory_order_relaxed);
-  waiters_.erase(id);
-  return by_run_.erase(it);
 }
 
 void CloseWaits::Post(std::function<void(bool)> fn) {
@@ -151,7 +122,6 @@ void CloseWaits::Loop() {
           break;
         }
       }
-      if (w.for_change) change_waiters_.fetch_sub(1, std::memory_order_relaxed);
       ready_.emplace_back(std::move(w.fn), false);
       waiters_.erase(id);
     }

@@ -1,13 +1,11 @@
-// CloseWaits: callbacks waiting for a run to close, or to change, for callers that must
-// not hold a thread while they wait (keeld's start-and-wait, a history's wait for new
-// events). Each gets `fn(true)` once the engine reports the run closed (or changed), or
-// `fn(false)` at its deadline or when the waits shut down.
+// CloseWaits: callbacks waiting for a run to close, for callers that must not hold a
+// thread while they wait (keeld's start-and-wait). Each gets `fn(true)` once the engine
+// reports the run closed, or `fn(false)` at its deadline or when the waits shut down.
 // Callbacks run on the waits' own thread, never under the lock of the run that closed
 // (the engine reports a close while it holds that lock), except a result waiter's when
 // the close comes with the result: it needs no lock, so it runs at once. Thread-safe.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -33,8 +31,6 @@ class CloseWaits {
   void Stop();
 
   void Add(int64_t exec_id, Time deadline, std::function<void(bool closed)> fn);
-  // A waiter for any commit to the run (Changed), not only its close.
-  void AddForChange(int64_t exec_id, Time deadline, std::function<void(bool changed)> fn);
   // A waiter for the run's result: when Closed is given it, `fn(true, &result)` runs at
   // once on the thread reporting the close, which holds the run's lock (so `fn` must not
   // call the engine); otherwise as Add's, with a null result.
@@ -44,9 +40,6 @@ class CloseWaits {
   // The run closed: its waiters' callbacks run soon (with true). `result` gives the run's
   // result if the caller has it at hand (asked only when a result waiter waits).
   void Closed(int64_t exec_id, const std::function<std::optional<RunResult>()>& result = {});
-  // Something was committed to the run: its change waiters' callbacks run soon (with
-  // true). Called for every commit, so it costs nothing while no one waits for a change.
-  void Changed(int64_t exec_id);
   // Runs `fn` soon on the waits' thread (true, or false after Shutdown). For work that
   // takes a run's lock, which a commit's callback must not: the call holding that lock
   // may be waiting for the very thread that runs the callback.
@@ -60,11 +53,8 @@ class CloseWaits {
     Time deadline;
     ResultFn fn;
     bool for_result = false;
-    bool for_change = false;
   };
-  void Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_result, bool for_change = false);
-  // Takes waiter `id` (of by_run_'s entry `it`) out of every index; returns by_run_'s next.
-  std::unordered_multimap<int64_t, uint64_t>::iterator Remove(std::unordered_multimap<int64_t, uint64_t>::iterator it);
+  void Insert(int64_t exec_id, Time deadline, ResultFn fn, bool for_result);
   void Loop();
 
   Clock& clock_;
@@ -75,7 +65,6 @@ class CloseWaits {
   std::multimap<Time, uint64_t> by_deadline_;                  // id by deadline
   std::unordered_multimap<int64_t, uint64_t> by_run_;         // id by exec id
   std::vector<std::pair<ResultFn, bool>> ready_;  // to run, with their outcome
-  std::atomic<int> change_waiters_{0};  // written under mu_; read without it by Changed
   bool shutdown_ = false;
   std::thread thread_;
 };

@@ -395,7 +395,6 @@ void EngineImpl::Unwatch(int64_t exec_id, bool every_change) {
 void EngineImpl::NotifyChanged(const RunState& run, const v1::HistoryBatch& committed) {
   const int64_t exec_id = run.exec_id;
   const bool closed = !run.Running();
-  close_waits_->Changed(exec_id);  // (a close also ends the waits for a close, below)
   if (closed) {
     // The close event is the last one this commit wrote (a continue-as-new is followed on
     // the waits' thread instead).

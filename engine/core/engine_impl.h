@@ -61,8 +61,6 @@ class EngineImpl final : public Engine {
                               Callback<v1::StartWorkflowExecutionResponse> done) override;
   void GetWorkflowExecutionResult(const v1::GetWorkflowExecutionResultRequest& request, Duration max_wait,
                                   Callback<v1::GetWorkflowExecutionResultResponse> done) override;
-  void GetWorkflowExecutionHistory(const v1::GetWorkflowExecutionHistoryRequest& request, Duration max_wait,
-                                   Callback<v1::GetWorkflowExecutionHistoryResponse> done) override;
   Result<v1::SignalWorkflowExecutionResponse> SignalWorkflowExecution(
       const v1::SignalWorkflowExecutionRequest& request) override;
   Result<v1::SignalWithStartWorkflowExecutionResponse> SignalWithStartWorkflowExecution(
@@ -220,10 +218,6 @@ class EngineImpl final : public Engine {
   // one it continued as) still runs, looks again when it closes or at `deadline`.
   void AwaitResult(v1::GetWorkflowExecutionResultRequest request, Time deadline,
                    Callback<v1::GetWorkflowExecutionResultResponse> done);
-  // GetWorkflowExecutionHistory's wait without a thread: looks now, and while the run runs
-  // with no event from the page's first on, looks again when it changes or at `deadline`.
-  void AwaitHistory(v1::GetWorkflowExecutionHistoryRequest request, Time deadline,
-                    Callback<v1::GetWorkflowExecutionHistoryResponse> done);
   // Registers `done` for the close of `run` (running, locked by the caller): it gets the
   // result when the run closes (following a continue-as-new when `request` asks), or the
   // running run at `deadline`.

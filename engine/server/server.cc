@@ -61,13 +61,12 @@ bool IsLoopback(const std::string& host_port) {
 // an unparsable request with UNIMPLEMENTED, which would mislead; here it gets
 // INVALID_ARGUMENT.
 using ServiceBase = v1::WorkflowService::WithRawCallbackMethod_WorkerStream<
-    v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionHistory<
     v1::WorkflowService::WithRawCallbackMethod_GetWorkflowExecutionResult<
     v1::WorkflowService::WithRawCallbackMethod_StartWorkflowExecution<
     v1::WorkflowService::WithRawCallbackMethod_RespondWorkflowTaskCompleted<
     v1::WorkflowService::WithRawCallbackMethod_RespondActivityTaskCompleted<
     v1::WorkflowService::WithRawCallbackMethod_PollWorkflowTaskQueue<
-        v1::WorkflowService::WithRawCallbackMethod_PollActivityTaskQueue<v1::WorkflowService::Service>>>>>>>>;
+        v1::WorkflowService::WithRawCallbackMethod_PollActivityTaskQueue<v1::WorkflowService::Service>>>>>>>;
 
 // A poll's reactor: a worker that hangs up (or whose deadline passes) ends the engine's
 // wait, so that no task is handed to it. Deletes itself when gRPC is done with the call.
@@ -85,6 +84,14 @@ class Server::Service final : public ServiceBase {
   // keeld is stopping: worker streams end (worker_stream.h).
   void StopStreams() { streams_.Stop(); }
 
+// The calls that may wait (start and wait, result, history with wait_new_event) end, with
+// nothing new yet, before their caller's deadline (see GiveUp).
+#define KEEL_WAITING_RPC(Name, AccessKind)                                                       \
+  grpc::Status Name(grpc::ServerContext* context, const v1::Name##Request* request,            \
+                    v1::Name##Response* response) override {                                    \
+    const Duration max_wait = std::max(Duration::zero(), GiveUp(context) - Clock::System().Now()); \
+    return Handle(context, Access::AccessKind, #Name, [&] { return engine_.Name(*request, max_wait); }, response); \
+  }
 #define KEEL_RPC(Name, AccessKind)                                                              \
   grpc::Status Name(grpc::ServerContext* context, const v1::Name##Request* request,            \
                     v1::Name##Response* response) override {                                    \
@@ -96,6 +103,7 @@ class Server::Service final : public ServiceBase {
   KEEL_RPC(TerminateWorkflowExecution, kClient)
   KEEL_RPC(DescribeWorkflowExecution, kRead)
   KEEL_RPC(ListWorkflowExecutions, kRead)
+  KEEL_WAITING_RPC(GetWorkflowExecutionHistory, kRead)
   KEEL_RPC(QueryWorkflow, kRead)
   KEEL_RPC(RespondWorkflowTaskFailed, kWorker)
   KEEL_RPC(RespondQueryTaskCompleted, kWorker)
@@ -104,9 +112,10 @@ class Server::Service final : public ServiceBase {
   KEEL_RPC(RespondActivityTaskCanceled, kWorker)
   KEEL_RPC(ShutdownWorker, kWorker)
 #undef KEEL_RPC
+#undef KEEL_WAITING_RPC
 
-// The callback calls; the waiting ones (start and wait, result, history with
-// wait_new_event) end, with nothing new yet, before their caller's deadline (see GiveUp).
+// The callback calls; the waiting ones (start and wait, result) end, with nothing new
+// yet, before their caller's deadline (see GiveUp).
 #define KEEL_CALLBACK_RPC(Name, AccessKind, ...)                                                            \
   grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,       \
                                  grpc::ByteBuffer* response) override {                                       \
@@ -119,7 +128,6 @@ class Server::Service final : public ServiceBase {
   }
   KEEL_CALLBACK_RPC(StartWorkflowExecution, kClient, max_wait)
   KEEL_CALLBACK_RPC(GetWorkflowExecutionResult, kRead, max_wait)
-  KEEL_CALLBACK_RPC(GetWorkflowExecutionHistory, kRead, max_wait)
   KEEL_CALLBACK_RPC(RespondWorkflowTaskCompleted, kWorker)
   KEEL_CALLBACK_RPC(RespondActivityTaskCompleted, kWorker)
 #undef KEEL_CALLBACK_RPC
@@ -265,9 +273,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options) {
   // Payloads are limited to 2 MiB by the engine; a request carries a few of them.
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   builder.SetMaxSendMessageSize(64 * 1024 * 1024);
-  // The synchronous calls (a query waits for a worker) take a thread each; with gRPC's
-  // default of 2 idle pollers almost every other call started a new thread (10,000 in a
-  // 5 s benchmark, when polls were synchronous too). Keep them instead.
+  // Long polls hold a thread each; with gRPC's default of 2 idle pollers almost every
+  // other call started a new thread (10,000 in a 5 s benchmark). Keep them instead.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 256);
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);  // nothing reads it; it counts every call
   // Workers ping every 30 s while their polls wait (ConnectOptions::keepalive). gRPC's

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <future>
-#include <memory>
 
 #include "engine/history/convert.h"
 #include "engine/history/event_util.h"
@@ -454,63 +453,6 @@ TEST_F(EngineTest, MalformedTokensAreInvalidArgument) {
   EXPECT_EQ(engine_->RespondWorkflowTaskCompleted(r).status().code(), StatusCode::kInvalidArgument);
   v1::RespondActivityTaskCompletedRequest a;
   EXPECT_EQ(engine_->RespondActivityTaskCompleted(a).status().code(), StatusCode::kInvalidArgument);
-}
-
-// A history read that waits for new events holds no thread (keeld's history --follow):
-// the call returns at once, and the commit that adds the events it waits for answers it;
-// a commit that adds earlier ones does not.
-class HistoryWaitTest : public EngineTest {
- protected:
-  using Page = Result<v1::GetWorkflowExecutionHistoryResponse>;
-  std::future<Page> Wait(int64_t first, Duration max_wait) {
-    v1::GetWorkflowExecutionHistoryRequest r;
-    r.mutable_workflow_execution()->set_workflow_id("a");
-    r.set_first_event_id(first);
-    r.set_wait_new_event(true);
-    auto answer = std::make_shared<std::promise<Page>>();
-    engine_->GetWorkflowExecutionHistory(r, max_wait, [answer](Page page) { answer->set_value(std::move(page)); });
-    return answer->get_future();
-  }
-};
-
-TEST_F(HistoryWaitTest, TheCommitThatAddsTheEventsAnswersTheWait) {
-  ASSERT_TRUE(Start("a").ok());
-  const int64_t next = static_cast<int64_t>(Events("a").size()) + 1;
-  auto waiting = Wait(next + 1, 1h);  // the event after the next one
-  ASSERT_TRUE(Signal("a", "one").ok());
-  EXPECT_EQ(waiting.wait_for(0s), std::future_status::timeout);  // still waiting
-  ASSERT_TRUE(Signal("a", "two").ok());
-  // A guard, not a measurement: a wait nothing answers would last the ManualClock's hour.
-  ASSERT_EQ(waiting.wait_for(1min), std::future_status::ready);
-  auto page = waiting.get();
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
-  ASSERT_EQ(page->history().events_size(), 1);
-  EXPECT_EQ(page->history().events(0).event_id(), next + 1);
-  EXPECT_TRUE(page->history().events(0).has_workflow_execution_signaled());
-}
-
-TEST_F(HistoryWaitTest, AWaitEndsWithAnEmptyPageAtItsDeadline) {
-  ASSERT_TRUE(Start("a").ok());
-  auto waiting = Wait(static_cast<int64_t>(Events("a").size()) + 1, 5s);
-  clock_.Advance(5s);
-  auto page = waiting.get();
-  ASSERT_TRUE(page.ok()) << page.status().ToString();
-  EXPECT_EQ(page->history().events_size(), 0);
-  EXPECT_EQ(page->history().workflow_execution().workflow_id(), "a");
-}
-
-TEST_F(HistoryWaitTest, AReadThatNeedsNoWaitOrIsWrongIsAnsweredAtOnce) {
-  ASSERT_TRUE(Start("a").ok());
-  auto now = Wait(1, 1h);
-  ASSERT_EQ(now.wait_for(0s), std::future_status::ready);
-  EXPECT_GT(now.get()->history().events_size(), 0);
-  EXPECT_EQ(Wait(-1, 1h).get().status().code(), StatusCode::kInvalidArgument);
-  v1::GetWorkflowExecutionHistoryRequest unknown;
-  unknown.mutable_workflow_execution()->set_workflow_id("nobody");
-  unknown.set_wait_new_event(true);
-  std::promise<Page> answer;
-  engine_->GetWorkflowExecutionHistory(unknown, 1h, [&](Page page) { answer.set_value(std::move(page)); });
-  EXPECT_EQ(answer.get_future().get().status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
