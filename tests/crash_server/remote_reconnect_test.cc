@@ -51,6 +51,15 @@ std::unique_ptr<Frontend> Connect(const std::string& address, Duration poll_time
   return std::move(f).value();
 }
 
+// A keeld on a file in `dir`, on an ephemeral loopback port, whose waits end after 2 s.
+server::ServerOptions LoopbackKeeld(const keel::testing::TempDir& dir) {
+  server::ServerOptions so;
+  so.engine.db_path = dir.File("keel.db");
+  so.engine.poll_timeout = 2s;
+  so.listen = "127.0.0.1:0";
+  return so;
+}
+
 Task<std::string> Echo(WorkflowContext& ctx, std::string text) {
   ActivityOptions o;
   o.start_to_close = 30s;
@@ -120,10 +129,7 @@ TEST(RemoteReconnectTest, AWorkerStopsWhileKeeldIsUnreachable) {
 
 TEST(RemoteReconnectTest, AWorkerGoesOnWithKeeldRestartedOnTheSamePort) {
   keel::testing::TempDir dir;
-  server::ServerOptions so;
-  so.engine.db_path = dir.File("keel.db");
-  so.engine.poll_timeout = 2s;
-  so.listen = "127.0.0.1:0";
+  server::ServerOptions so = LoopbackKeeld(dir);
   auto first = server::Server::Start(so);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   so.listen = (*first)->address();
@@ -196,14 +202,36 @@ void ExpectCompletedOnce(Frontend& f) {
   EXPECT_EQ(completed, 1);
 }
 
+// The activity "hold": it runs until the test releases it, and counts its runs.
+class HoldActivity {
+ public:
+  void RegisterIn(Registry& registry) {
+    registry.RegisterActivity("hold", [this](std::string s) {
+      if (runs_++ == 0) started_.set_value();
+      released_.wait();
+      return s;
+    });
+  }
+  bool AwaitStarted() { return started_.get_future().wait_for(1min) == std::future_status::ready; }
+  void Release() {  // (again: nothing)
+    if (!released_set_) release_.set_value();
+    released_set_ = true;
+  }
+  int runs() const { return runs_.load(); }
+
+ private:
+  std::atomic<int> runs_{0};
+  std::promise<void> started_, release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  bool released_set_ = false;
+};
+
 // keeld on a file, restarted by the test, and a worker whose one activity ("hold") runs
 // until the test releases it.
 class HeldActivityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    so_.engine.db_path = dir_.File("keel.db");
-    so_.engine.poll_timeout = 2s;
-    so_.listen = "127.0.0.1:0";
+    so_ = LoopbackKeeld(dir_);
     auto first = server::Server::Start(so_);
     ASSERT_TRUE(first.ok()) << first.status().ToString();
     server_ = std::move(first).value();
@@ -211,11 +239,7 @@ class HeldActivityTest : public ::testing::Test {
 
     Registry& activities = activity_worker_of_its_own_ ? activity_registry_ : registry_;
     registry_.RegisterWorkflow("hold", Hold);
-    activities.RegisterActivity("hold", [this](std::string s) {
-      if (runs_++ == 0) started_.set_value();
-      released_.wait();
-      return s;
-    });
+    hold_.RegisterIn(activities);
     ConnectOptions o;
     o.address = so_.listen;
     o.connect_wait = 10ms;  // a result notices soon that keeld is away
@@ -236,7 +260,7 @@ class HeldActivityTest : public ::testing::Test {
     }
     auto client_frontend = Connect(so_.listen);
     Client(*client_frontend).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
-    ASSERT_EQ(started_.get_future().wait_for(1min), std::future_status::ready);
+    ASSERT_TRUE(hold_.AwaitStarted());
   }
   void TearDown() override {
     Release();
@@ -252,15 +276,12 @@ class HeldActivityTest : public ::testing::Test {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     server_ = std::move(again).value();
   }
-  void Release() {
-    if (!released_set_) release_.set_value();
-    released_set_ = true;
-  }
+  void Release() { hold_.Release(); }
   // The run completed with its one activity completed once, and the activity ran once.
   void ExpectCompletedOnce() {
     auto client_frontend = Connect(so_.listen, 30s);
     keel::ExpectCompletedOnce(*client_frontend);
-    EXPECT_EQ(runs_.load(), 1);
+    EXPECT_EQ(hold_.runs(), 1);
   }
 
   keel::testing::LogLines lines_;  // before any thread that logs starts
@@ -268,10 +289,7 @@ class HeldActivityTest : public ::testing::Test {
   server::ServerOptions so_;  // keeld's default hold after a restart: 10 s
   std::unique_ptr<server::Server> server_;
   Registry registry_;
-  std::atomic<int> runs_{0};
-  std::promise<void> started_, release_;
-  std::shared_future<void> released_ = release_.get_future().share();
-  bool released_set_ = false;
+  HoldActivity hold_;
   std::unique_ptr<Frontend> worker_frontend_;
   std::unique_ptr<Worker> worker_;
   bool activity_worker_of_its_own_ = false;  // set before SetUp: "hold" runs on a worker of its own
@@ -324,11 +342,8 @@ TEST_F(HeldActivityOnItsOwnWorkerTest, AWorkerWithNoCallUnderWayReportsItsActivi
 // be running, so the restarted keeld hands it out at once, even with an hour's hold.
 TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
   keel::testing::TempDir dir;
-  server::ServerOptions so;
-  so.engine.db_path = dir.File("keel.db");
-  so.engine.poll_timeout = 2s;
+  server::ServerOptions so = LoopbackKeeld(dir);
   so.engine.recovered_activity_hold = 1h;
-  so.listen = "127.0.0.1:0";
   auto first = server::Server::Start(so);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   so.listen = (*first)->address();
@@ -361,9 +376,7 @@ TEST(RemoteReconnectTest, AnActivityTaskNoWorkerTookIsNotHeldAfterACleanStop) {
 // its timeout (here an hour).
 TEST(RemoteReconnectTest, ACallOnAConnectionThatDiedWithoutAWordFailsByKeepalive) {
   keel::testing::TempDir dir;
-  server::ServerOptions so;
-  so.engine.db_path = dir.File("keel.db");
-  so.listen = "127.0.0.1:0";
+  server::ServerOptions so = LoopbackKeeld(dir);
   auto server = server::Server::Start(so);
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   keel::testing::TcpForwarder forwarder((*server)->address());
@@ -397,19 +410,13 @@ TEST(RemoteReconnectTest, ACallOnAConnectionThatDiedWithoutAWordFailsByKeepalive
 class BrokenConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    so_.engine.db_path = dir_.File("keel.db");
-    so_.engine.poll_timeout = 2s;
-    so_.listen = "127.0.0.1:0";
+    so_ = LoopbackKeeld(dir_);
     auto server = server::Server::Start(so_);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
     forwarder_ = std::make_unique<keel::testing::TcpForwarder>(server_->address());
     registry_.RegisterWorkflow("hold", Hold);
-    registry_.RegisterActivity("hold", [this](std::string s) {
-      if (runs_++ == 0) started_.set_value();
-      released_.wait();
-      return s;
-    });
+    hold_.RegisterIn(registry_);
     ConnectOptions o;
     o.address = forwarder_->address();
     o.keepalive = keepalive_;
@@ -421,20 +428,17 @@ class BrokenConnectionTest : public ::testing::Test {
     worker_->Start();
     direct_ = Connect(server_->address(), 30s);
     Client(*direct_).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
-    ASSERT_EQ(started_.get_future().wait_for(1min), std::future_status::ready);
+    ASSERT_TRUE(hold_.AwaitStarted());
   }
   void TearDown() override {
-    if (!released_set_) release_.set_value();
+    hold_.Release();
     if (worker_) worker_->Stop();
   }
-  void Release() {
-    release_.set_value();
-    released_set_ = true;
-  }
+  void Release() { hold_.Release(); }
   // The run completed, its activity ran once and its result is recorded once.
   void ExpectCompletedOnce() {
     keel::ExpectCompletedOnce(*direct_);
-    EXPECT_EQ(runs_.load(), 1);
+    EXPECT_EQ(hold_.runs(), 1);
   }
 
   Duration keepalive_ = 200ms;  // set before SetUp; a frozen connection ends soon
@@ -443,10 +447,7 @@ class BrokenConnectionTest : public ::testing::Test {
   std::unique_ptr<server::Server> server_;
   std::unique_ptr<keel::testing::TcpForwarder> forwarder_;
   Registry registry_;
-  std::atomic<int> runs_{0};
-  std::promise<void> started_, release_;
-  std::shared_future<void> released_ = release_.get_future().share();
-  bool released_set_ = false;
+  HoldActivity hold_;
   std::unique_ptr<Frontend> worker_frontend_;
   std::unique_ptr<Worker> worker_;
   std::unique_ptr<Frontend> direct_;
