@@ -72,6 +72,11 @@ class Frontend {
     return 0;
   }
   virtual void RemoveReconnectListener(int handle) { (void)handle; }
+
+  // A hint that up to `n` calls will be under way at once (a worker: one per thread). A
+  // frontend over a connection (keeld's) opens what they need ahead, without waiting, so
+  // that the first calls are not slower than later ones. The embedded engine needs none.
+  virtual void PrepareConcurrentCalls(int n) { (void)n; }
 };
 
 }  // namespace keel

@@ -8,7 +8,8 @@
 // token is sent as bearer metadata and never logged. The two polls and the two completions
 // a worker sends most, and a client's start, go as messages on open WorkerStream calls
 // while keeld is reachable (remote/worker_stream_client.h), and as calls of their own
-// otherwise. Thread-safe.
+// otherwise; PrepareConcurrentCalls opens such streams ahead (a Worker does at Start).
+// Thread-safe.
 #pragma once
 
 #include <chrono>

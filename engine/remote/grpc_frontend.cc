@@ -23,6 +23,8 @@ namespace keel {
 
 namespace {
 
+constexpr int kMostPreparedStreams = 256;
+
 class GrpcFrontendImpl final : public Frontend {
  public:
   GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel)
@@ -36,6 +38,14 @@ class GrpcFrontendImpl final : public Frontend {
       stop_watching_ = true;
     }
     if (watcher_.joinable()) watcher_.join();
+  }
+
+  // Opens worker streams ahead (a client's starts and a worker's polls and completions
+  // take them; every other call opens nothing of its own), up to a bound: a worker with
+  // thousands of activity threads seldom has them all calling at once, and streams
+  // beyond the bound still open as calls need them.
+  void PrepareConcurrentCalls(int n) override {
+    stream_.Prepare(static_cast<size_t>(std::clamp(n, 0, kMostPreparedStreams)));
   }
 
   // Started with the first listener (a worker's): clients that never listen pay nothing.

@@ -197,6 +197,10 @@ WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stre
   return {grpc::Status(static_cast<grpc::StatusCode>(s.status), ToString(s.status_details)), unprocessed};
 }
 
+void WorkerStreamClient::Prepare(size_t n) {
+  for (size_t have = idle_streams(); have < n; ++have) Pool(Open());
+}
+
 void WorkerStreamClient::CancelPolls(const std::string& identity) {
   std::lock_guard<std::mutex> g(mu_);
   cancelled_.insert(identity);
@@ -215,7 +219,9 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::TakeIdle(Time no
       stream = std::move(idle_.back());
       idle_.pop_back();
     }
-    if (!stream->ended && (now - stream->idle_since < look_after_ || !stream->EndedWhileIdle())) return stream;
+    // One not used yet (Prepare's) is looked at too: it may have failed to start.
+    const bool look = !stream->start_taken || now - stream->idle_since >= look_after_;
+    if (!stream->ended && !(look && stream->EndedWhileIdle())) return stream;
     Close(std::move(stream), false);
   }
 }

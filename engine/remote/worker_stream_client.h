@@ -43,6 +43,11 @@ class WorkerStreamClient {
   Result<v1::WorkerStreamResponse> Call(const v1::WorkerStreamRequest& request, Duration timeout, bool* sent,
                                         const std::string& identity = "");
 
+  // Opens streams until the pool holds `n` (a worker: one per thread that makes calls),
+  // so that the first calls do not each open one. Does not wait for them: a call that
+  // takes one not yet started waits for its start, as for a stream it opens itself.
+  void Prepare(size_t n);
+
   // For tests: the streams in the pool, and opened so far; waits until each pooled one has
   // ended (keeld ended it), false if `deadline` came first.
   size_t idle_streams() const;

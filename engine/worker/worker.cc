@@ -87,6 +87,9 @@ void Worker::Start() {
     throw std::invalid_argument("Worker: the registry has no workflows and no activities");
   }
   started_ = true;
+  // Each thread makes one call at a time.
+  frontend_.PrepareConcurrentCalls((workflows ? std::max(1, options_.workflow_task_pollers) : 0) +
+                                   (activities ? std::max(1, options_.max_concurrent_activities) : 0));
   if (workflows) {
     // Embedded: let the engine run this worker's workflow tasks inline.
     if (auto* engine =

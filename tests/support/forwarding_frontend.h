@@ -41,6 +41,7 @@ class ForwardingFrontend : public Frontend {
     return inner_.AddReconnectListener(std::move(fn));
   }
   void RemoveReconnectListener(int handle) override { inner_.RemoveReconnectListener(handle); }
+  void PrepareConcurrentCalls(int n) override { inner_.PrepareConcurrentCalls(n); }
 
  protected:
   Frontend& inner_;

@@ -301,6 +301,34 @@ TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
   EXPECT_FALSE(task->poll_workflow_task_queue().task_token().empty());
 }
 
+// Prepare opens streams ahead into the pool, up to the number asked for; calls take them
+// instead of opening their own.
+TEST_F(WorkerStreamTest, PreparedStreamsAreTakenByTheFirstCalls) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/1h);
+  client.Prepare(3);
+  EXPECT_EQ(client.opened_streams(), 3u);
+  EXPECT_EQ(client.idle_streams(), 3u);
+  bool sent = false;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
+  client.Prepare(2);  // the pool holds 3 already
+  EXPECT_EQ(client.opened_streams(), 3u);
+  EXPECT_EQ(client.idle_streams(), 3u);
+}
+
+// A prepared stream that could not start (keeld is gone) is dropped before a call, unused,
+// however recently it was opened: the call opens a stream of its own.
+TEST_F(WorkerStreamTest, APreparedStreamThatCouldNotStartIsDropped) {
+  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/1h);
+  server_->Shutdown(std::chrono::seconds(1));
+  client.Prepare(1);
+  ASSERT_TRUE(client.AwaitIdleEnds(Clock::System().Now() + 30s));
+  bool sent = true;
+  EXPECT_FALSE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
+  EXPECT_FALSE(sent);
+  EXPECT_EQ(client.opened_streams(), 2u);
+  EXPECT_EQ(client.idle_streams(), 0u);
+}
+
 // A pooled stream that is still open is used again, also after the look for an end that
 // a stream idle for look_after gets.
 TEST_F(WorkerStreamTest, AnOpenPooledStreamIsUsedAgain) {
