@@ -70,6 +70,7 @@ class ServerEnv final : public BenchEnv {
     frontend_ = std::move(*frontend);
     client_ = std::make_unique<Client>(*frontend_);
     CheckReachable(*client_, address);
+    frontend_->PrepareConcurrentCalls(kW1InFlight);  // its streams open before anything is timed
   }
 
   ~ServerEnv() override {

@@ -10,6 +10,9 @@
 
 namespace keel::bench {
 
+// W1's workflows in flight: its client threads, each starting one workflow at a time.
+inline constexpr int kW1InFlight = 64;
+
 // As many workflow-task pollers and activity threads as W1 has workflows in flight (64):
 // each poller and activity thread waits for its transition's commit, so fewer threads
 // mean smaller commit groups (docs/benchmarks.md, "Settings").
