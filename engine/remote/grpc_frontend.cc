@@ -24,12 +24,16 @@ namespace keel {
 namespace {
 
 constexpr int kMostPreparedStreams = 256;
+constexpr int kMostStreamConnections = 64;
 
 class GrpcFrontendImpl final : public Frontend {
  public:
-  GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel)
+  // `more_channels`: the other connections the worker streams are spread over.
+  GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel,
+                   const std::vector<std::shared_ptr<grpc::Channel>>& more_channels)
       : options_(std::move(options)), channel_(channel), stub_(v1::WorkflowService::NewStub(channel)),
-        stream_(*stub_, [this](grpc::ClientContext& context) {
+        more_stubs_(NewStubs(more_channels)),
+        stream_(StreamStubs(), [this](grpc::ClientContext& context) {
           if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
         }) {}
   ~GrpcFrontendImpl() override {
@@ -441,9 +445,22 @@ class GrpcFrontendImpl final : public Frontend {
     if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
   }
 
+  static std::vector<std::unique_ptr<v1::WorkflowService::Stub>> NewStubs(
+      const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+    std::vector<std::unique_ptr<v1::WorkflowService::Stub>> stubs;
+    for (const auto& channel : channels) stubs.push_back(v1::WorkflowService::NewStub(channel));
+    return stubs;
+  }
+  std::vector<v1::WorkflowService::Stub*> StreamStubs() const {
+    std::vector<v1::WorkflowService::Stub*> stubs{stub_.get()};
+    for (const auto& stub : more_stubs_) stubs.push_back(stub.get());
+    return stubs;
+  }
+
   ConnectOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::WorkflowService::Stub> stub_;
+  std::vector<std::unique_ptr<v1::WorkflowService::Stub>> more_stubs_;  // (declared before stream_)
   std::mutex polls_mu_;
   std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
   std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
@@ -464,6 +481,10 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   if (options.keepalive < Duration::zero()) return InvalidArgument("keepalive must not be negative (0: no pings)");
   if (options.keepalive > Duration::zero() && options.keepalive_timeout <= Duration::zero()) {
     return InvalidArgument("keepalive_timeout must be positive when keepalive is on");
+  }
+  if (options.stream_connections < 1 || options.stream_connections > kMostStreamConnections) {
+    return InvalidArgument("stream_connections must be 1 to " + std::to_string(kMostStreamConnections) + ", not " +
+                           std::to_string(options.stream_connections));
   }
   PrepareGrpcRuntime();
   if (options.token.empty()) {
@@ -503,7 +524,13 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   }
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
-  return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel));
+  // Each with a subchannel pool of its own, so that it gets a connection of its own.
+  std::vector<std::shared_ptr<grpc::Channel>> more_channels;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  for (int i = 1; i < options.stream_connections; ++i) {
+    more_channels.push_back(grpc::CreateCustomChannel(options.address, credentials, args));
+  }
+  return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel, more_channels));
 }
 
 }  // namespace keel

@@ -128,10 +128,10 @@ struct WorkerStreamClient::Stream {
   }
 };
 
-WorkerStreamClient::WorkerStreamClient(v1::WorkflowService::Stub& stub,
+WorkerStreamClient::WorkerStreamClient(std::vector<v1::WorkflowService::Stub*> stubs,
                                        std::function<void(grpc::ClientContext&)> prepare, Duration look_after,
                                        Duration close_after)
-    : stub_(stub), prepare_(std::move(prepare)), look_after_(look_after), close_after_(close_after) {}
+    : stubs_(std::move(stubs)), prepare_(std::move(prepare)), look_after_(look_after), close_after_(close_after) {}
 
 size_t WorkerStreamClient::idle_streams() const {
   std::lock_guard<std::mutex> g(mu_);
@@ -160,13 +160,14 @@ WorkerStreamClient::~WorkerStreamClient() {
 }
 
 std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
+  v1::WorkflowService::Stub* stub;
   {
     std::lock_guard<std::mutex> g(mu_);
-    ++opened_;
+    stub = stubs_[opened_++ % stubs_.size()];
   }
   auto stream = std::make_unique<Stream>();
   prepare_(stream->context);
-  stream->rw = stub_.AsyncWorkerStream(&stream->context, &stream->cq, kStarted);
+  stream->rw = stub->AsyncWorkerStream(&stream->context, &stream->cq, kStarted);
   stream->pending = 1;  // kStarted
   stream->Watch();
   return stream;

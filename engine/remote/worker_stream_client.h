@@ -32,9 +32,15 @@ class WorkerStreamClient {
   // A stream left idle for `close_after` (the least recently used first) is closed when
   // another goes back to the pool, so that a worker whose calls at once grew for a while
   // does not keep their streams open on keeld for good.
-  WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare,
+  // The streams open on `stubs` in turn (their channels' connections).
+  WorkerStreamClient(std::vector<v1::WorkflowService::Stub*> stubs, std::function<void(grpc::ClientContext&)> prepare,
                      Duration look_after = std::chrono::milliseconds(50),
                      Duration close_after = std::chrono::minutes(5));
+  WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare,
+                     Duration look_after = std::chrono::milliseconds(50),
+                     Duration close_after = std::chrono::minutes(5))
+      : WorkerStreamClient(std::vector<v1::WorkflowService::Stub*>{&stub}, std::move(prepare), look_after,
+                           close_after) {}
   ~WorkerStreamClient();  // ends the idle streams; no call may be under way
 
   // Sends `request` and waits up to `timeout` for its answer. `sent` says whether keeld
@@ -74,7 +80,7 @@ class WorkerStreamClient {
   };
   static Ended Close(std::unique_ptr<Stream> stream, bool cancel);
 
-  v1::WorkflowService::Stub& stub_;
+  const std::vector<v1::WorkflowService::Stub*> stubs_;
   std::function<void(grpc::ClientContext&)> prepare_;
   const Duration look_after_;
   const Duration close_after_;

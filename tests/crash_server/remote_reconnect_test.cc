@@ -426,6 +426,8 @@ class BrokenConnectionTest : public ::testing::Test {
     worker_frontend_ = std::move(frontend).value();
     worker_ = std::make_unique<Worker>(*worker_frontend_, registry_);
     worker_->Start();
+    // Its streams opened ahead on all its connections: the forwarder breaks each of them.
+    ASSERT_TRUE(forwarder_->AwaitAccepted(static_cast<size_t>(o.stream_connections), 30s));
     direct_ = Connect(server_->address(), 30s);
     Client(*direct_).StartWorkflow("hold", {.id = "w"}, std::string("kept"));
     ASSERT_TRUE(hold_.AwaitStarted());

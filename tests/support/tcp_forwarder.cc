@@ -143,7 +143,13 @@ void TcpForwarder::AcceptLoop() {
     ref.pumps[0] = std::thread([&ref] { Pump(ref, false); });
     ref.pumps[1] = std::thread([&ref] { Pump(ref, true); });
     connections_.push_back(std::move(c));
+    accepted_.notify_all();
   }
+}
+
+bool TcpForwarder::AwaitAccepted(size_t n, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return accepted_.wait_for(lock, timeout, [&] { return connections_.size() >= n; });
 }
 
 void TcpForwarder::Pump(Connection& c, bool reply) {

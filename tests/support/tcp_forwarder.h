@@ -5,6 +5,8 @@
 // a NAT that dropped the connection), or end them (Cut). Later connections are copied.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +32,8 @@ class TcpForwarder {
   void FreezeReplies();
   // Ends the connections open now (both ends closed, whatever was not copied is lost).
   void Cut();
+  // Waits until `n` connections in all were accepted; false if `timeout` came first.
+  bool AwaitAccepted(size_t n, std::chrono::milliseconds timeout);
 
  private:
   struct Connection;
@@ -44,7 +48,8 @@ class TcpForwarder {
   int stop_pipe_[2] = {-1, -1};  // written by the destructor: the acceptor ends
   std::string address_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<std::unique_ptr<Connection>> connections_;  // every one accepted
+  std::condition_variable accepted_;                      // one more in connections_
   std::thread acceptor_;
 };
 

@@ -15,6 +15,7 @@
 #include "engine/server/server.h"
 #include "engine/worker.h"
 #include "tests/support/log_lines.h"
+#include "tests/support/tcp_forwarder.h"
 #include "tests/support/temp_dir.h"
 
 namespace keel {
@@ -340,6 +341,38 @@ TEST(ConnectToServerTest, BadKeepaliveSettingsAreRefused) {
   EXPECT_EQ(ConnectToServer(no_timeout).status().code(), StatusCode::kInvalidArgument);
   no_timeout.keepalive = Duration::zero();  // no pings: no timeout needed
   EXPECT_TRUE(ConnectToServer(no_timeout).ok());
+}
+
+TEST(ConnectToServerTest, BadStreamConnectionsAreRefused) {
+  for (int bad : {0, -1, 65}) {
+    ConnectOptions options;
+    options.stream_connections = bad;
+    auto refused = ConnectToServer(options);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(refused.status().message().find("stream_connections must be 1 to 64"), std::string::npos)
+        << refused.status().ToString();
+  }
+}
+
+// The worker streams open on stream_connections connections in turn: three streams opened
+// ahead reach keeld on three connections (seen by a forwarder in between), and a workflow
+// then runs over them.
+TEST_F(RemoteTest, WorkerStreamsAreSpreadOverTheStreamConnections) {
+  StartServer();
+  keel::testing::TcpForwarder forwarder(server_->address());
+  ConnectOptions options;
+  options.address = forwarder.address();
+  options.stream_connections = 3;
+  auto frontend = ConnectToServer(options);
+  ASSERT_TRUE(frontend.ok()) << frontend.status().ToString();
+  (*frontend)->PrepareConcurrentCalls(3);
+  EXPECT_TRUE(forwarder.AwaitAccepted(3, std::chrono::seconds(30)));
+  Registry r = StepsRegistry();
+  Worker worker(**frontend, r, {});
+  worker.Start();
+  Client client(**frontend);
+  EXPECT_EQ(client.ExecuteWorkflow<std::string>("steps", {.id = "spread"}, 3), "s0 s1 s2 ");
+  worker.Stop();
 }
 
 TEST(IsLoopbackTest, OnlyLoopbackAddressesAndLocalhost) {
