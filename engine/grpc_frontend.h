@@ -37,7 +37,7 @@ struct ConnectOptions {
   // again too: keeld refuses the repeat (NOT_FOUND), so none is recorded twice. One not
   // delivered by then is lost, and keeld runs the task again when its timeout expires.
   Duration deliver_wait = std::chrono::seconds(60);
-  // While calls are under way (a polling worker always has one), a ping after this long
+  // On every open connection, with or without calls under way, a ping after this long
   // without a word from keeld; no answer within `keepalive_timeout` ends the connection,
   // and its calls fail with UNAVAILABLE (a worker then connects again). gRPC also ends
   // a connection whose sent data goes unacknowledged for `keepalive_timeout`. Without
@@ -49,15 +49,16 @@ struct ConnectOptions {
   Duration keepalive = std::chrono::seconds(30);
   Duration keepalive_timeout = std::chrono::seconds(15);
   // The connections to keeld that the worker streams are spread over, 1 to 64: streams
-  // open on them in turn, the first on the connection every other call uses (the others
-  // connect when their first stream opens). Each side reads and writes a connection on
-  // one thread at a time, so a busy worker's streams on a few connections use more cores
-  // on both sides (W1 about 9% faster with 4 than with 1, docs/benchmarks.md).
+  // open on them in turn (skipping one that is failing), the first on the connection
+  // every other call uses; the others connect when their first stream opens. Each side
+  // reads and writes a connection on one thread at a time, so a busy worker's streams on
+  // a few connections use more cores on both sides (docs/benchmarks.md, "Twelfth
+  // session").
   int stream_connections = 4;
 };
 
 
-// Creates the channel (it connects lazily, on the first call). Errors: a bad address or
+// Creates the channels (each connects lazily, on its first call). Errors: a bad address or
 // an unreadable CA file.
 Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options);
 

@@ -30,10 +30,13 @@ class GrpcFrontendImpl final : public Frontend {
  public:
   // `more_channels`: the other connections the worker streams are spread over.
   GrpcFrontendImpl(ConnectOptions options, std::shared_ptr<grpc::Channel> channel,
-                   const std::vector<std::shared_ptr<grpc::Channel>>& more_channels)
-      : options_(std::move(options)), channel_(channel), stub_(v1::WorkflowService::NewStub(channel)),
-        more_stubs_(NewStubs(more_channels)),
-        stream_(StreamStubs(), [this](grpc::ClientContext& context) {
+                   std::vector<std::shared_ptr<grpc::Channel>> more_channels)
+      : options_(std::move(options)),
+        channel_(channel),
+        stub_(v1::WorkflowService::NewStub(channel)),
+        more_channels_(std::move(more_channels)),
+        more_stubs_(NewStubs(more_channels_)),
+        stream_(StreamConnections(), [this](grpc::ClientContext& context) {
           if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
         }) {}
   ~GrpcFrontendImpl() override {
@@ -451,16 +454,17 @@ class GrpcFrontendImpl final : public Frontend {
     for (const auto& channel : channels) stubs.push_back(v1::WorkflowService::NewStub(channel));
     return stubs;
   }
-  std::vector<v1::WorkflowService::Stub*> StreamStubs() const {
-    std::vector<v1::WorkflowService::Stub*> stubs{stub_.get()};
-    for (const auto& stub : more_stubs_) stubs.push_back(stub.get());
-    return stubs;
+  std::vector<remote::WorkerStreamClient::Connection> StreamConnections() const {
+    std::vector<remote::WorkerStreamClient::Connection> connections{{stub_.get(), channel_.get()}};
+    for (size_t i = 0; i < more_stubs_.size(); ++i) connections.push_back({more_stubs_[i].get(), more_channels_[i].get()});
+    return connections;
   }
 
   ConnectOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::WorkflowService::Stub> stub_;
-  std::vector<std::unique_ptr<v1::WorkflowService::Stub>> more_stubs_;  // (declared before stream_)
+  std::vector<std::shared_ptr<grpc::Channel>> more_channels_;  // (these two before stream_)
+  std::vector<std::unique_ptr<v1::WorkflowService::Stub>> more_stubs_;
   std::mutex polls_mu_;
   std::multimap<std::string, grpc::ClientContext*> polls_;  // in flight, by worker identity
   std::set<std::string> shut_down_;                          // identities given to ShutdownWorker
@@ -522,7 +526,13 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
     // A long poll sends no data for up to a minute: keep pinging through it (gRPC's
     // default stops after 2 pings without data).
     args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+    // Also a connection without a call: a worker's polls may all be on the others, and
+    // the first connection is the one whose loss tells it to report its activities.
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   }
+  // No idle timeout (gRPC's default: 30 minutes without calls). A connection gone idle
+  // and back would look lost to the reconnection watch (AddReconnectListener).
+  args.SetInt(GRPC_ARG_CLIENT_IDLE_TIMEOUT_MS, INT32_MAX);
   auto channel = grpc::CreateCustomChannel(options.address, credentials, args);
   // Each with a subchannel pool of its own, so that it gets a connection of its own.
   std::vector<std::shared_ptr<grpc::Channel>> more_channels;
@@ -530,7 +540,8 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   for (int i = 1; i < options.stream_connections; ++i) {
     more_channels.push_back(grpc::CreateCustomChannel(options.address, credentials, args));
   }
-  return std::unique_ptr<Frontend>(std::make_unique<GrpcFrontendImpl>(std::move(options), channel, more_channels));
+  return std::unique_ptr<Frontend>(
+      std::make_unique<GrpcFrontendImpl>(std::move(options), channel, std::move(more_channels)));
 }
 
 }  // namespace keel

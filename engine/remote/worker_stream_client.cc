@@ -4,6 +4,8 @@
 #include <grpc/grpc.h>
 #include <grpcpp/impl/codegen/completion_queue_tag.h>
 
+#include <stdexcept>
+
 #include "engine/remote/grpc_status.h"
 
 namespace keel::remote {
@@ -128,10 +130,15 @@ struct WorkerStreamClient::Stream {
   }
 };
 
-WorkerStreamClient::WorkerStreamClient(std::vector<v1::WorkflowService::Stub*> stubs,
+WorkerStreamClient::WorkerStreamClient(std::vector<Connection> connections,
                                        std::function<void(grpc::ClientContext&)> prepare, Duration look_after,
                                        Duration close_after)
-    : stubs_(std::move(stubs)), prepare_(std::move(prepare)), look_after_(look_after), close_after_(close_after) {}
+    : connections_(std::move(connections)),
+      prepare_(std::move(prepare)),
+      look_after_(look_after),
+      close_after_(close_after) {
+  if (connections_.empty()) throw std::invalid_argument("WorkerStreamClient: no connection");
+}
 
 size_t WorkerStreamClient::idle_streams() const {
   std::lock_guard<std::mutex> g(mu_);
@@ -159,15 +166,25 @@ WorkerStreamClient::~WorkerStreamClient() {
   for (auto& stream : idle_) Close(std::move(stream), true);
 }
 
-std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
-  v1::WorkflowService::Stub* stub;
-  {
-    std::lock_guard<std::mutex> g(mu_);
-    stub = stubs_[opened_++ % stubs_.size()];
+// A stream on a failing channel would fail at once (it does not wait for the channel to
+// connect again), and the call would be made on its own; one on a channel that is idle or
+// connecting waits for the connection.
+v1::WorkflowService::Stub& WorkerStreamClient::NextStub() {
+  std::lock_guard<std::mutex> g(mu_);
+  ++opened_;
+  for (size_t tried = 0; tried < connections_.size(); ++tried) {
+    const Connection& c = connections_[next_connection_++ % connections_.size()];
+    const auto state = c.channel ? c.channel->GetState(/*try_to_connect=*/true) : GRPC_CHANNEL_READY;
+    if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) return *c.stub;
   }
+  return *connections_[0].stub;
+}
+
+std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::Open() {
+  v1::WorkflowService::Stub& stub = NextStub();
   auto stream = std::make_unique<Stream>();
   prepare_(stream->context);
-  stream->rw = stub->AsyncWorkerStream(&stream->context, &stream->cq, kStarted);
+  stream->rw = stub.AsyncWorkerStream(&stream->context, &stream->cq, kStarted);
   stream->pending = 1;  // kStarted
   stream->Watch();
   return stream;
@@ -222,7 +239,9 @@ std::unique_ptr<WorkerStreamClient::Stream> WorkerStreamClient::TakeIdle(Time no
     }
     // One not used yet (Prepare's) is looked at too: it may have failed to start.
     const bool look = !stream->start_taken || now - stream->idle_since >= look_after_;
-    if (!stream->ended && !(look && stream->EndedWhileIdle())) return stream;
+    const bool failed = stream->ended || (look && stream->EndedWhileIdle()) ||
+                        (stream->start_taken && !stream->started);
+    if (!failed) return stream;
     Close(std::move(stream), false);
   }
 }

@@ -32,15 +32,20 @@ class WorkerStreamClient {
   // A stream left idle for `close_after` (the least recently used first) is closed when
   // another goes back to the pool, so that a worker whose calls at once grew for a while
   // does not keep their streams open on keeld for good.
-  // The streams open on `stubs` in turn (their channels' connections).
-  WorkerStreamClient(std::vector<v1::WorkflowService::Stub*> stubs, std::function<void(grpc::ClientContext&)> prepare,
+  // A stub and its channel (null: not looked at); both outlive the client.
+  struct Connection {
+    v1::WorkflowService::Stub* stub;
+    grpc::Channel* channel = nullptr;
+  };
+  // The streams open on `connections` in turn (at least one), skipping one whose channel
+  // is failing (waiting to connect again) when another is not.
+  WorkerStreamClient(std::vector<Connection> connections, std::function<void(grpc::ClientContext&)> prepare,
                      Duration look_after = std::chrono::milliseconds(50),
                      Duration close_after = std::chrono::minutes(5));
   WorkerStreamClient(v1::WorkflowService::Stub& stub, std::function<void(grpc::ClientContext&)> prepare,
                      Duration look_after = std::chrono::milliseconds(50),
                      Duration close_after = std::chrono::minutes(5))
-      : WorkerStreamClient(std::vector<v1::WorkflowService::Stub*>{&stub}, std::move(prepare), look_after,
-                           close_after) {}
+      : WorkerStreamClient(std::vector<Connection>{{&stub}}, std::move(prepare), look_after, close_after) {}
   ~WorkerStreamClient();  // ends the idle streams; no call may be under way
 
   // Sends `request` and waits up to `timeout` for its answer. `sent` says whether keeld
@@ -50,8 +55,9 @@ class WorkerStreamClient {
                                         const std::string& identity = "");
 
   // Opens streams until the pool holds `n` (a worker: one per thread that makes calls),
-  // so that the first calls do not each open one. Does not wait for them: a call that
-  // takes one not yet started waits for its start, as for a stream it opens itself.
+  // so that the first calls do not each open one; a second hint opens only what the pool
+  // lacks. Does not wait for them: a call that takes one not yet started waits for its
+  // start, as for a stream it opens itself.
   void Prepare(size_t n);
 
   // For tests: the streams in the pool, and opened so far; waits until each pooled one has
@@ -67,6 +73,7 @@ class WorkerStreamClient {
  private:
   struct Stream;
   std::unique_ptr<Stream> Open();
+  v1::WorkflowService::Stub& NextStub();  // where the next stream opens
   // An idle stream that is still open, dropping those that ended while idle; or null.
   std::unique_ptr<Stream> TakeIdle(Time now);
   // Back to the pool after an answer; closes the least recently used if idle too long.
@@ -80,7 +87,7 @@ class WorkerStreamClient {
   };
   static Ended Close(std::unique_ptr<Stream> stream, bool cancel);
 
-  const std::vector<v1::WorkflowService::Stub*> stubs_;
+  const std::vector<Connection> connections_;
   std::function<void(grpc::ClientContext&)> prepare_;
   const Duration look_after_;
   const Duration close_after_;
@@ -88,6 +95,7 @@ class WorkerStreamClient {
   std::vector<std::unique_ptr<Stream>> idle_;  // the most recently used last
   std::multimap<std::string, Stream*> polls_;  // polls under way, by identity
   size_t opened_ = 0;
+  size_t next_connection_ = 0;
   std::set<std::string> cancelled_;            // identities given to CancelPolls
 };
 

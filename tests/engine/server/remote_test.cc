@@ -14,6 +14,7 @@
 #include "engine/replayer.h"
 #include "engine/server/server.h"
 #include "engine/worker.h"
+#include "tests/support/forwarding_frontend.h"
 #include "tests/support/log_lines.h"
 #include "tests/support/tcp_forwarder.h"
 #include "tests/support/temp_dir.h"
@@ -354,23 +355,31 @@ TEST(ConnectToServerTest, BadStreamConnectionsAreRefused) {
   }
 }
 
-// The worker streams open on stream_connections connections in turn: three streams opened
-// ahead reach keeld on three connections (seen by a forwarder in between), and a workflow
-// then runs over them.
-TEST_F(RemoteTest, WorkerStreamsAreSpreadOverTheStreamConnections) {
+// A starting worker opens a worker stream per thread ahead, on stream_connections
+// connections in turn: they reach keeld on three connections (seen by a forwarder in
+// between), and a workflow then runs over them.
+TEST_F(RemoteTest, AStartingWorkerOpensItsStreamsOnEveryStreamConnection) {
   StartServer();
   keel::testing::TcpForwarder forwarder(server_->address());
   ConnectOptions options;
   options.address = forwarder.address();
   options.stream_connections = 3;
-  auto frontend = ConnectToServer(options);
-  ASSERT_TRUE(frontend.ok()) << frontend.status().ToString();
-  (*frontend)->PrepareConcurrentCalls(3);
-  EXPECT_TRUE(forwarder.AwaitAccepted(3, std::chrono::seconds(30)));
+  auto connected = ConnectToServer(options);
+  ASSERT_TRUE(connected.ok()) << connected.status().ToString();
+  struct Hint : keel::testing::ForwardingFrontend {
+    using ForwardingFrontend::ForwardingFrontend;
+    void PrepareConcurrentCalls(int n) override {
+      hinted = n;
+      inner_.PrepareConcurrentCalls(n);
+    }
+    int hinted = 0;
+  } frontend(**connected);
   Registry r = StepsRegistry();
-  Worker worker(**frontend, r, {});
+  Worker worker(frontend, r, {.workflow_task_pollers = 2, .max_concurrent_activities = 3});
   worker.Start();
-  Client client(**frontend);
+  EXPECT_EQ(frontend.hinted, 2 + 3);  // a call at a time per thread
+  EXPECT_TRUE(forwarder.AwaitAccepted(3, std::chrono::seconds(30)));
+  Client client(frontend);
   EXPECT_EQ(client.ExecuteWorkflow<std::string>("steps", {.id = "spread"}, 3), "s0 s1 s2 ");
   worker.Stop();
 }

@@ -315,18 +315,23 @@ TEST_F(WorkerStreamTest, PreparedStreamsAreTakenByTheFirstCalls) {
   EXPECT_EQ(client.idle_streams(), 3u);
 }
 
-// A prepared stream that could not start (keeld is gone) is dropped before a call, unused,
-// however recently it was opened: the call opens a stream of its own.
-TEST_F(WorkerStreamTest, APreparedStreamThatCouldNotStartIsDropped) {
-  remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/1h);
-  server_->Shutdown(std::chrono::seconds(1));
-  client.Prepare(1);
-  ASSERT_TRUE(client.AwaitIdleEnds(Clock::System().Now() + 30s));
-  bool sent = true;
-  EXPECT_FALSE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
-  EXPECT_FALSE(sent);
+// Streams open on the connections in turn, but not on one that is failing (it would fail
+// the stream at once): here the first connection's channel cannot connect at all.
+TEST_F(WorkerStreamTest, NoStreamOpensOnAFailingConnection) {
+  auto dead = grpc::CreateChannel("unix:" + dir_.File("no-keeld.sock"), grpc::InsecureChannelCredentials());
+  auto dead_stub = v1::WorkflowService::NewStub(dead);
+  const Time deadline = Clock::System().Now() + 30s;
+  for (auto state = dead->GetState(true); state != GRPC_CHANNEL_TRANSIENT_FAILURE; state = dead->GetState(true)) {
+    ASSERT_TRUE(dead->WaitForStateChange(state, deadline)) << "the channel did not fail";
+  }
+  remote::WorkerStreamClient client({{dead_stub.get(), dead.get()}, {stub_.get()}}, [](grpc::ClientContext&) {});
+  for (size_t streams = 1; streams <= 2; ++streams) {
+    client.Prepare(streams);  // one more stream, which the call below takes (the first is the dead one's turn)
+    bool sent = false;
+    ASSERT_TRUE(client.Call(PollWorkflow(1ms), 30s, &sent).ok());
+    EXPECT_TRUE(sent);
+  }
   EXPECT_EQ(client.opened_streams(), 2u);
-  EXPECT_EQ(client.idle_streams(), 0u);
 }
 
 // A pooled stream that is still open is used again, also after the look for an end that

@@ -1,4 +1,4 @@
-// What a Worker tells its frontend. Worker::ReportRunningActivities: when the frontend tells of a reconnection, the worker
+// Worker::ReportRunningActivities: when the frontend tells of a reconnection, the worker
 // heartbeats each activity whose code still runs, so that a restarted keeld takes it back.
 // A report that fails as a busy keeld's would (UNAVAILABLE) is sent again after a backoff,
 // a bounded number of times. The frontend here is the embedded engine behind a wrapper
@@ -45,13 +45,11 @@ class FlakyHeartbeats : public testing::ForwardingFrontend {
     return 1;
   }
   void RemoveReconnectListener(int) override {}
-  void PrepareConcurrentCalls(int n) override { prepared = n; }
 
   std::atomic<int> unavailable_left{0};
   std::atomic<int> heartbeats{0};
   std::atomic<int> delivered{0};
   std::function<void()> reconnected;
-  int prepared = -1;
 };
 
 Task<std::string> RunBlock(WorkflowContext& ctx) {
@@ -174,15 +172,6 @@ TEST_F(ReconnectReportTest, AWorkerStoppingDuringABackoffEndsThePassWithoutWarni
   pass.get();
   EXPECT_EQ(frontend_.heartbeats.load(), 1);
   EXPECT_EQ(lines.Count("could not report"), 0);
-}
-
-// Starting, a worker tells its frontend how many calls it may have under way at once (one
-// per thread), so that a remote one opens their streams ahead.
-TEST_F(ReconnectReportTest, AStartingWorkerSaysHowManyCallsItMakesAtOnce) {
-  EXPECT_EQ(frontend_.prepared, -1);
-  worker_.Start();
-  EXPECT_EQ(frontend_.prepared, 2 + 1);  // the default two workflow task pollers, one activity thread
-  worker_.Stop();
 }
 
 TEST_F(ReconnectReportTest, NothingIsReportedWithoutRunningActivities) {
