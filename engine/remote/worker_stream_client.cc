@@ -168,12 +168,17 @@ WorkerStreamClient::~WorkerStreamClient() {
 
 // A stream on a failing channel would fail at once (it does not wait for the channel to
 // connect again), and the call would be made on its own; one on a channel that is idle or
-// connecting waits for the connection.
+// connecting waits for the connection. (The states are read outside mu_, which every
+// call takes.)
 v1::WorkflowService::Stub& WorkerStreamClient::NextStub() {
-  std::lock_guard<std::mutex> g(mu_);
-  ++opened_;
+  size_t first;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ++opened_;
+    first = next_connection_++;
+  }
   for (size_t tried = 0; tried < connections_.size(); ++tried) {
-    const Connection& c = connections_[next_connection_++ % connections_.size()];
+    const Connection& c = connections_[(first + tried) % connections_.size()];
     const auto state = c.channel ? c.channel->GetState(/*try_to_connect=*/true) : GRPC_CHANNEL_READY;
     if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) return *c.stub;
   }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 
 #include "engine/engine.h"
@@ -88,8 +89,9 @@ void Worker::Start() {
   }
   started_ = true;
   // Each thread makes one call at a time.
-  frontend_.PrepareConcurrentCalls((workflows ? std::max(1, options_.workflow_task_pollers) : 0) +
-                                   (activities ? std::max(1, options_.max_concurrent_activities) : 0));
+  const int64_t threads = (workflows ? std::max(1, options_.workflow_task_pollers) : int64_t{0}) +
+                         (activities ? std::max(1, options_.max_concurrent_activities) : int64_t{0});
+  frontend_.PrepareConcurrentCalls(static_cast<int>(std::min<int64_t>(threads, INT32_MAX)));
   if (workflows) {
     // Embedded: let the engine run this worker's workflow tasks inline.
     if (auto* engine =

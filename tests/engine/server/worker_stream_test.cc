@@ -302,7 +302,7 @@ TEST_F(WorkerStreamTest, AClientCallThatRunsOutOfTimeDropsItsStream) {
 }
 
 // Prepare opens streams ahead into the pool, up to the number asked for; calls take them
-// instead of opening their own.
+// instead of opening their own. (One after another, so these three reuse one stream.)
 TEST_F(WorkerStreamTest, PreparedStreamsAreTakenByTheFirstCalls) {
   remote::WorkerStreamClient client(*stub_, [](grpc::ClientContext&) {}, /*look_after=*/1h);
   client.Prepare(3);
