@@ -33,7 +33,7 @@ struct ConnectOptions {
   // How long a call waits for a connection to keeld before failing with UNAVAILABLE.
   Duration connect_wait = std::chrono::seconds(1);
   // How long a worker's result keeps trying to reach keeld while keeld is away or
-  // stopping (a restart, a deploy). A result keeld may already have recorded is sent
+  // stopping (a restart, a deploy), or cannot write (RESOURCE_EXHAUSTED: disk full). A result keeld may already have recorded is sent
   // again too: keeld refuses the repeat (NOT_FOUND), so none is recorded twice. One not
   // delivered by then is lost, and keeld runs the task again when its timeout expires.
   Duration deliver_wait = std::chrono::seconds(60);

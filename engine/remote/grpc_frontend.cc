@@ -25,6 +25,7 @@ namespace {
 
 constexpr int kMostPreparedStreams = 256;
 constexpr int kMostStreamConnections = 64;
+constexpr size_t kMaxSendBytes = 16 * 1024 * 1024;  // a request; payloads are limited to 2 MiB
 
 class GrpcFrontendImpl final : public Frontend {
  public:
@@ -237,13 +238,21 @@ class GrpcFrontendImpl final : public Frontend {
     *(message.*put)() = request;
     if (auto answer = OnStream(message, options_.call_timeout)) {
       if (answer->ok()) return std::move(*((*answer).value().*take)());
-      if (!KeeldAway(answer->status().code())) return answer->status();
+      if (!WorthRetrying(answer->status().code(), request)) return answer->status();
     }
     return Deliver<Resp>(request, method, deadline);
   }
 
   static bool KeeldAway(StatusCode code) {
     return code == StatusCode::kUnavailable || code == StatusCode::kDeadlineExceeded;
+  }
+
+  // Whether a result keeld did not take may be taken later: keeld is away, or its store
+  // is full or out of memory (SQLITE_FULL, SQLITE_NOMEM), which an operator can mend.
+  // gRPC fails a message over the send limit the same way, on this side: that one never
+  // will be.
+  static bool WorthRetrying(StatusCode code, const google::protobuf::MessageLite& request) {
+    return KeeldAway(code) || (code == StatusCode::kResourceExhausted && request.ByteSizeLong() <= kMaxSendBytes);
   }
 
   template <typename Resp, typename Req, typename Method>
@@ -253,8 +262,8 @@ class GrpcFrontendImpl final : public Frontend {
 
   // A worker's result must reach keeld, or keeld runs its task again when the task's
   // timeout expires (and an activity's side effect happens twice). While keeld is away
-  // or stopping, each attempt waits for the connection (wait_for_ready) and the next
-  // goes out when keeld is back, until `deadline`. Sending one again that keeld did
+  // or stopping (or cannot write, see WorthRetrying), each attempt waits for the
+  // connection (wait_for_ready) and the next goes out when keeld is back, until `deadline`. Sending one again that keeld did
   // record is harmless: keeld refuses the repeat with NOT_FOUND and records nothing.
   template <typename Resp, typename Req, typename Method>
   Result<Resp> Deliver(const Req& request, Method method, Time deadline) {
@@ -275,7 +284,7 @@ class GrpcFrontendImpl final : public Frontend {
       context.set_wait_for_ready(true);
       Resp response;
       grpc::Status st = (stub_.get()->*method)(&context, request, &response);
-      if (st.ok() || !KeeldAway(static_cast<StatusCode>(st.error_code()))) {
+      if (st.ok() || !WorthRetrying(static_cast<StatusCode>(st.error_code()), request)) {
         if (waited) WaitingResults(-1);
         if (!st.ok()) return remote::FromGrpc(st);
         return response;
@@ -508,7 +517,7 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 * 1024 * 1024);  // histories can be large
-  args.SetMaxSendMessageSize(16 * 1024 * 1024);
+  args.SetMaxSendMessageSize(static_cast<int>(kMaxSendBytes));
   // After keeld restarts, try to reach it again soon: gRPC's default backoff grows to
   // two minutes between attempts, so a restarted keeld could sit unused that long.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);

@@ -741,9 +741,14 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     EagerScope eager(this);
     outcome = take_next(frontend_.RespondActivityTaskFailed(req));
   }
-  if (!outcome.ok()) {
+  if (outcome.code() == StatusCode::kNotFound) {
+    // The attempt is no longer current (it timed out, was cancelled, or its run ended).
     Log().debug("worker {}: activity {} result not accepted: {}", identity_, task.activity_type(),
                 outcome.ToString());
+  } else if (!outcome.ok()) {
+    Log().warn("worker {}: activity {} result not recorded: {}; keeld may run the activity again when its "
+               "timeout expires",
+               identity_, task.activity_type(), outcome.ToString());
   }
   return next;
 }

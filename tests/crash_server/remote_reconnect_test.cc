@@ -16,10 +16,13 @@
 #include <future>
 #include <string>
 
+#include <grpcpp/grpcpp.h>
+
 #include "engine/client.h"
 #include "engine/grpc_frontend.h"
 #include "engine/server/server.h"
 #include "engine/worker.h"
+#include "keel/v1/workflow_service.grpc.pb.h"
 #include "tests/support/log_lines.h"
 #include "tests/support/tcp_forwarder.h"
 #include "tests/support/temp_dir.h"
@@ -480,6 +483,61 @@ TEST_F(BrokenConnectionTest, AResultSentIntoADeadConnectionIsNotLost) {
   forwarder_->Freeze();
   Release();
   ExpectCompletedOnce();
+}
+
+// A keeld that answers every activity result with `refusals` RESOURCE_EXHAUSTED first (its
+// disk is full) and then takes it; it has no WorkerStream, so results come as calls.
+class DiskFullKeeld final : public v1::WorkflowService::Service {
+ public:
+  explicit DiskFullKeeld(int refusals) : refusals_(refusals) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(this);
+    builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+    server_ = builder.BuildAndStart();
+  }
+  ~DiskFullKeeld() override { server_->Shutdown(); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int calls() const { return calls_.load(); }
+
+  grpc::Status RespondActivityTaskCompleted(grpc::ServerContext*, const v1::RespondActivityTaskCompletedRequest*,
+                                            v1::RespondActivityTaskCompletedResponse*) override {
+    if (calls_.fetch_add(1) < refusals_) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "database or disk is full (SQLITE_FULL)");
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const int refusals_;
+  std::atomic<int> calls_{0};
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+// keeld cannot write a result (disk full): the worker sends it again until keeld takes
+// it, rather than dropping it and having the activity run again.
+TEST(RemoteReconnectTest, AResultKeeldCannotWriteYetIsSentAgain) {
+  DiskFullKeeld keeld(/*refusals=*/2);
+  auto frontend = Connect(keeld.address());
+  v1::RespondActivityTaskCompletedRequest done;
+  done.set_task_token("token");
+  auto answer = frontend->RespondActivityTaskCompleted(done);
+  EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_EQ(keeld.calls(), 3);
+}
+
+// A result over gRPC's send limit fails the same way on the worker's side; it never
+// could be sent, so it is not tried again.
+TEST(RemoteReconnectTest, AResultTooLargeToSendIsNotSentAgain) {
+  DiskFullKeeld keeld(/*refusals=*/0);
+  auto frontend = Connect(keeld.address());
+  v1::RespondActivityTaskCompletedRequest done;
+  done.set_task_token("token");
+  done.mutable_result()->add_payloads()->set_data(std::string(17 * 1024 * 1024, 'x'));
+  auto answer = frontend->RespondActivityTaskCompleted(done);
+  EXPECT_EQ(answer.status().code(), StatusCode::kResourceExhausted) << answer.status().ToString();
+  EXPECT_EQ(keeld.calls(), 0);
 }
 
 // A result that cannot reach keeld within deliver_wait fails with UNAVAILABLE, and says so
