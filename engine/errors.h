@@ -61,6 +61,11 @@ struct ApplicationErrorOptions {
 // worker that has the type takes it, or its schedule-to-close timeout ends it.
 inline constexpr char kActivityTypeNotRegistered[] = "ActivityTypeNotRegistered";
 
+// The ApplicationError type (non-retryable) of an attempt whose result the engine refused
+// as bad input, a payload over its size limit say: the same result would be refused
+// again, so the attempt fails at once instead of running again when its timeout expires.
+inline constexpr char kActivityResultRefused[] = "ActivityResultRefused";
+
 // An error raised by user code. `type` names it for RetryPolicy non-retryable types and
 // for catch sites ("CardDeclinedFraud").
 class ApplicationError : public Error {

@@ -708,6 +708,16 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     auto resp = frontend_.RespondActivityTaskCompleted(req);
     if (driver) FinishOnResult(info.run_id, std::move(driver), resp);
     outcome = take_next(std::move(resp));
+    if (outcome.code() == StatusCode::kInvalidArgument) {
+      ++activity_failures_;
+      v1::RespondActivityTaskFailedRequest failed;
+      failed.set_task_token(token);
+      *failed.mutable_failure() = internal::ErrorToFailure(ApplicationError(
+          kActivityResultRefused, "the activity's result was refused: " + outcome.message(), {.non_retryable = true}));
+      failed.set_identity(identity_);
+      failed.set_request_workflow_task(want_workflow_task());
+      outcome = take_next(frontend_.RespondActivityTaskFailed(failed));
+    }
   } catch (const CanceledError& e) {
     finished();
     if (ctx.IsCancelled()) {

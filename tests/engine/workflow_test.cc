@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -271,6 +272,47 @@ TEST(WorkflowTest, NonRetryableActivityFailureIsCaughtAndCompensated) {
   EXPECT_EQ(env.client().GetResult<std::string>("s1"), "compensated after CardDeclined");
   EXPECT_EQ(charges, 1);
   EXPECT_EQ(releases, 1);
+}
+
+Task<std::string> LargeResult(WorkflowContext& ctx) {
+  ActivityOptions o = Quick();
+  o.retry.maximum_attempts = 2;
+  std::optional<ActivityFailure> failed;
+  try {
+    co_await ctx.ExecuteActivity<std::string>("large", o);
+  } catch (const ActivityFailure& f) {
+    failed = f;
+  }
+  if (!failed) co_return "no failure";
+  co_return failed->ErrorType() + ": " + failed->what();
+}
+
+// The engine refuses a result over its payload limit (2 MiB). The attempt then fails at
+// once, and for good: it would be refused again, and running it again at its timeout
+// would repeat its side effects.
+TEST(WorkflowTest, AnActivityResultOverThePayloadLimitFailsTheActivityAtOnce) {
+  Registry r;
+  std::atomic<int> runs{0};
+  r.RegisterWorkflow("large", LargeResult);
+  r.RegisterActivity("large", [&] {
+    ++runs;
+    return std::string(3 * 1024 * 1024, 'x');
+  });
+  TestEnvironment env(r);
+  env.client().StartWorkflow("large", {.id = "l1"});
+  auto answer = std::async(std::launch::async, [&] { return env.client().GetResult<std::string>("l1"); });
+  // A guard, not a measurement: a refused result left alone would wait for the attempt's
+  // timeout, which the ManualClock never reaches. (Shutting down ends the wait.)
+  if (answer.wait_for(60s) != std::future_status::ready) {
+    env.engine().BeginShutdown();
+    FAIL() << "the activity did not fail at once";
+  }
+  const std::string result = answer.get();
+  EXPECT_EQ(result.rfind(std::string(kActivityResultRefused) + ": ", 0), 0u) << result;
+  EXPECT_NE(result.find("the activity's result was refused"), std::string::npos) << result;
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(CountEvents(env, "l1", &v1::HistoryEvent::has_activity_task_failed), 1);
+  EXPECT_EQ(CountEvents(env, "l1", &v1::HistoryEvent::has_activity_task_timed_out), 0);
 }
 
 Task<std::string> FailingWorkflow(WorkflowContext& ctx) {
