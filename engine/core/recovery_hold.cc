@@ -3,7 +3,8 @@
 // it finds pending were running on workers that outlived it (keeld restarted, its
 // workers did not). It holds them for a while: an attempt's heartbeat or result within
 // the hold takes its task back (AdoptRecovered), and the attempt goes on; when the hold
-// ends, a task nobody took back is handed out (ReleaseRecovered). A clean close records
+// ends, a task nobody took back is handed out (ReleaseRecovered), and the old attempt
+// may still take it back until a worker's poll takes it. A clean close records
 // which attempts were running (RecordCleanClose), so that the next open holds only their
 // tasks; after a crash it holds every pending activity task.
 #include "engine/core/engine_impl.h"
@@ -97,11 +98,15 @@ bool EngineImpl::AdoptRecovered(RunState& run, const v1::TaskToken& token, const
       a->second.attempt() != token.attempt() || (token.lease_id() & 0xffffffff00000000ULL) == lease_epoch_) {
     return false;
   }
+  // Also once the hold has ended, as long as no worker took the task since (the caller
+  // found no lease): the attempt is still the current one, and taking it back spares
+  // running it again. A poll that then finds the task leased passes it by.
+  bool held;
   {
     std::lock_guard<std::mutex> g(recovered_mu_);
-    if (recovered_.erase({run.exec_id, id}) == 0) return false;  // not held (any more)
+    held = recovered_.erase({run.exec_id, id}) > 0;
   }
-  timers_->ClearDeadline(DeadlineKind::kRecoveredActivity, run.exec_id, id);
+  if (held) timers_->ClearDeadline(DeadlineKind::kRecoveredActivity, run.exec_id, id);
   const Time now = clock_.Now();
   ActivityLease lease;
   lease.lease_id = token.lease_id();

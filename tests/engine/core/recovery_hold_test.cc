@@ -1,8 +1,8 @@
 // Activity attempts that run across a restart (EngineOptions::recovered_activity_hold):
 // after the engine reopens its file, the activity tasks left pending are held back; a
 // worker's heartbeat or result for the attempt it still runs takes the attempt back (it
-// is not run twice); when the hold ends, the task is handed out and the old attempt's
-// word is refused.
+// is not run twice); when the hold ends, the task is handed out, and once a worker has
+// it the old attempt's word is refused.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -98,6 +98,31 @@ TEST_F(RecoveryHoldTest, AHeldTaskIsHandedOutWhenTheHoldEndsAndTheOldAttemptIsRe
   EXPECT_EQ(CompleteActivity(running.task_token(), "\"old\"").code(), StatusCode::kNotFound);
   EXPECT_EQ(Heartbeat(running.task_token()).code(), StatusCode::kNotFound);
   ASSERT_TRUE(CompleteActivity(again.task_token(), "\"new\"").ok());
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
+}
+
+// The hold ended but no worker has polled the task yet: the old attempt's result is
+// still the current attempt's, so it is taken (the activity does not run again).
+TEST_F(RecoveryHoldTest, AResultAfterTheHoldIsTakenWhileNoWorkerHasTheTask) {
+  auto running = StartedActivity();
+  Reopen();
+  Advance(10s);  // the hold ends; the task waits for a poll
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"late\"").ok());
+  auto events = Events("a");
+  EXPECT_EQ(Count(events, E::kActivityTaskStarted), 1);
+  EXPECT_EQ(Count(events, E::kActivityTaskCompleted), 1);
+  EXPECT_TRUE(PollActivity().task_token().empty());  // nothing left to hand out
+  EXPECT_EQ(Describe("a").pending_activities_size(), 0);
+}
+
+// The same for a heartbeat: the attempt goes on, and a poll does not hand its task out.
+TEST_F(RecoveryHoldTest, AHeartbeatAfterTheHoldTakesTheAttemptBackWhileNoWorkerHasTheTask) {
+  auto running = StartedActivity();
+  Reopen();
+  Advance(10s);
+  ASSERT_TRUE(Heartbeat(running.task_token()).ok());
+  EXPECT_TRUE(PollActivity().task_token().empty());
+  ASSERT_TRUE(CompleteActivity(running.task_token(), "\"done\"").ok());
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
 }
 
