@@ -79,13 +79,15 @@ class WorkerStreamClient {
   // Back to the pool after an answer; closes the least recently used if idle too long.
   void Pool(std::unique_ptr<Stream> stream);
   // Ends the stream and takes every completion from its queue; `cancel` first when it
-  // may still be open. Returns its status, and whether keeld marked its last message
-  // unprocessed.
+  // may still be open (else it is cancelled when its end has not come by `give_up`).
+  // Returns its status, and whether keeld marked its last message unprocessed.
   struct Ended {
     grpc::Status status;
     bool unprocessed = false;
   };
+  static constexpr Duration kCloseWait = std::chrono::seconds(5);
   static Ended Close(std::unique_ptr<Stream> stream, bool cancel);
+  static Ended Close(std::unique_ptr<Stream> stream, bool cancel, Time give_up);
 
   const std::vector<Connection> connections_;
   std::function<void(grpc::ClientContext&)> prepare_;
