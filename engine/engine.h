@@ -56,7 +56,8 @@ struct EngineOptions {
   // are handed out. Some may still be running on workers that outlived the engine (keeld
   // restarted, its workers did not). Until then, a worker's heartbeat or result for the
   // attempt it runs is accepted and the attempt goes on, instead of the activity running
-  // a second time; after it, the task is handed out and that attempt's result is refused.
+  // a second time; after it, the task is handed out, and once a worker has polled it that
+  // attempt's result is refused.
   // After a clean close only the tasks whose attempts ran on workers then are held (the
   // close records them); after a crash, every pending one. 0 (embedded: the workers
   // restart with the engine) hands them out at once; keeld's default is 10 s

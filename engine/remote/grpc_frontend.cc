@@ -233,14 +233,25 @@ class GrpcFrontendImpl final : public Frontend {
   template <typename Req, typename Resp, typename Method>
   Result<Resp> StreamOrDeliver(const Req& request, Req* (v1::WorkerStreamRequest::*put)(),
                                Resp* (v1::WorkerStreamResponse::*take)(), Method method) {
+    KEEL_RETURN_IF_ERROR(CheckSendSize(request));
     const Time deadline = Clock::System().Now() + options_.deliver_wait;
     v1::WorkerStreamRequest message;
     *(message.*put)() = request;
     if (auto answer = OnStream(message, options_.call_timeout)) {
       if (answer->ok()) return std::move(*((*answer).value().*take)());
-      if (!WorthRetrying(answer->status().code(), request)) return answer->status();
+      if (!WorthRetrying(answer->status().code())) return answer->status();
     }
     return Deliver<Resp>(request, method, deadline);
+  }
+
+  // A result gRPC would refuse to send (RESOURCE_EXHAUSTED, like a full disk on keeld's
+  // side) is refused here as what it is: it never will be sent. (keeld's own payload
+  // limit is lower: at most 15 MiB.)
+  static Status CheckSendSize(const google::protobuf::MessageLite& request) {
+    const size_t bytes = request.ByteSizeLong();
+    if (bytes <= kMaxSendBytes) return Status::Ok();
+    return InvalidArgument("the request is " + std::to_string(bytes) + " bytes, over gRPC's send limit of " +
+                           std::to_string(kMaxSendBytes) + " bytes");
   }
 
   static bool KeeldAway(StatusCode code) {
@@ -249,10 +260,9 @@ class GrpcFrontendImpl final : public Frontend {
 
   // Whether a result keeld did not take may be taken later: keeld is away, or its store
   // is full or out of memory (SQLITE_FULL, SQLITE_NOMEM), which an operator can mend.
-  // gRPC fails a message over the send limit the same way, on this side: that one never
-  // will be.
-  static bool WorthRetrying(StatusCode code, const google::protobuf::MessageLite& request) {
-    return KeeldAway(code) || (code == StatusCode::kResourceExhausted && request.ByteSizeLong() <= kMaxSendBytes);
+  // (One over the send limit never gets here: CheckSendSize.)
+  static bool WorthRetrying(StatusCode code) {
+    return KeeldAway(code) || code == StatusCode::kResourceExhausted;
   }
 
   template <typename Resp, typename Req, typename Method>
@@ -267,6 +277,7 @@ class GrpcFrontendImpl final : public Frontend {
   // record is harmless: keeld refuses the repeat with NOT_FOUND and records nothing.
   template <typename Resp, typename Req, typename Method>
   Result<Resp> Deliver(const Req& request, Method method, Time deadline) {
+    KEEL_RETURN_IF_ERROR(CheckSendSize(request));
     bool waited = false;
     for (;;) {
       if (!waited && channel_->GetState(true) != GRPC_CHANNEL_READY &&
@@ -284,7 +295,7 @@ class GrpcFrontendImpl final : public Frontend {
       context.set_wait_for_ready(true);
       Resp response;
       grpc::Status st = (stub_.get()->*method)(&context, request, &response);
-      if (st.ok() || !WorthRetrying(static_cast<StatusCode>(st.error_code()), request)) {
+      if (st.ok() || !WorthRetrying(static_cast<StatusCode>(st.error_code()))) {
         if (waited) WaitingResults(-1);
         if (!st.ok()) return remote::FromGrpc(st);
         return response;
@@ -349,7 +360,8 @@ class GrpcFrontendImpl final : public Frontend {
     const int before = waiting_results_;
     waiting_results_ += change;
     if (before == 0 && waiting_results_ > 0) {
-      Log().warn("keeld at {} is not reachable or is stopping: the worker's results wait for it (up to {:g} s)",
+      Log().warn("keeld at {} is not reachable, is stopping or cannot write: the worker's results wait for it "
+                 "(up to {:g} s)",
                  options_.address, std::chrono::duration<double>(options_.deliver_wait).count());
     } else if (before > 0 && waiting_results_ == 0 && reached) {
       Log().info("keeld at {} is back: the worker's waiting results went out", options_.address);

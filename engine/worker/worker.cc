@@ -708,7 +708,18 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     auto resp = frontend_.RespondActivityTaskCompleted(req);
     if (driver) FinishOnResult(info.run_id, std::move(driver), resp);
     outcome = take_next(std::move(resp));
+    if (outcome.code() == StatusCode::kInvalidArgument && req.has_workflow_task_on_result()) {
+      // Perhaps the workflow task run on the result was refused, not the result: the
+      // result alone (the run's state was dropped with the refusal).
+      req.clear_workflow_task_on_result();
+      req.set_request_workflow_task(want_workflow_task());
+      outcome = take_next(frontend_.RespondActivityTaskCompleted(req));
+    }
     if (outcome.code() == StatusCode::kInvalidArgument) {
+      // The result itself was refused (too large, say): it would be again, so the attempt
+      // fails now rather than running again when it times out.
+      Log().warn("worker {}: activity {}'s result was refused ({}); the attempt fails as {}", identity_,
+                 task.activity_type(), outcome.message(), kActivityResultRefused);
       ++activity_failures_;
       v1::RespondActivityTaskFailedRequest failed;
       failed.set_task_token(token);
@@ -756,7 +767,7 @@ std::optional<v1::PollWorkflowTaskQueueResponse> Worker::RunActivity(
     Log().debug("worker {}: activity {} result not accepted: {}", identity_, task.activity_type(),
                 outcome.ToString());
   } else if (!outcome.ok()) {
-    Log().warn("worker {}: activity {} result not recorded: {}; keeld may run the activity again when its "
+    Log().warn("worker {}: activity {} result not recorded: {}; the engine may run the activity again when its "
                "timeout expires",
                identity_, task.activity_type(), outcome.ToString());
   }

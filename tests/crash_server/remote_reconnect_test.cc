@@ -527,16 +527,18 @@ TEST(RemoteReconnectTest, AResultKeeldCannotWriteYetIsSentAgain) {
   EXPECT_EQ(keeld.calls(), 3);
 }
 
-// A result over gRPC's send limit fails the same way on the worker's side; it never
-// could be sent, so it is not tried again.
-TEST(RemoteReconnectTest, AResultTooLargeToSendIsNotSentAgain) {
+// A result over gRPC's send limit (which gRPC would refuse on the worker's side with
+// RESOURCE_EXHAUSTED, as for a full disk) never could be sent: it is refused at once as
+// bad input, and not tried again.
+TEST(RemoteReconnectTest, AResultTooLargeToSendIsRefusedAtOnce) {
   DiskFullKeeld keeld(/*refusals=*/0);
   auto frontend = Connect(keeld.address());
   v1::RespondActivityTaskCompletedRequest done;
   done.set_task_token("token");
   done.mutable_result()->add_payloads()->set_data(std::string(17 * 1024 * 1024, 'x'));
   auto answer = frontend->RespondActivityTaskCompleted(done);
-  EXPECT_EQ(answer.status().code(), StatusCode::kResourceExhausted) << answer.status().ToString();
+  EXPECT_EQ(answer.status().code(), StatusCode::kInvalidArgument) << answer.status().ToString();
+  EXPECT_NE(answer.status().message().find("over gRPC's send limit"), std::string::npos) << answer.status().ToString();
   EXPECT_EQ(keeld.calls(), 0);
 }
 

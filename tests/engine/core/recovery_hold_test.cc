@@ -126,6 +126,22 @@ TEST_F(RecoveryHoldTest, AHeartbeatAfterTheHoldTakesTheAttemptBackWhileNoWorkerH
   EXPECT_EQ(Count(Events("a"), E::kActivityTaskCompleted), 1);
 }
 
+// An attempt taken back after the hold runs under its timeout like any other: when it
+// expires, the activity is retried and handed out.
+TEST_F(RecoveryHoldTest, AnAttemptTakenBackAfterTheHoldTimesOutAndIsRetried) {
+  auto running = StartedActivity();
+  Reopen();
+  Advance(10s);
+  ASSERT_TRUE(Heartbeat(running.task_token()).ok());
+  Advance(1h);  // its start-to-close timeout
+  Advance(1s);  // the retry's backoff
+  auto again = PollActivity();
+  ASSERT_EQ(again.activity_id(), "1");
+  EXPECT_EQ(again.attempt(), running.attempt() + 1);
+  EXPECT_EQ(Count(Events("a"), E::kActivityTaskTimedOut), 0);  // retried, not ended
+  ASSERT_TRUE(CompleteActivity(again.task_token(), "\"done\"").ok());
+}
+
 TEST_F(RecoveryHoldTest, AHeartbeatTakesTheAttemptBack) {
   auto running = StartedActivity();
   Reopen();

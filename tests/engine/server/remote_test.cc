@@ -4,9 +4,11 @@
 
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include "engine/client.h"
 #include "engine/grpc_frontend.h"
@@ -331,6 +333,40 @@ TEST_F(RemoteTest, WaitsLongerThanTheCallersDeadlineEndEmptyNotInError) {
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   EXPECT_FALSE(started->run_id().empty());
   EXPECT_NE(started->result().status(), v1::WORKFLOW_EXECUTION_STATUS_COMPLETED);
+}
+
+Task<std::string> LargeResult(WorkflowContext& ctx, int mib) {
+  ActivityOptions o;
+  o.start_to_close = 1h;  // a refused result left alone would wait this long
+  std::optional<ActivityFailure> failed;
+  try {
+    co_await ctx.ExecuteActivity<std::string>("large", o, mib);
+  } catch (const ActivityFailure& f) {
+    failed = f;
+  }
+  co_return failed ? failed->ErrorType() + ": " + failed->what() : "no failure";
+}
+
+// Against keeld, an activity whose result keeld refuses (over its 2 MiB payload limit)
+// or that gRPC could not even send (over 16 MiB) fails at once, and runs once.
+TEST_F(RemoteTest, AnActivityResultTooLargeFailsTheActivityAtOnce) {
+  StartServer();
+  Registry r;
+  std::atomic<int> runs{0};
+  r.RegisterWorkflow("large", LargeResult);
+  r.RegisterActivity("large", [&](int mib) {
+    ++runs;
+    return std::string(static_cast<size_t>(mib) * 1024 * 1024, 'x');
+  });
+  StartWorker(std::move(r));
+  Client& client = ConnectClient();
+  for (int mib : {3, 17}) {
+    const std::string id = "l" + std::to_string(mib);
+    client.StartWorkflow("large", {.id = id}, mib);
+    const std::string result = client.GetResult<std::string>(id);
+    EXPECT_EQ(result.rfind(std::string(kActivityResultRefused) + ": ", 0), 0u) << result;
+  }
+  EXPECT_EQ(runs, 2);
 }
 
 TEST(ConnectToServerTest, BadKeepaliveSettingsAreRefused) {
