@@ -537,6 +537,10 @@ Result<std::unique_ptr<Frontend>> ConnectToServer(ConnectOptions options) {
   // Nothing reads channelz, which counts every call. (gRPC's retries stay on: they
   // include the transparent retry of a call that never reached keeld.)
   args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
+  // gRPC keeps what a call sends until keeld's first answer, for its retries. Past the
+  // default 256 KiB it stops, and gRPC 1.51 then never ends a worker stream cancelled
+  // later (its close waited for good): room for the largest message we send.
+  args.SetInt(GRPC_ARG_PER_RPC_RETRY_BUFFER_SIZE, static_cast<int>(2 * kMaxSendBytes));
   if (options.keepalive > Duration::zero()) {
     auto ms = [](Duration d) {
       return static_cast<int>(std::clamp<int64_t>(

@@ -226,9 +226,10 @@ WorkerStreamClient::Ended WorkerStreamClient::Close(std::unique_ptr<Stream> stre
     }
   }
   if (s.pending > 0) {
-    // gRPC 1.51 has not ended it even though it was cancelled (seen after a stream carried
-    // a message of 300 KiB or more). Its queue and context must outlive its batches, so it
-    // is left to gRPC rather than destroyed under it, and nothing waits for it any longer.
+    // gRPC 1.51 has not ended it even though it was cancelled (seen when a stream's first
+    // message outgrew gRPC's retry buffer; ConnectToServer now makes room for any). Its
+    // queue and context must outlive its batches, so it is left to gRPC rather than
+    // destroyed under it, and nothing waits for it any longer.
     Log().warn("a worker stream to keeld did not end after it was cancelled; it is left open");
     (void)stream.release();
     return {grpc::Status(grpc::StatusCode::UNKNOWN, "the worker stream did not end"), false};

@@ -358,6 +358,7 @@ TEST_F(RemoteTest, AnActivityResultTooLargeFailsTheActivityAtOnce) {
     ++runs;
     return std::string(static_cast<size_t>(mib) * 1024 * 1024, 'x');
   });
+  keel::testing::LogLines lines;
   StartWorker(std::move(r));
   Client& client = ConnectClient();
   for (int mib : {3, 17}) {
@@ -367,6 +368,11 @@ TEST_F(RemoteTest, AnActivityResultTooLargeFailsTheActivityAtOnce) {
     EXPECT_EQ(result.rfind(std::string(kActivityResultRefused) + ": ", 0), 0u) << result;
   }
   EXPECT_EQ(runs, 2);
+  // The stream that carried the 3 MiB result ends when the worker's connection closes.
+  worker_->Stop();
+  worker_.reset();
+  worker_frontend_.reset();
+  EXPECT_EQ(lines.Count("did not end after it was cancelled"), 0);
 }
 
 TEST(ConnectToServerTest, BadKeepaliveSettingsAreRefused) {
