@@ -273,8 +273,9 @@ class GrpcFrontendImpl final : public Frontend {
   // A worker's result must reach keeld, or keeld runs its task again when the task's
   // timeout expires (and an activity's side effect happens twice). While keeld is away
   // or stopping (or cannot write, see WorthRetrying), each attempt waits for the
-  // connection (wait_for_ready) and the next goes out when keeld is back, until `deadline`. Sending one again that keeld did
-  // record is harmless: keeld refuses the repeat with NOT_FOUND and records nothing.
+  // connection (wait_for_ready) and the next goes out when keeld is back, until
+  // `deadline`. Sending one again that keeld did record is harmless: keeld refuses the
+  // repeat with NOT_FOUND and records nothing.
   template <typename Resp, typename Req, typename Method>
   Result<Resp> Deliver(const Req& request, Method method, Time deadline) {
     KEEL_RETURN_IF_ERROR(CheckSendSize(request));
